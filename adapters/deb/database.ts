@@ -1,0 +1,86 @@
+import type { FinalContext, FinalEntry, PackageMetadata, SelectedAlternative } from '../types.js';
+import { asDeb, controlFile, type DebMetadata } from './debMetadata.js';
+import { infoName, statusParagraph } from './dpkgStatus.js';
+import { mergedUsrLinks } from './mergedUsr.js';
+
+const DPKG = 'var/lib/dpkg';
+const EXECUTABLE_CONTROL = new Set(['preinst', 'postinst', 'prerm', 'postrm', 'config']);
+
+/**
+ * The dpkg database as dpkg leaves it after installing every package: status, info/, triggers,
+ * alternatives and the empty state files dpkg and apt expect; plus the merged-/usr links.
+ */
+export function debDatabase(packages: PackageMetadata[], ctx: FinalContext): FinalEntry[] {
+  const debs = packages.map(asDeb).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.arch < b.arch ? -1 : 1));
+  const out: FinalEntry[] = [];
+  const dir = (path: string) => out.push({ path, type: 'directory', mode: 0o755 });
+  const file = (path: string, content: string | Buffer, mode = 0o644) =>
+    out.push({ path, type: 'file', mode, content: typeof content === 'string' ? Buffer.from(content) : content });
+
+  for (const link of mergedUsrLinks(debs.flatMap((d) => d.files))) out.push({ path: link.path, type: 'symlink', linkname: link.linkname });
+
+  for (const d of ['', '/info', '/updates', '/parts', '/alternatives', '/triggers']) dir(`${DPKG}${d}`);
+  file(`${DPKG}/status`, debs.map(statusParagraph).join('\n'));
+  for (const empty of ['available', 'diversions', 'statoverride', 'lock', 'lock-frontend', 'triggers/Lock', 'triggers/Unincorp']) {
+    file(`${DPKG}/${empty}`, '');
+  }
+  file(`${DPKG}/cmethopt`, 'apt apt\n');
+  file(`${DPKG}/info/format`, '1\n');
+  for (const meta of debs) writeInfo(meta, file);
+  writeTriggerInterests(debs, file);
+  for (const alt of ctx.applied.alternatives) file(`${DPKG}/alternatives/${alt.name}`, alternativesDb(alt));
+  file('etc/apt/sources.list.d/layerpkg.sources', aptSources(ctx));
+  return out;
+}
+
+function writeInfo(meta: DebMetadata, file: (p: string, c: string | Buffer, m?: number) => void): void {
+  const base = `${DPKG}/info/${infoName(meta)}`;
+  file(`${base}.list`, meta.files.map((f) => `${f}\n`).join(''));
+  for (const name of Object.keys(meta.controlFiles).sort()) {
+    file(`${base}.${name}`, Buffer.from(meta.controlFiles[name]!, 'base64'), EXECUTABLE_CONTROL.has(name) ? 0o755 : 0o644);
+  }
+}
+
+/** triggers/File for file triggers, triggers/<name> for named ones, as dpkg records interests. */
+function writeTriggerInterests(debs: DebMetadata[], file: (p: string, c: string) => void): void {
+  const fileTriggers: string[] = [];
+  const named = new Map<string, string[]>();
+  for (const meta of debs) {
+    const text = controlFile(meta, 'triggers');
+    if (!text) continue;
+    for (const line of text.split('\n')) {
+      const [directive, trigger] = line.replace(/#.*/, '').trim().split(/\s+/);
+      if (!trigger || !directive?.startsWith('interest')) continue;
+      const who = `${infoName(meta)}${directive === 'interest-noawait' ? '/noawait' : ''}`;
+      if (trigger.startsWith('/')) fileTriggers.push(`${trigger} ${who}\n`);
+      else named.set(trigger, [...(named.get(trigger) ?? []), `${who}\n`]);
+    }
+  }
+  file(`${DPKG}/triggers/File`, fileTriggers.join(''));
+  for (const [name, who] of [...named].sort()) file(`${DPKG}/triggers/${name}`, who.join(''));
+}
+
+/** The format update-alternatives reads: mode, link, slaves (name, link), then each choice. */
+export function alternativesDb(alt: SelectedAlternative): string {
+  const slaveNames = Object.keys(alt.slaveLinks).sort();
+  const lines = ['auto', alt.link];
+  for (const s of slaveNames) lines.push(s, alt.slaveLinks[s]!);
+  lines.push('');
+  for (const choice of [...alt.choices].sort((a, b) => (a.path < b.path ? -1 : 1))) {
+    lines.push(choice.path, String(choice.priority));
+    for (const s of slaveNames) lines.push(choice.slaves[s] ?? '');
+  }
+  lines.push('');
+  return `${lines.join('\n')}\n`;
+}
+
+/** The repositories the image was built from, so `apt-get update` inside it works. */
+function aptSources(ctx: FinalContext): string {
+  return ctx.repositories
+    .map((r) => {
+      const suite = String(r.options.suite ?? '');
+      const components = (r.options.components as string[] | undefined) ?? ['main'];
+      return `Types: deb\nURIs: ${r.url}\nSuites: ${suite}\nComponents: ${components.join(' ')}\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n`;
+    })
+    .join('\n');
+}

@@ -1,0 +1,37 @@
+import type { Adapter, PackageMetadata } from '../types.js';
+import { debDatabase } from './database.js';
+import { canonicalPath } from './mergedUsr.js';
+import { debPlatform } from './platform.js';
+import { asDeb, controlField } from './debMetadata.js';
+import { parseRelationField, formatDependencyGroup } from './relations.js';
+import { readDebIndex } from './readIndex.js';
+import { debRepositoryOptions } from './repositoryOptions.js';
+import { debSatisfies } from './satisfies.js';
+import { debScriptEffects } from './scriptEffects.js';
+import { debSeed } from './seed.js';
+import { unpackDeb } from './unpack.js';
+import { compareDebianVersions } from './version.js';
+
+/** Debian .deb packages from an apt repository (InRelease + Packages). */
+export const debAdapter: Adapter = {
+  type: 'deb',
+  repositoryOptions: debRepositoryOptions,
+  readIndex: readDebIndex,
+  seed: debSeed,
+  compareVersions: compareDebianVersions,
+  satisfies: debSatisfies,
+  formatDependency: formatDependencyGroup,
+  unpack: (file) => unpackDeb(file),
+  mayOverwrite: (later: PackageMetadata, earlier: PackageMetadata) => {
+    const replaces = controlField(asDeb(later), 'Replaces');
+    if (!replaces) return false;
+    return parseRelationField(replaces).some((group) =>
+      group.some((dep) => dep.name === earlier.name && (!dep.op || debSatisfies(dep, { ...earlier, isProvide: false }, earlier.arch))),
+    );
+  },
+  scriptEffects: debScriptEffects,
+  database: debDatabase,
+  installedPaths: (pkg) => asDeb(pkg).paths,
+  platform: debPlatform,
+  canonicalPath: (absPath) => canonicalPath(absPath.replace(/^\/+/, '')),
+};

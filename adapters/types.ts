@@ -1,0 +1,173 @@
+/**
+ * The one seam of layerpkg: everything a package format knows lives behind this interface.
+ * The core (resolver, fetcher, layer writer, cache, OCI) never branches on the format.
+ */
+import type { Readable } from 'node:stream';
+import type { Effect } from '../src/translate/effects.js';
+
+/** A repository as configured in image.toml, after the core checked name/type/url. */
+export interface RepositoryConfig {
+  name: string;
+  type: string;
+  url: string;
+  /** Adapter-specific fields (suite, components, keyring...), validated by `Adapter.repositoryOptions`. */
+  options: Record<string, unknown>;
+  /** Directory of the image.toml, for resolving relative paths such as keyrings. */
+  baseDir: string;
+}
+
+/** One index file pinned in the lock (InRelease, Packages.xz, APKINDEX...). */
+export interface LockedIndex {
+  url: string;
+  sha256: string;
+  size: number;
+  /** How the file was trusted: "openpgp:<fingerprint>" or "sha256 from <url>". */
+  verifiedBy: string;
+}
+
+/** A dependency on a name, optionally versioned; `arch` is a format-specific qualifier (":any"). */
+export interface Dependency {
+  name: string;
+  op?: string;
+  version?: string;
+  archQualifier?: string;
+}
+
+/** Alternatives: any one of them satisfies the group (`a | b`). */
+export type DependencyGroup = Dependency[];
+
+export interface Provide {
+  name: string;
+  version?: string;
+}
+
+/** A package as an index describes it: enough to resolve and to download it. */
+export interface PackageRecord {
+  name: string;
+  version: string;
+  arch: string;
+  repository: string;
+  url: string;
+  sha256: string;
+  size: number;
+  /** Hard dependencies, in the order the format lists them. */
+  depends: DependencyGroup[];
+  provides: Provide[];
+  conflicts: Dependency[];
+  /** Format-specific selection tags a seed can pick by ("essential", "priority:required"). */
+  tags: string[];
+  /** Multi-architecture behaviour ("same", "foreign", "allowed"), where the format has one. */
+  multiArch?: string;
+}
+
+export interface IndexContext {
+  arch: string;
+  /** Download a URL to the cache after an optional integrity check; returns its bytes. */
+  fetchBytes(url: string, expect?: { sha256: string; size?: number }): Promise<Buffer>;
+}
+
+export interface RepositoryIndex {
+  indexes: LockedIndex[];
+  packages: PackageRecord[];
+  /** Seconds since the epoch of the index's own date, for SOURCE_DATE_EPOCH. */
+  date?: number;
+}
+
+/** A tar-like entry of the future layer: path relative to the root, no leading "/" or "./". */
+export interface LayerEntry {
+  path: string;
+  type: 'file' | 'directory' | 'symlink' | 'hardlink' | 'character-device' | 'block-device' | 'fifo';
+  mode: number;
+  uid: number;
+  gid: number;
+  mtime: number;
+  size: number;
+  linkname?: string;
+  devmajor?: number;
+  devminor?: number;
+}
+
+/** What an adapter's unpack yields: entries with their bodies, in the package's own order. */
+export interface UnpackedEntry {
+  entry: LayerEntry;
+  /** Present for regular files; must be consumed (or drained) before the next entry is produced. */
+  body?: Readable;
+}
+
+/**
+ * Format metadata the final layer needs later (control fields, file list, captured files).
+ * Stored as JSON in the cache beside the layer, so a warm build needs no unpack.
+ */
+export type PackageMetadata = { name: string; version: string; arch: string } & Record<string, unknown>;
+
+export interface UnpackResult {
+  entries: AsyncIterable<UnpackedEntry>;
+  /** Resolves after `entries` has been fully consumed. */
+  metadata: Promise<PackageMetadata>;
+}
+
+export interface UnpackOptions {
+  sourceDateEpoch: number;
+}
+
+/** Recognized script effects of one package plus what could not be translated. */
+export interface ScriptEffects {
+  effects: Effect[];
+  untranslated: string[];
+}
+
+export interface FinalContext {
+  arch: string;
+  sourceDateEpoch: number;
+  repositories: RepositoryConfig[];
+  /** Everything the translation decided (which alternative won, which users exist...). */
+  applied: AppliedState;
+}
+
+export interface AppliedState {
+  alternatives: SelectedAlternative[];
+}
+
+export interface SelectedAlternative {
+  name: string;
+  link: string;
+  /** The winning choice in auto mode. */
+  best: string;
+  choices: { path: string; priority: number; slaves: Record<string, string> }[];
+  /** Slave name → link, for every slave any choice declared. */
+  slaveLinks: Record<string, string>;
+}
+
+/** A file of the final layer: a path and its content or link target. */
+export type FinalEntry =
+  | { path: string; type: 'file'; mode: number; content: Buffer; uid?: number; gid?: number }
+  | { path: string; type: 'directory'; mode: number; uid?: number; gid?: number }
+  | { path: string; type: 'symlink'; linkname: string };
+
+export interface Adapter {
+  readonly type: string;
+  /** Check and normalize the adapter-specific fields of a repository; throws UserError on bad input. */
+  repositoryOptions(repo: { name: string; url: string; options: Record<string, unknown> }, file: string): Record<string, unknown>;
+  /** Download, verify and parse one repository's indexes for one architecture. */
+  readIndex(repo: RepositoryConfig, ctx: IndexContext): Promise<RepositoryIndex>;
+  /** Names of the packages a named seed ("required", "essential") selects from all candidates. */
+  seed(seedName: string, candidates: PackageRecord[]): string[];
+  compareVersions(a: string, b: string): number;
+  /** Whether `candidate` (a package, or one of its provides) satisfies `dep`. */
+  satisfies(dep: Dependency, candidate: { name: string; version?: string; arch: string; multiArch?: string; isProvide: boolean }, targetArch: string): boolean;
+  formatDependency(dep: DependencyGroup): string;
+  /** Stream a downloaded package file into normalized layer entries plus its metadata. */
+  unpack(file: string, opts: UnpackOptions): UnpackResult;
+  /** Whether `later` may overwrite a path `earlier` also ships (Debian Replaces). */
+  mayOverwrite(later: PackageMetadata, earlier: PackageMetadata): boolean;
+  /** What the maintainer scripts would have done, recognized without running them. */
+  scriptEffects(pkg: PackageMetadata): ScriptEffects;
+  /** Entries of the final layer: the package database and the format's rootfs conventions. */
+  database(packages: PackageMetadata[], ctx: FinalContext): FinalEntry[];
+  /** Paths a package installs (canonical, relative), for conflict checks and effect targets. */
+  installedPaths(pkg: PackageMetadata): string[];
+  /** The OCI platform of a format's architecture name (Debian "arm64" → arm64/v8). */
+  platform(arch: string): { architecture: string; variant?: string };
+  /** Where an absolute path a script names physically lands (merged-/usr), relative to the root. */
+  canonicalPath(absPath: string): string;
+}

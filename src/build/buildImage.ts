@@ -1,0 +1,189 @@
+import os from 'node:os';
+import path from 'node:path';
+import type { Adapter, FinalEntry, PackageMetadata } from '../../adapters/types.js';
+import { Cas, type Digest } from '../cas/cas.js';
+import { CacheIndex } from '../cas/cacheIndex.js';
+import type { ImageConfig } from '../config/imageConfig.js';
+import { UserError } from '../errors.js';
+import { fetchPackages } from '../fetch/fetchPackages.js';
+import { checkPathConflicts } from '../final/checkPathConflicts.js';
+import { writeFinalLayer } from '../final/finalLayer.js';
+import { buildPackageLayers, type BuiltLayer } from '../layer/packageLayers.js';
+import { planLayers } from '../layer/planLayers.js';
+import { imageAdapter } from '../lock/lockImage.js';
+import { checkLockMatches, readLockfile, type Lockfile } from '../lock/lockfile.js';
+import { ociImageConfig } from '../oci/imageConfig.js';
+import { MEDIA_TYPES, REF_NAME_ANNOTATION, type Descriptor } from '../oci/mediaTypes.js';
+import { writeLayout } from '../oci/writeLayout.js';
+import type { Progress } from '../progress.js';
+import { translateEffects } from '../translate/applyEffects.js';
+import { Stopwatch } from './stopwatch.js';
+
+export interface BuildOptions {
+  config: ImageConfig;
+  lockPath: string;
+  outputDir: string;
+  cacheDir: string;
+  progress: Progress;
+}
+
+export interface LayerReport {
+  packages: string[];
+  digest: string;
+  diffId: string;
+  size: number;
+  cached: boolean;
+}
+
+export interface BuildResult {
+  output: string;
+  tag: string;
+  manifestDigest: string;
+  /** For a multi-architecture build, the digest of the image index that output's tag names. */
+  indexDigest?: string;
+  architectures: Record<string, { manifestDigest: string; layers: LayerReport[] }>;
+  layers: LayerReport[];
+  downloaded: { packages: number; bytes: number };
+  untranslated: { package: string; items: string[] }[];
+  timings: Record<string, number>;
+}
+
+/** lock → fetch → one layer per package (cached) → final layer → OCI layout. Never resolves. */
+export async function buildImage(opts: BuildOptions): Promise<BuildResult> {
+  const { config, progress } = opts;
+  const watch = new Stopwatch();
+  const lock = await readLockfile(opts.lockPath);
+  checkLockMatches(lock, config, opts.lockPath);
+  const adapter = imageAdapter(config);
+  const cas = new Cas(opts.cacheDir);
+  await cas.init().catch((e: NodeJS.ErrnoException) => {
+    throw new UserError(`cannot use the cache directory ${opts.cacheDir} (${e.code ?? e.message}); pass a writable --cache-dir`);
+  });
+  const index = new CacheIndex(opts.cacheDir);
+  const sourceDateEpoch = sourceDateEpochOf(lock);
+  try {
+    const perArch: BuildResult['architectures'] = {};
+    const manifests: Descriptor[] = [];
+    const blobs: string[] = [];
+    let downloaded = { packages: 0, bytes: 0 };
+    let untranslated: BuildResult['untranslated'] = [];
+    for (const arch of config.image.architectures) {
+      const packages = lock.architectures[arch]!.packages;
+      progress.stage('fetch', `${packages.length} packages (${arch})`);
+      const fetched = await watch.time('fetch', () => fetchPackages(cas, packages, 8, opts.lockPath));
+      downloaded = { packages: downloaded.packages + fetched.downloaded, bytes: downloaded.bytes + fetched.bytes };
+
+      const plans = planLayers(packages, config.layering.maxLayers);
+      progress.stage('unpack', `${plans.length} package layers (${arch})`);
+      const layers = await watch.time('unpack', () =>
+        buildPackageLayers(adapter, plans, { cas, index, concurrency: Math.max(2, os.availableParallelism() * 2) }),
+      );
+
+      progress.stage('final', `database, accounts, links (${arch})`);
+      const final = await watch.time('final', async () => {
+        const metadata = layers.flatMap((l) => l.metadata);
+        checkPathConflicts(adapter, metadata);
+        const t = translateEffects(adapter, metadata, sourceDateEpoch);
+        const entries: FinalEntry[] = [
+          ...adapter.database(metadata, { arch, sourceDateEpoch, repositories: repoConfigs(config), applied: t.applied }),
+          ...t.entries,
+        ];
+        return { layer: await writeFinalLayer(cas, entries, sourceDateEpoch), untranslated: t.untranslated };
+      });
+      untranslated = final.untranslated;
+
+      const manifest = await writeManifest(cas, adapter, config, arch, layers, final.layer, sourceDateEpoch);
+      blobs.push(...layers.map((l) => l.digest), final.layer.digest, manifest.configDigest, manifest.descriptor.digest);
+      manifests.push(manifest.descriptor);
+      perArch[arch] = { manifestDigest: manifest.descriptor.digest, layers: [...layers.map(layerReport), finalReport(final.layer)] };
+    }
+
+    progress.stage('write', opts.outputDir);
+    const top = await watch.time('write', async () => {
+      const ref = { [REF_NAME_ANNOTATION]: config.image.tag };
+      if (manifests.length === 1) {
+        const { platform: _platform, ...rest } = manifests[0]!;
+        const single = { ...rest, annotations: ref };
+        await writeLayout(cas, opts.outputDir, blobs, single);
+        return single;
+      }
+      const indexBlob = await cas.writeBuffer(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.index, manifests })));
+      const desc: Descriptor = { mediaType: MEDIA_TYPES.index, digest: indexBlob.digest, size: indexBlob.size, annotations: ref };
+      await writeLayout(cas, opts.outputDir, [...blobs, indexBlob.digest], desc);
+      return desc;
+    });
+
+    const first = perArch[config.image.architectures[0]!]!;
+    return {
+      output: path.resolve(opts.outputDir),
+      tag: config.image.tag,
+      manifestDigest: first.manifestDigest,
+      ...(manifests.length > 1 ? { indexDigest: top.digest } : {}),
+      architectures: perArch,
+      layers: first.layers,
+      downloaded,
+      untranslated,
+      timings: watch.timings,
+    };
+  } finally {
+    index.close();
+  }
+}
+
+/** SOURCE_DATE_EPOCH from the environment wins; else the newest index date the lock recorded. */
+function sourceDateEpochOf(lock: Lockfile): number {
+  const env = process.env.SOURCE_DATE_EPOCH;
+  if (env === undefined || env === '') return lock.sourceDateEpoch;
+  if (!/^\d+$/.test(env)) throw new UserError(`SOURCE_DATE_EPOCH="${env}" is not a number of seconds; unset it or fix it`);
+  return Number(env);
+}
+
+function repoConfigs(config: ImageConfig) {
+  return config.repositories.map((r) => ({ ...r, baseDir: path.dirname(config.file) }));
+}
+
+async function writeManifest(
+  cas: Cas,
+  adapter: Adapter,
+  config: ImageConfig,
+  arch: string,
+  layers: BuiltLayer[],
+  final: { diffId: string; digest: string; size: number },
+  sourceDateEpoch: number,
+): Promise<{ descriptor: Descriptor; configDigest: Digest }> {
+  const platform = adapter.platform(arch);
+  const imageConfig = ociImageConfig({
+    platform,
+    runtime: config.config,
+    diffIds: [...layers.map((l) => l.diffId), final.diffId],
+    history: [
+      ...layers.map((l) => ({ created_by: `layerpkg: ${describePackages(l.metadata)}`, comment: l.packages.length > 1 ? 'grouped package layer' : 'package layer' })),
+      { created_by: 'layerpkg: package database, accounts and links', comment: 'final layer' },
+    ],
+    created: sourceDateEpoch,
+  });
+  const configBlob = await cas.writeBuffer(Buffer.from(JSON.stringify(imageConfig)));
+  const manifest = {
+    schemaVersion: 2,
+    mediaType: MEDIA_TYPES.manifest,
+    config: { mediaType: MEDIA_TYPES.config, digest: configBlob.digest, size: configBlob.size },
+    layers: [...layers, final].map((l) => ({ mediaType: MEDIA_TYPES.layerGzip, digest: l.digest, size: l.size })),
+  };
+  const manifestBlob = await cas.writeBuffer(Buffer.from(JSON.stringify(manifest)));
+  return {
+    descriptor: { mediaType: MEDIA_TYPES.manifest, digest: manifestBlob.digest, size: manifestBlob.size, platform: { ...platform, os: 'linux' } },
+    configDigest: configBlob.digest,
+  };
+}
+
+function describePackages(metadata: PackageMetadata[]): string {
+  return metadata.map((m) => `${m.name} ${m.version}`).join(', ');
+}
+
+function layerReport(l: BuiltLayer): LayerReport {
+  return { packages: l.packages.map((p) => `${p.name}=${p.version}`), digest: l.digest, diffId: l.diffId, size: l.size, cached: l.cached };
+}
+
+function finalReport(l: { diffId: string; digest: string; size: number }): LayerReport {
+  return { packages: [], digest: l.digest, diffId: l.diffId, size: l.size, cached: false };
+}

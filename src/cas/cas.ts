@@ -1,0 +1,96 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Transform, type Readable } from 'node:stream';
+
+export type Digest = `sha256:${string}`;
+
+export class IntegrityError extends Error {
+  constructor(readonly expected: string, readonly actual: string, readonly expectedSize?: number, readonly actualSize?: number) {
+    super(`sha256 ${actual} (size ${actualSize}) does not match the expected ${expected}${expectedSize !== undefined ? ` (size ${expectedSize})` : ''}`);
+  }
+}
+
+/**
+ * The content-addressed store: blobs/sha256/<hex>, each written to tmp/ first, verified, then
+ * renamed into place — so a crash or a bad download never leaves a visible half-written blob.
+ */
+export class Cas {
+  readonly blobsDir: string;
+  readonly tmpDir: string;
+
+  constructor(readonly root: string) {
+    this.blobsDir = path.join(root, 'blobs', 'sha256');
+    this.tmpDir = path.join(root, 'tmp');
+  }
+
+  async init(): Promise<void> {
+    await mkdir(this.blobsDir, { recursive: true });
+    await mkdir(this.tmpDir, { recursive: true });
+  }
+
+  blobPath(digest: string): string {
+    return path.join(this.blobsDir, hexOf(digest));
+  }
+
+  async has(digest: string): Promise<boolean> {
+    try {
+      await stat(this.blobPath(digest));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** A fresh path inside the store's filesystem, so the final rename is atomic. */
+  tempPath(suffix = ''): string {
+    return path.join(this.tmpDir, `${process.pid}-${randomBytes(8).toString('hex')}${suffix}`);
+  }
+
+  /** Stream into the store, hashing on the way; refuse the blob if it is not what was expected. */
+  async writeStream(source: Readable | AsyncIterable<Buffer>, expect?: { sha256: string; size?: number }): Promise<{ digest: Digest; size: number }> {
+    const tmp = this.tempPath();
+    const hash = createHash('sha256');
+    let size = 0;
+    const meter = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        hash.update(chunk);
+        size += chunk.length;
+        cb(null, chunk);
+      },
+    });
+    try {
+      await pipeline(source, meter, createWriteStream(tmp));
+      const hex = hash.digest('hex');
+      if (expect && (hexOf(expect.sha256) !== hex || (expect.size !== undefined && expect.size !== size))) {
+        throw new IntegrityError(hexOf(expect.sha256), hex, expect.size, size);
+      }
+      await rename(tmp, path.join(this.blobsDir, hex));
+      return { digest: `sha256:${hex}`, size };
+    } finally {
+      await rm(tmp, { force: true });
+    }
+  }
+
+  async writeBuffer(data: Buffer): Promise<{ digest: Digest; size: number }> {
+    const hex = createHash('sha256').update(data).digest('hex');
+    const final = path.join(this.blobsDir, hex);
+    if (!(await this.has(hex))) {
+      const tmp = this.tempPath();
+      await writeFile(tmp, data);
+      await rename(tmp, final);
+    }
+    return { digest: `sha256:${hex}`, size: data.length };
+  }
+
+  /** Move an already-verified temp file in under its digest. */
+  async adopt(tmpFile: string, digest: string): Promise<void> {
+    await rename(tmpFile, this.blobPath(digest));
+  }
+}
+
+export function hexOf(digest: string): string {
+  return digest.startsWith('sha256:') ? digest.slice(7) : digest;
+}

@@ -1,0 +1,96 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError } from 'commander';
+import { buildImage, type BuildResult } from './build/buildImage.js';
+import { resolveCacheDir } from './cas/cacheDir.js';
+import { loadImageConfig } from './config/loadImageConfig.js';
+import { isUserError } from './errors.js';
+import { lockImage } from './lock/lockImage.js';
+import { defaultLockPath, writeLockfile } from './lock/lockfile.js';
+import { createProgress } from './progress.js';
+
+const pkg = JSON.parse(readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), '../../package.json'), 'utf8')) as { version: string };
+
+interface CommonFlags {
+  lockfile?: string;
+  cacheDir?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+const program = new Command('layerpkg')
+  .description('Build reproducible OCI images from distribution packages, one layer per package, without running anything inside the image.')
+  .version(pkg.version)
+  .exitOverride();
+
+program
+  .command('lock')
+  .description('resolve image.toml against verified repository indexes and pin every package')
+  .argument('<image.toml>')
+  .option('--lockfile <path>', 'where to write the lock (default: <image>.lock.json beside image.toml)')
+  .option('--cache-dir <dir>', 'cache directory (default: $LAYERPKG_CACHE_DIR, $XDG_CACHE_HOME/layerpkg, ~/.cache/layerpkg)')
+  .option('--json', 'print a JSON summary')
+  .option('-q, --quiet', 'print nothing on success')
+  .action(async (file: string, flags: CommonFlags) => {
+    const config = await loadImageConfig(file);
+    const lockPath = path.resolve(flags.lockfile ?? defaultLockPath(config.file));
+    const progress = createProgress({ quiet: !!flags.quiet, json: !!flags.json });
+    const lock = await lockImage(config, resolveCacheDir(flags.cacheDir), progress);
+    await writeLockfile(lockPath, lock);
+    const counts = Object.fromEntries(Object.entries(lock.architectures).map(([a, v]) => [a, v.packages.length]));
+    if (flags.json) process.stdout.write(`${JSON.stringify({ lockfile: lockPath, packages: counts, inputsHash: lock.inputsHash })}\n`);
+    else if (!flags.quiet) {
+      process.stdout.write(`locked ${Object.entries(counts).map(([a, n]) => `${n} packages for ${a}`).join(', ')} → ${path.relative(process.cwd(), lockPath) || lockPath}\n`);
+    }
+  });
+
+program
+  .command('build')
+  .description('build the image from the lock into an OCI image layout')
+  .argument('<image.toml>')
+  .option('-o, --output <dir>', 'OCI layout directory (default: out/<image name>)')
+  .option('--lockfile <path>', 'the lock to build from (default: <image>.lock.json beside image.toml)')
+  .option('--cache-dir <dir>', 'cache directory (default: $LAYERPKG_CACHE_DIR, $XDG_CACHE_HOME/layerpkg, ~/.cache/layerpkg)')
+  .option('--json', 'print one JSON object: manifest digest, layers, timings')
+  .option('-q, --quiet', 'print nothing on success')
+  .action(async (file: string, flags: CommonFlags & { output?: string }) => {
+    const config = await loadImageConfig(file);
+    const result = await buildImage({
+      config,
+      lockPath: path.resolve(flags.lockfile ?? defaultLockPath(config.file)),
+      outputDir: flags.output ?? path.join('out', config.image.name),
+      cacheDir: resolveCacheDir(flags.cacheDir),
+      progress: createProgress({ quiet: !!flags.quiet, json: !!flags.json }),
+    });
+    if (flags.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+    else if (!flags.quiet) process.stdout.write(summary(config.image.name, result));
+  });
+
+function summary(name: string, r: BuildResult): string {
+  const cached = r.layers.filter((l) => l.cached).length;
+  const total = Object.values(r.timings).reduce((a, b) => a + b, 0);
+  const lines = [
+    `built ${name}:${r.tag} → ${path.relative(process.cwd(), r.output) || r.output}`,
+    `  manifest ${r.manifestDigest}${r.indexDigest ? ` (index ${r.indexDigest})` : ''}`,
+    `  ${r.layers.length} layers (${cached} from cache), ${r.downloaded.packages} packages downloaded, ${(total / 1000).toFixed(2)} s`,
+  ];
+  if (r.untranslated.length) {
+    lines.push(`  maintainer scripts not run and not translated (${r.untranslated.length} packages):`);
+    for (const u of r.untranslated) lines.push(`    ${u.package}: ${u.items.join('; ')}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) process.exit(e.exitCode === 0 ? 0 : 2);
+  if (isUserError(e)) {
+    process.stderr.write(`layerpkg: error: ${e.message}\n`);
+    process.exit(e.exitCode);
+  }
+  process.stderr.write(`layerpkg: internal error: ${e instanceof Error ? (process.env.LAYERPKG_DEBUG ? e.stack : e.message) : String(e)}\n`);
+  process.exit(70);
+}

@@ -1,0 +1,114 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parse as parseToml, TomlError } from 'smol-toml';
+import { z } from 'zod';
+import { UserError } from '../errors.js';
+import { getAdapter } from '../../adapters/registry.js';
+import { DEFAULT_MAX_LAYERS, MAX_LAYERS_CEILING, type ImageConfig } from './imageConfig.js';
+
+const name = z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'use lower-case letters, digits, ".", "_" or "-"');
+
+const schema = z
+  .object({
+    image: z
+      .object({
+        name,
+        tag: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/, 'not a valid OCI tag').default('latest'),
+        architectures: z.array(z.string().min(1)).min(1).default(['amd64']),
+      })
+      .strict(),
+    repository: z
+      .array(
+        // Adapter-specific fields (suite, components, keyring...) pass through to the adapter.
+        z.object({ name, type: z.string(), url: z.string().url() }).passthrough(),
+      )
+      .min(1, 'at least one [[repository]] is needed'),
+    packages: z
+      .object({
+        seed: z.string().optional(),
+        include: z.array(z.string().min(1)).default([]),
+      })
+      .strict()
+      .default({}),
+    config: z
+      .object({
+        env: z.record(z.string()).default({}),
+        entrypoint: z.array(z.string()).optional(),
+        cmd: z.array(z.string()).optional(),
+        user: z.string().optional(),
+        workdir: z.string().optional(),
+        labels: z.record(z.string()).default({}),
+        stop_signal: z.string().optional(),
+      })
+      .strict()
+      .default({}),
+    layering: z
+      .object({ max_layers: z.number().int().min(2).max(MAX_LAYERS_CEILING).default(DEFAULT_MAX_LAYERS) })
+      .strict()
+      .default({}),
+  })
+  .strict();
+
+/** Read, parse and validate image.toml; every failure is one UserError naming the file and field. */
+export async function loadImageConfig(file: string): Promise<ImageConfig> {
+  const abs = path.resolve(file);
+  let text: string;
+  try {
+    text = await readFile(abs, 'utf8');
+  } catch (e) {
+    throw new UserError(`${file}: cannot read the image file (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+  let raw: unknown;
+  try {
+    raw = parseToml(text);
+  } catch (e) {
+    if (e instanceof TomlError) {
+      const first = e.message.split('\n')[0] ?? e.message;
+      throw new UserError(`${file}:${e.line}:${e.column}: invalid TOML: ${first.replace(/^Invalid TOML document: /, '')}`);
+    }
+    throw e;
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) throw new UserError(describeIssue(file, parsed.error.issues[0]));
+  const data = parsed.data;
+  const seen = new Set<string>();
+  const repositories = data.repository.map((r, i) => {
+    const { name: repoName, type, url, ...rest } = r;
+    if (seen.has(repoName)) throw new UserError(`${file}: repository[${i}].name: "${repoName}" is used twice; give each repository its own name`);
+    seen.add(repoName);
+    const adapter = getAdapter(type, `${file}: repository[${i}].type`);
+    const options = adapter.repositoryOptions({ name: repoName, url, options: rest }, file);
+    return { name: repoName, type, url: url.replace(/\/+$/, ''), options };
+  });
+  return {
+    file: abs,
+    image: data.image,
+    repositories,
+    packages: data.packages,
+    config: {
+      env: data.config.env,
+      entrypoint: data.config.entrypoint,
+      cmd: data.config.cmd,
+      user: data.config.user,
+      workdir: data.config.workdir,
+      labels: data.config.labels,
+      stopSignal: data.config.stop_signal,
+    },
+    layering: { maxLayers: data.layering.max_layers },
+  };
+}
+
+function describeIssue(file: string, issue: z.ZodIssue | undefined): string {
+  if (!issue) return `${file}: invalid image file`;
+  const where = formatPath(issue.path);
+  if (issue.code === 'unrecognized_keys') {
+    const keys = issue.keys.map((k) => `"${k}"`).join(', ');
+    return `${file}: unknown field ${keys}${where ? ` in ${where}` : ' at the top level'}; check the spelling against the configuration reference in README.md`;
+  }
+  if (issue.code === 'invalid_type' && issue.received === 'undefined') return `${file}: ${where} is required`;
+  return `${file}: ${where || 'image file'}: ${issue.message}`;
+}
+
+function formatPath(p: (string | number)[]): string {
+  return p.map((seg, i) => (typeof seg === 'number' ? `[${seg}]` : i === 0 ? `[${seg}]` : `.${seg}`)).join('');
+}

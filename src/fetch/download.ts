@@ -1,0 +1,78 @@
+import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { IntegrityError, type Cas, type Digest } from '../cas/cas.js';
+import { UserError } from '../errors.js';
+
+/** The server answered that the file is gone: callers turn this into "re-lock" advice. */
+export class NotFoundError extends Error {
+  constructor(readonly url: string, readonly status: number) {
+    super(`${url}: HTTP ${status}`);
+  }
+}
+
+export interface RetryPolicy {
+  attempts: number;
+  baseDelayMs: number;
+}
+
+const DEFAULT_RETRY: RetryPolicy = { attempts: 4, baseDelayMs: 250 };
+
+/**
+ * GET a URL into the CAS, verifying sha256 (and size) when known. Transient failures (network
+ * errors, 5xx, 429, a truncated or corrupted body) are retried with exponential backoff; a 404
+ * is final. Nothing unverified is ever renamed into the store.
+ */
+export function downloadToCas(
+  cas: Cas,
+  url: string,
+  expect?: { sha256: string; size?: number },
+  retry: RetryPolicy = DEFAULT_RETRY,
+): Promise<{ digest: Digest; size: number }> {
+  return withRetries(url, retry, (body) => cas.writeStream(body, expect));
+}
+
+/** GET a small file (a signed index) into memory; its signature is checked by the caller. */
+export function downloadBytes(url: string, retry: RetryPolicy = DEFAULT_RETRY): Promise<Buffer> {
+  return withRetries(url, retry, async (body) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of body) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  });
+}
+
+async function withRetries<T>(url: string, retry: RetryPolicy, consume: (body: Readable) => Promise<T>): Promise<T> {
+  let lastError: unknown;
+  for (let attempt = 0; attempt < retry.attempts; attempt++) {
+    if (attempt > 0) await sleep(retry.baseDelayMs * 2 ** (attempt - 1));
+    try {
+      const res = await fetch(url, { redirect: 'follow' });
+      if (res.status === 404 || res.status === 410) {
+        await res.body?.cancel();
+        throw new NotFoundError(url, res.status);
+      }
+      if (!res.ok || !res.body) {
+        await res.body?.cancel();
+        lastError = new Error(`HTTP ${res.status} ${res.statusText}`);
+        // Other 4xx answers will not change on a retry.
+        if (res.status >= 400 && res.status < 500 && res.status !== 429) break;
+        continue;
+      }
+      return await consume(Readable.fromWeb(res.body as WebReadableStream<Uint8Array>));
+    } catch (e) {
+      if (e instanceof NotFoundError) throw e;
+      lastError = e;
+    }
+  }
+  throw describeFailure(url, lastError, retry.attempts);
+}
+
+function describeFailure(url: string, e: unknown, attempts: number): UserError {
+  if (e instanceof IntegrityError) {
+    return new UserError(
+      `${url}: ${e.message}; nothing was cached. The mirror may be mid-sync or the file was replaced: retry later, or run \`layerpkg lock\` if the lock is out of date`,
+    );
+  }
+  const cause = e instanceof Error ? ((e.cause as NodeJS.ErrnoException | undefined)?.code ?? e.message) : String(e);
+  return new UserError(`cannot download ${url} (${cause}) after ${attempts} attempts: check the repository url and that the mirror is reachable`);
+}

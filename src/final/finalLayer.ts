@@ -1,0 +1,29 @@
+import type { FinalEntry, LayerEntry } from '../../adapters/types.js';
+import type { Cas } from '../cas/cas.js';
+import { orderEntries } from '../layer/orderEntries.js';
+import { writeLayer, type WrittenLayer } from '../layer/writeLayer.js';
+
+/**
+ * The last layer: what only the whole package set determines (database, accounts, links).
+ * Later entries for the same path win, so the translation can refine what the adapter wrote.
+ */
+export async function writeFinalLayer(cas: Cas, entries: FinalEntry[], sourceDateEpoch: number): Promise<WrittenLayer> {
+  const byPath = new Map<string, { entry: LayerEntry; content?: Buffer }>();
+  for (const e of entries) {
+    const entry: LayerEntry = {
+      path: e.path,
+      type: e.type,
+      mode: e.type === 'symlink' ? 0o777 : e.mode,
+      uid: e.type === 'symlink' ? 0 : (e.uid ?? 0),
+      gid: e.type === 'symlink' ? 0 : (e.gid ?? 0),
+      mtime: sourceDateEpoch,
+      size: e.type === 'file' ? e.content.length : 0,
+      linkname: e.type === 'symlink' ? e.linkname : undefined,
+    };
+    byPath.set(e.path, { entry, content: e.type === 'file' ? e.content : undefined });
+  }
+  const ordered = orderEntries([...byPath.values()]);
+  return writeLayer(cas, ordered.map((o) => ({ entry: o.entry, content: o.content ? async () => o.content! : undefined })), {
+    mtimeClamp: sourceDateEpoch,
+  });
+}

@@ -1,0 +1,77 @@
+import { readFile } from 'node:fs/promises';
+import pLimit from 'p-limit';
+import type { Adapter, PackageMetadata } from '../../adapters/types.js';
+import type { Cas } from '../cas/cas.js';
+import type { CacheIndex } from '../cas/cacheIndex.js';
+import { UserError } from '../errors.js';
+import type { LockedPackage } from '../lock/lockfile.js';
+import { orderEntries } from './orderEntries.js';
+import type { LayerPlan } from './planLayers.js';
+import { StagingArea } from './stageEntries.js';
+import { writeLayer, type WrittenLayer } from './writeLayer.js';
+
+/** Bump when the bytes a layer is made of change for the same packages (tar details, paths...). */
+export const LAYER_FORMAT_VERSION = 1;
+
+export interface BuiltLayer extends WrittenLayer {
+  packages: LockedPackage[];
+  metadata: PackageMetadata[];
+  cached: boolean;
+}
+
+/**
+ * Build every planned package layer, reusing the cache: the key is the member packages' sha256
+ * plus the layer format, so the same package version makes the same layer in every image.
+ */
+export async function buildPackageLayers(
+  adapter: Adapter,
+  plans: LayerPlan<LockedPackage>[],
+  deps: { cas: Cas; index: CacheIndex; concurrency: number; onLayer?: (l: BuiltLayer) => void },
+): Promise<BuiltLayer[]> {
+  const limit = pLimit(deps.concurrency);
+  return Promise.all(
+    plans.map((plan) =>
+      limit(async () => {
+        const layer = await buildOne(adapter, plan, deps.cas, deps.index);
+        deps.onLayer?.(layer);
+        return layer;
+      }),
+    ),
+  );
+}
+
+async function buildOne(adapter: Adapter, plan: LayerPlan<LockedPackage>, cas: Cas, index: CacheIndex): Promise<BuiltLayer> {
+  const key = layerKey(adapter.type, plan.packages);
+  const hit = index.getLayer(key);
+  if (hit && (await cas.has(hit.digest)) && (await cas.has(hit.metadataDigest))) {
+    const metadata = JSON.parse(await readFile(cas.blobPath(hit.metadataDigest), 'utf8')) as PackageMetadata[];
+    return { diffId: hit.diffId, digest: hit.digest, size: hit.size, packages: plan.packages, metadata, cached: true };
+  }
+
+  const staging = await StagingArea.create(cas.tempPath('.stage'));
+  try {
+    const metadata: PackageMetadata[] = [];
+    for (const pkg of plan.packages) {
+      const label = `${pkg.name} ${pkg.version} (${pkg.url})`;
+      const unpacked = adapter.unpack(cas.blobPath(pkg.sha256), { sourceDateEpoch: 0 });
+      await staging.add(unpacked.entries, pkg.name).catch((e: unknown) => {
+        throw e instanceof UserError ? e : new UserError(`${label}: cannot unpack: ${(e as Error).message}`);
+      });
+      metadata.push(await unpacked.metadata);
+    }
+    const ordered = orderEntries([...staging.entries.values()]);
+    const written = await writeLayer(
+      cas,
+      ordered.map((s) => ({ entry: s.entry, content: () => staging.read(s) })),
+    );
+    const meta = await cas.writeBuffer(Buffer.from(JSON.stringify(metadata)));
+    index.putLayer(key, { ...written, metadataDigest: meta.digest });
+    return { ...written, packages: plan.packages, metadata, cached: false };
+  } finally {
+    await staging.dispose();
+  }
+}
+
+export function layerKey(type: string, packages: LockedPackage[]): string {
+  return `layer-v${LAYER_FORMAT_VERSION}:${type}:gzip:${packages.map((p) => p.sha256).sort().join(',')}`;
+}

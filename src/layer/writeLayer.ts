@@ -1,0 +1,90 @@
+import { createHash } from 'node:crypto';
+import { PassThrough, Transform } from 'node:stream';
+import { createGzip, constants as zlibConstants } from 'node:zlib';
+import tar from 'tar-stream';
+import type { LayerEntry } from '../../adapters/types.js';
+import type { Cas } from '../cas/cas.js';
+
+export interface LayerItem {
+  entry: LayerEntry;
+  /** The body of a regular file, read only when the writer reaches it. */
+  content?: () => Promise<Buffer>;
+}
+
+export interface WrittenLayer {
+  /** sha256 of the uncompressed tar (the config's rootfs.diff_ids). */
+  diffId: string;
+  /** sha256 of the gzip blob (the manifest's layer digest). */
+  digest: string;
+  size: number;
+}
+
+export interface LayerWriteOptions {
+  /** Clamp mtimes to this (SOURCE_DATE_EPOCH); undefined keeps them as the package has them. */
+  mtimeClamp?: number;
+  gzipLevel?: number;
+}
+
+const TAR_TYPE: Record<LayerEntry['type'], tar.Header['type']> = {
+  file: 'file',
+  directory: 'directory',
+  symlink: 'symlink',
+  hardlink: 'link',
+  'character-device': 'character-device',
+  'block-device': 'block-device',
+  fifo: 'fifo',
+};
+
+/**
+ * Write already-ordered entries as a deterministic tar: numeric ids only (empty uname/gname),
+ * no atime/ctime, PAX only for long or non-ASCII names; then gzip it into the CAS, hashing
+ * both the tar (diff_id) and the blob (digest) in the same pass.
+ */
+export async function writeLayer(cas: Cas, items: Iterable<LayerItem>, opts: LayerWriteOptions = {}): Promise<WrittenLayer> {
+  const pack = tar.pack();
+  const tarHash = createHash('sha256');
+  const meter = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      tarHash.update(chunk);
+      cb(null, chunk);
+    },
+  });
+  const gzip = createGzip({ level: opts.gzipLevel ?? zlibConstants.Z_DEFAULT_COMPRESSION });
+  const tarStream = new PassThrough();
+  (pack as unknown as NodeJS.ReadableStream).pipe(tarStream);
+  const stored = cas.writeStream(tarStream.pipe(meter).pipe(gzip));
+
+  const producing = (async () => {
+    for (const { entry, content } of items) {
+      const body = entry.type === 'file' && content ? await content() : undefined;
+      await new Promise<void>((resolve, reject) => {
+        const header = tarHeader(entry, opts.mtimeClamp);
+        const cb = (err?: Error | null) => (err ? reject(err) : resolve());
+        if (body) pack.entry(header, body, cb);
+        else pack.entry(header, cb);
+      });
+    }
+    pack.finalize();
+  })();
+  producing.catch((e) => pack.destroy(e));
+  const [written] = await Promise.all([stored, producing]);
+  return { diffId: `sha256:${tarHash.digest('hex')}`, digest: written.digest, size: written.size };
+}
+
+function tarHeader(e: LayerEntry, clamp: number | undefined): tar.Header {
+  const mtime = clamp === undefined ? e.mtime : Math.min(e.mtime, clamp);
+  return {
+    name: e.type === 'directory' ? `${e.path}/` : e.path,
+    type: TAR_TYPE[e.type],
+    mode: e.mode,
+    uid: e.uid,
+    gid: e.gid,
+    uname: '',
+    gname: '',
+    size: e.type === 'file' ? e.size : 0,
+    mtime: new Date(mtime * 1000),
+    linkname: e.linkname ?? '',
+    devmajor: e.devmajor ?? 0,
+    devminor: e.devminor ?? 0,
+  };
+}

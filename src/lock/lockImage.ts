@@ -1,0 +1,78 @@
+import { readFile } from 'node:fs/promises';
+import { getAdapter } from '../../adapters/registry.js';
+import type { IndexContext, LockedIndex, PackageRecord, RepositoryConfig } from '../../adapters/types.js';
+import { Cas } from '../cas/cas.js';
+import type { ImageConfig } from '../config/imageConfig.js';
+import { UserError } from '../errors.js';
+import { downloadBytes, downloadToCas } from '../fetch/download.js';
+import type { Progress } from '../progress.js';
+import { resolve } from '../resolve/resolve.js';
+import { inputsHash, LOCKFILE_VERSION, type Lockfile } from './lockfile.js';
+import path from 'node:path';
+
+/** Fetch and verify every repository index, resolve each architecture, and pin the result. */
+export async function lockImage(config: ImageConfig, cacheDir: string, progress: Progress): Promise<Lockfile> {
+  const cas = new Cas(cacheDir);
+  await cas.init();
+  const adapter = imageAdapter(config);
+  const repos: RepositoryConfig[] = config.repositories.map((r) => ({ ...r, baseDir: path.dirname(config.file) }));
+  const indexesByRepo = new Map<string, LockedIndex[]>(repos.map((r) => [r.name, []]));
+  const architectures: Lockfile['architectures'] = {};
+  let sourceDateEpoch = 0;
+
+  for (const arch of config.image.architectures) {
+    const ctx: IndexContext = {
+      arch,
+      // Indexes pinned by a verified hash are cached by it, so re-locking an unchanged mirror is cheap.
+      fetchBytes: async (url, expect) => {
+        if (!expect) return downloadBytes(url);
+        if (!(await cas.has(expect.sha256))) await downloadToCas(cas, url, expect);
+        return readFile(cas.blobPath(expect.sha256));
+      },
+    };
+    const candidates: PackageRecord[] = [];
+    for (const repo of repos) {
+      progress.stage('resolve', `reading ${repo.name} (${arch})`);
+      const index = await adapter.readIndex(repo, ctx);
+      indexesByRepo.get(repo.name)!.push(...index.indexes);
+      candidates.push(...index.packages);
+      sourceDateEpoch = Math.max(sourceDateEpoch, index.date ?? 0);
+    }
+    const seeded = config.packages.seed ? adapter.seed(config.packages.seed, candidates.filter((c) => c.arch === arch || c.arch === 'all')) : [];
+    const requested = [...new Set([...seeded, ...config.packages.include])];
+    if (requested.length === 0) throw new UserError(`${config.file}: [packages] selects nothing; set packages.include or packages.seed`);
+    progress.stage('resolve', `resolving ${requested.length} requested packages (${arch})`);
+    const resolved = resolve(adapter, candidates, {
+      arch,
+      requested,
+      requestSource: (name) => (config.packages.include.includes(name) ? `packages.include in ${config.file}` : `packages.seed "${config.packages.seed}"`),
+    });
+    architectures[arch] = {
+      packages: resolved.map(({ record, requiredBy }) => ({
+        name: record.name,
+        version: record.version,
+        arch: record.arch,
+        repository: record.repository,
+        url: record.url,
+        sha256: record.sha256,
+        size: record.size,
+        requiredBy,
+      })),
+    };
+  }
+
+  return {
+    lockfileVersion: LOCKFILE_VERSION,
+    inputsHash: inputsHash(config),
+    sourceDateEpoch,
+    repositories: repos.map((r) => ({ name: r.name, type: r.type, url: r.url, indexes: indexesByRepo.get(r.name)! })),
+    architectures,
+  };
+}
+
+/** One image, one package format: mixing dpkg and apk databases in a rootfs makes no sense. */
+export function imageAdapter(config: ImageConfig) {
+  const types = [...new Set(config.repositories.map((r) => r.type))];
+  if (types.length !== 1) throw new UserError(`${config.file}: repositories mix types ${types.join(', ')}; an image uses one package format`);
+  return getAdapter(types[0]!, `${config.file}: repository.type`);
+}

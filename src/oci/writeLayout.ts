@@ -1,0 +1,51 @@
+import { copyFile, link, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Cas } from '../cas/cas.js';
+import { hexOf } from '../cas/cas.js';
+import { UserError } from '../errors.js';
+import { MEDIA_TYPES, type Descriptor } from './mediaTypes.js';
+
+/**
+ * Write an OCI image layout: blobs are hardlinked from the cache (copied only across
+ * filesystems), and the whole directory is built beside the target and renamed into place, so a
+ * failed build never leaves a half-written layout where the old one was.
+ */
+export async function writeLayout(cas: Cas, outDir: string, blobDigests: Iterable<string>, top: Descriptor): Promise<void> {
+  const target = path.resolve(outDir);
+  const staging = `${target}.tmp-${process.pid}`;
+  try {
+    await mkdir(path.join(staging, 'blobs', 'sha256'), { recursive: true });
+    for (const digest of new Set(blobDigests)) await linkOrCopy(cas.blobPath(digest), path.join(staging, 'blobs', 'sha256', hexOf(digest)));
+    await writeFile(path.join(staging, 'oci-layout'), `${JSON.stringify({ imageLayoutVersion: '1.0.0' })}\n`);
+    const index = { schemaVersion: 2, mediaType: MEDIA_TYPES.index, manifests: [top] };
+    await writeFile(path.join(staging, 'index.json'), `${JSON.stringify(index)}\n`);
+    await replaceDir(staging, target);
+  } catch (e) {
+    await rm(staging, { recursive: true, force: true }).catch(() => {});
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code) throw new UserError(`cannot write the output directory ${outDir} (${code}): choose a writable path with --output`);
+    throw e;
+  }
+}
+
+async function linkOrCopy(from: string, to: string): Promise<void> {
+  try {
+    await link(from, to);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'EMLINK') throw e;
+    await copyFile(from, to);
+  }
+}
+
+async function replaceDir(staging: string, target: string): Promise<void> {
+  const exists = await stat(target).then(() => true, () => false);
+  if (!exists) {
+    await rename(staging, target);
+    return;
+  }
+  const old = `${target}.old-${process.pid}`;
+  await rename(target, old);
+  await rename(staging, target);
+  await rm(old, { recursive: true, force: true });
+}

@@ -1,0 +1,22 @@
+/**
+ * Stage-by-stage progress on stderr when it is a terminal; silent with --quiet or --json, and in
+ * pipes, so CI logs and machine-read output stay clean.
+ */
+export interface Progress {
+  stage(stage: string, message: string): void;
+  warn(message: string): void;
+}
+
+export function createProgress(opts: { quiet: boolean; json: boolean }): Progress {
+  const interactive = process.stderr.isTTY && !opts.quiet && !opts.json;
+  return {
+    stage(stage, message) {
+      if (interactive) process.stderr.write(`[${stage}] ${message}\n`);
+    },
+    warn(message) {
+      if (!opts.quiet && !opts.json) process.stderr.write(`layerpkg: warning: ${message}\n`);
+    },
+  };
+}
+
+export const silentProgress: Progress = { stage() {}, warn() {} };
