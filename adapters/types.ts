@@ -152,6 +152,8 @@ export interface Adapter {
   readIndex(repo: RepositoryConfig, ctx: IndexContext): Promise<RepositoryIndex>;
   /** Names of the packages a named seed ("required", "essential") selects from all candidates. */
   seed(seedName: string, candidates: PackageRecord[]): string[];
+  /** Packages the image layout itself implies (Debian: usr-is-merged, since layers are merged-/usr). */
+  implicitPackages(candidates: PackageRecord[]): string[];
   compareVersions(a: string, b: string): number;
   /** Whether `candidate` (a package, or one of its provides) satisfies `dep`. */
   satisfies(dep: Dependency, candidate: { name: string; version?: string; arch: string; multiArch?: string; isProvide: boolean }, targetArch: string): boolean;

@@ -18,6 +18,9 @@ export const debAdapter: Adapter = {
   repositoryOptions: debRepositoryOptions,
   readIndex: readDebIndex,
   seed: debSeed,
+  // layerpkg always writes a merged-/usr tree, so the "usrmerge | usr-is-merged" choice is made:
+  // usrmerge would convert a system that needs no conversion (and pull in perl to do it).
+  implicitPackages: (candidates) => (candidates.some((c) => c.name === 'usr-is-merged') ? ['usr-is-merged'] : []),
   compareVersions: compareDebianVersions,
   satisfies: debSatisfies,
   formatDependency: formatDependencyGroup,

@@ -1,6 +1,7 @@
 import type { Effect, GroupEffect, UserEffect } from '../../src/translate/effects.js';
 import type { PackageMetadata, ScriptEffects } from '../types.js';
 import { asDeb, controlFile, type DebMetadata } from './debMetadata.js';
+import { commandWords, type Redirect, type ShellCommand, type ShellScript } from './shellCommands.js';
 import { parseAlternativeInstalls } from './updateAlternatives.js';
 
 const CA_STORE = 'usr/share/ca-certificates/';
@@ -11,27 +12,59 @@ export function isCapturedForEffects(path: string): boolean {
 }
 
 /**
- * Shell words that do not change the installed system on a fresh install (control flow, tests,
- * messages, debconf talk). Anything else a maintainer script calls and we do not translate is
- * reported, so a user sees exactly what the image may be missing.
+ * Commands that leave nothing in the image on a fresh install. Anything else a maintainer script
+ * can run and we do not translate is reported, so a user sees what the image may be missing.
+ * Files written through redirections (`echo x > /etc/foo`) are reported separately, which is why
+ * cat, echo and friends can be inert here (writes through options such as `sort -o` are not).
  */
 const INERT = new Set([
-  'if', 'then', 'else', 'elif', 'fi', 'case', 'esac', 'for', 'while', 'until', 'do', 'done', 'in', 'function',
-  'set', 'echo', 'printf', 'test', '[', '[[', ']', ']]', 'true', 'false', ':', 'exit', 'return', 'local', 'shift',
-  'export', 'unset', 'readonly', 'break', 'continue', 'trap', '.', 'source', 'command', 'which', 'type', 'eval',
-  'read', 'wait', 'cat', 'grep', 'sed', 'awk', 'cut', 'tr', 'head', 'tail', 'sort', 'uniq', 'basename', 'dirname',
-  'readlink', 'realpath', 'getent', 'id', 'dpkg', 'dpkg-query', 'db_get', 'db_set', 'db_input', 'db_go',
-  'db_stop', 'db_purge', 'db_fset', 'db_fget', 'db_version', 'db_capb', 'db_title', 'db_reset', 'db_register',
-  'db_unregister', 'db_subst', 'db_metaget', 'db_x_loadtemplatefile', 'dpkg-trigger', 'deb-systemd-invoke',
-  'invoke-rc.d', 'systemctl', 'deb-systemd-helper', 'update-rc.d', 'dpkg-maintscript-helper', '}', '{', ';;',
-  'else', 'esac;', 'fi;', '!', 'env', 'sh', 'exec', 'ls', 'stat', 'find', 'xargs', 'sleep', 'umask', 'cd',
+  // Shell builtins and tests: they only steer or inform the script itself.
+  '[', '[[', 'test', 'echo', 'printf', 'true', 'false', ':', 'exit', 'return', 'set', 'shift', 'local',
+  'export', 'unset', 'readonly', 'break', 'continue', 'trap', 'read', 'wait', 'umask', 'cd', 'pwd', 'type',
+  'hash', 'getopts', 'let', 'declare', 'typeset',
+  // Read-only queries and text filters.
+  'cat', 'grep', 'egrep', 'fgrep', 'awk', 'mawk', 'gawk', 'cut', 'tr', 'head', 'tail', 'sort', 'uniq', 'wc',
+  'basename', 'dirname', 'readlink', 'realpath', 'stat', 'ls', 'date', 'uname', 'who', 'id', 'whoami',
+  'getent', 'which', 'expr', 'seq', 'cmp', 'diff', 'md5sum', 'sha1sum', 'sha256sum', 'sha512sum', 'sleep',
+  'pidof', 'ischroot', 'runlevel', 'mountpoint', 'dpkg-query', 'dpkg-realpath', 'dpkg-architecture', 'env',
+  'printenv',
+  // Creates only a scratch file; what the script later does with it is judged on its own.
+  'mktemp',
+  // Triggers run the interested packages' own postinst ("triggered"), which is examined like any other.
+  'dpkg-trigger',
+  // Acts only when upgrading from the versions it names (conffile and directory moves).
+  'dpkg-maintscript-helper',
+  // Talk to the running system (services, daemons, init, logind): there is none while building.
+  // TODO: deb-systemd-helper enable / update-rc.d defaults also leave unit and rc.d symlinks;
+  // enablement is a separate effect to model later, so they are not reported here.
+  'invoke-rc.d', 'systemctl', 'deb-systemd-invoke', 'deb-systemd-helper', 'update-rc.d', 'nscd', 'telinit',
+  'busctl',
+  // SELinux labels are not carried by image layers.
+  'restorecon',
 ]);
+
+/** Shell libraries that scripts source, with the functions they define: messages only. */
+const LIBRARIES = new Map<string, readonly string[]>([
+  ['/usr/share/debconf/confmodule', []], // db_* talk to the debconf frontend, see isInert
+  ['/usr/share/debconf/confmodule.sh', []],
+  ['/usr/share/dpkg/sh/dpkg-error.sh', ['setup_colors', 'debug', 'error', 'warning', 'badusage']],
+]);
+
+/** dpkg actions that only read the database or compare versions. */
+const DPKG_QUERIES = /^(-s|-l|-L|-S|-p|--status|--list|--listfiles|--search|--print-avail|--compare-versions|--print-architecture|--print-foreign-architectures|--assert-.*|--validate-.*)$/;
+const ALTERNATIVES_QUERIES = new Set(['--query', '--display', '--list', '--get-selections']);
+const DEVICES = new Set(['/dev/null', '/dev/stdout', '/dev/stderr', '/dev/tty']);
+
+type AccountFile = 'passwd' | 'group';
 
 /** Recognize what a .deb's maintainer scripts would do on a fresh install. */
 export function debScriptEffects(pkg: PackageMetadata): ScriptEffects {
   const meta = asDeb(pkg);
   const effects: Effect[] = [];
   const untranslated: string[] = [];
+  /** Account files already created by an earlier command: later "create if absent" steps do nothing. */
+  const accounts = new Set<AccountFile>();
+  let caBundle = false;
   for (const script of ['preinst', 'postinst'] as const) {
     const text = controlFile(meta, script);
     if (text === undefined) continue;
@@ -39,44 +72,209 @@ export function debScriptEffects(pkg: PackageMetadata): ScriptEffects {
       untranslated.push(`${script}: not a shell script (${text.slice(0, 40).split('\n')[0]}); its effects are unknown`);
       continue;
     }
-    const recognized = new Set<string>();
-    for (const install of parseAlternativeInstalls(text)) {
-      effects.push({ kind: 'alternative', ...install });
-      recognized.add('update-alternatives');
+    const parsed = commandWords(text);
+    const live = liveFunctions(parsed);
+    const commands = parsed.commands.filter((c) => live(c.function));
+    const handled = new Set<ShellCommand>();
+    const coveredWrites = new Set<Redirect>();
+    const libraryFunctions = new Set<string>();
+    const items: string[] = [];
+
+    // Pass 1: recognized effects, and the libraries the script relies on.
+    for (const c of commands) {
+      const inv = invocation(c);
+      if (inv === undefined) continue;
+      const { name, args } = inv;
+      if (name === '.' || name === 'source') {
+        const lib = LIBRARIES.get(args[0] ?? '');
+        if (lib) {
+          lib.forEach((f) => libraryFunctions.add(f));
+          handled.add(c);
+        }
+      } else if (name === 'update-alternatives' && args.includes('--install')) {
+        const installs = parseAlternativeInstalls(['update-alternatives', ...args].join(' '));
+        for (const install of installs) effects.push({ kind: 'alternative', ...install });
+        // Only when every argument was understood (no $(…) slaves, no unknown options after them).
+        const [one] = installs;
+        if (installs.length === 1 && one && args.length === args.indexOf('--install') + 5 + 4 * one.slaves.length) handled.add(c);
+      } else if (name === 'cp' || name === 'cat') {
+        const seeded = seedAccounts(meta, c, name, args, accounts);
+        if (seeded) {
+          effects.push(...seeded);
+          handled.add(c);
+          c.redirects.forEach((r) => coveredWrites.add(r));
+        }
+      } else if (name === 'update-passwd' && accounts.size > 0) {
+        // It reconciles existing accounts with the masters we seeded from; nothing to do when fresh.
+        handled.add(c);
+      } else if (name === 'update-ca-certificates') {
+        if (!caBundle) effects.push({ kind: 'ca-bundle', certificates: capturedCertificates(meta) });
+        caBundle = true;
+        handled.add(c);
+      } else if (name === 'shadowconfig' && args[0] === 'on') {
+        // pwconv/grpconv: the translation always writes shadow and gshadow beside passwd and group.
+        handled.add(c);
+      }
     }
-    const seeded = seedAccountsFromMaster(meta, text);
-    if (seeded.length) {
-      effects.push(...seeded);
-      recognized.add('cp');
-      recognized.add('update-passwd');
+    // The CA translation writes /etc/ca-certificates.conf as the fresh-install branch does.
+    if (caBundle) for (const w of parsed.writes) if (shownPath(w.target) === '/etc/ca-certificates.conf') coveredWrites.add(w);
+
+    // Pass 2: report what is left.
+    const defined = new Set(parsed.functions);
+    const scratch = scratchVariables(parsed);
+    for (const c of commands) {
+      if (handled.has(c) || defined.has(c.command) || libraryFunctions.has(c.command)) continue;
+      const inv = invocation(c);
+      if (inv === undefined || isInert(inv.name, inv.args, scratch)) continue;
+      items.push(inv.name === '.' || inv.name === 'source' ? `. ${inv.args[0] ?? ''}` : inv.name);
     }
-    if (/(^|[\s;])update-ca-certificates\b/m.test(text)) {
-      effects.push({ kind: 'ca-bundle', certificates: capturedCertificates(meta) });
-      recognized.add('update-ca-certificates');
+    for (const w of parsed.writes) {
+      if (!live(w.function) || coveredWrites.has(w) || DEVICES.has(w.target) || isScratch(w.target, scratch)) continue;
+      items.push(`>${shownPath(w.target)}`);
     }
-    // pwconv/grpconv: the translation always writes shadow and gshadow beside passwd and group.
-    if (/shadowconfig on/.test(text)) recognized.add('shadowconfig');
-    const rest = commandsOf(text).filter((c) => !INERT.has(c) && !recognized.has(c) && !isFunctionCall(text, c));
-    if (rest.length) untranslated.push(`${script}: ${[...new Set(rest)].sort().join(', ')}`);
+    if (items.length) untranslated.push(`${script}: ${[...new Set(items)].sort().join(', ')}`);
   }
   return { effects, untranslated };
 }
 
-/** base-passwd's postinst copies its master files when /etc/passwd and /etc/group do not exist. */
-function seedAccountsFromMaster(meta: DebMetadata, script: string): (UserEffect | GroupEffect)[] {
-  const out: (UserEffect | GroupEffect)[] = [];
-  const re = /cp\s+(?:-p\s+)?"?\$DPKG_ROOT\/(usr\/share\/[^"\s]+\.master)"?\s+"?\$DPKG_ROOT\/etc\/(passwd|group)"?/g;
-  for (const m of script.matchAll(re)) {
-    const content = meta.captured[m[1]!];
-    if (content === undefined) continue;
-    const lines = Buffer.from(content, 'base64').toString('utf8').split('\n').filter((l) => l && !l.startsWith('#'));
-    for (const line of lines) {
-      const f = line.split(':');
-      if (m[2] === 'passwd' && f.length >= 7) {
-        out.push({ kind: 'user', name: f[0]!, password: f[1]!, uid: Number(f[2]), gid: Number(f[3]), gecos: f[4]!, home: f[5]!, shell: f[6]! });
-      } else if (m[2] === 'group' && f.length >= 4) {
-        out.push({ kind: 'group', name: f[0]!, password: f[1]!, gid: Number(f[2]), members: f[3] ? f[3].split(',') : [] });
+/**
+ * Functions that can run: those called from top level or from another live function. A command
+ * named by an expansion ($cmd) or eval could call anything, so then every function is live.
+ */
+function liveFunctions(s: ShellScript): (fn: string | undefined) => boolean {
+  const defined = new Set(s.functions);
+  const live = new Set<string>();
+  let all = false;
+  const isLive = (fn: string | undefined): boolean => fn === undefined || all || live.has(fn);
+  for (let changed = true; changed && !all; ) {
+    changed = false;
+    for (const c of s.commands) {
+      if (!isLive(c.function)) continue;
+      if (c.dynamic || c.command === 'eval') all = true;
+      else if (defined.has(c.command) && !live.has(c.command)) {
+        live.add(c.command);
+        changed = true;
       }
+    }
+  }
+  return isLive;
+}
+
+/**
+ * The program a simple command runs and its arguments, seeing through `command`, `exec`, `env`
+ * and `nohup`; named by basename. Undefined for `command -v` / `-V` lookups.
+ */
+function invocation(c: ShellCommand): { name: string; args: string[] } | undefined {
+  let words = [c.command, ...c.args];
+  for (;;) {
+    const first = words[0] ?? '';
+    if (first === 'command') {
+      if (words[1] === '-v' || words[1] === '-V') return undefined;
+      words = words.slice(words[1] === '-p' ? 2 : 1);
+    } else if (first === 'exec' || first === 'nohup') words = words.slice(1);
+    else if (first === 'env' && words.length > 1) {
+      let i = 1;
+      while (i < words.length && (words[i]!.startsWith('-') || /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[i]!))) i++;
+      if (i === words.length) break;
+      words = words.slice(i);
+    } else break;
+  }
+  const word = words[0] ?? '';
+  if (!word) return undefined;
+  // "$DPKG_ROOT/usr/sbin/foo" is still foo; "$cmd" or "/usr/bin/$python" stays as written.
+  const base = word.slice(word.lastIndexOf('/') + 1);
+  return { name: base && !/[$`]/.test(base) ? base : word, args: words.slice(1) };
+}
+
+function isInert(name: string, args: string[], scratch: Set<string>): boolean {
+  if (INERT.has(name) || name.startsWith('db_')) return true;
+  // `foo --help` / `foo --version`: probing whether a program works.
+  if (args.length === 1 && (args[0] === '--help' || args[0] === '--version')) return true;
+  switch (name) {
+    case 'dpkg':
+      return DPKG_QUERIES.test(args[0] ?? '');
+    case 'dpkg-divert':
+      return args.some((a) => a === '--list' || a === '--listpackage' || a === '--truename');
+    case 'dpkg-statoverride':
+      return args.includes('--list');
+    case 'update-alternatives':
+      return args.some((a) => ALTERNATIVES_QUERIES.has(a));
+    case 'sed':
+      return !args.some((a) => /^-[a-zA-Z]*i|^--in-place/.test(a));
+    case 'find':
+      return !args.some((a) => /^-(delete|exec|execdir|ok|okdir|fprint0?|fprintf|fls)$/.test(a));
+    case 'perl':
+      // `perl -e ""`: checking that perl runs (debconf's frontend needs it).
+      return args.length === 2 && args[0] === '-e' && args[1] === '';
+    case 'rm': {
+      const files = args.filter((a) => !a.startsWith('-'));
+      return files.length > 0 && files.every((f) => isScratch(f, scratch));
+    }
+    default:
+      return false;
+  }
+}
+
+/** Variables only ever assigned `$(mktemp …)`: files under /tmp that the script owns. */
+function scratchVariables(s: ShellScript): Set<string> {
+  const values = new Map<string, string[]>();
+  for (const a of s.assignments) values.set(a.name, [...(values.get(a.name) ?? []), a.value]);
+  const out = new Set<string>();
+  for (const [name, vs] of values) if (vs.every((v) => /^(\$\(mktemp\b[^)]*\)|`mktemp\b[^`]*`)$/.test(v))) out.add(name);
+  return out;
+}
+
+function isScratch(word: string, scratch: Set<string>): boolean {
+  const m = /^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$/.exec(word);
+  return m !== null && scratch.has(m[1]!);
+}
+
+/** A path as the script names it, without the $DPKG_ROOT prefix that only relocates it. */
+function shownPath(word: string): string {
+  return word.replace(/^\$(DPKG_ROOT|\{DPKG_ROOT\})(?=\/)/, '');
+}
+
+/**
+ * base-passwd creates /etc/passwd and /etc/group when absent: the preinst writes them from
+ * heredocs (`cat > "$DPKG_ROOT/etc/passwd" <<'EOF'`), the postinst copies the .master files.
+ * The first writer wins; later steps find the file and do nothing.
+ */
+function seedAccounts(meta: DebMetadata, c: ShellCommand, name: string, args: string[], done: Set<AccountFile>): (UserEffect | GroupEffect)[] | undefined {
+  let file: AccountFile | undefined;
+  let content: string | undefined;
+  if (name === 'cp') {
+    const files = args.filter((a) => !a.startsWith('-'));
+    const src = /^\/(usr\/share\/\S+\.master)$/.exec(shownPath(files[0] ?? ''))?.[1];
+    file = accountFile(files[1]);
+    if (files.length !== 2 || src === undefined || file === undefined) return undefined;
+    const captured = meta.captured[src];
+    if (captured !== undefined) content = Buffer.from(captured, 'base64').toString('utf8');
+  } else {
+    const out = c.redirects.filter((r) => r.op === '>' || r.op === '>|');
+    const doc = c.redirects.find((r) => r.heredoc)?.heredoc;
+    file = out.length === 1 ? accountFile(out[0]!.target) : undefined;
+    if (args.length || file === undefined || doc === undefined || (doc.expands && /[$`\\]/.test(doc.body))) return undefined;
+    content = doc.body;
+  }
+  if (done.has(file)) return [];
+  if (content === undefined) return undefined;
+  done.add(file);
+  return accountsFrom(file, content);
+}
+
+function accountFile(target: string | undefined): AccountFile | undefined {
+  const m = /^\/etc\/(passwd|group)$/.exec(shownPath(target ?? ''));
+  return m ? (m[1] as AccountFile) : undefined;
+}
+
+function accountsFrom(file: AccountFile, content: string): (UserEffect | GroupEffect)[] {
+  const out: (UserEffect | GroupEffect)[] = [];
+  for (const line of content.split('\n').filter((l) => l && !l.startsWith('#'))) {
+    const f = line.split(':');
+    if (file === 'passwd' && f.length >= 7) {
+      out.push({ kind: 'user', name: f[0]!, password: f[1]!, uid: Number(f[2]), gid: Number(f[3]), gecos: f[4]!, home: f[5]!, shell: f[6]! });
+    } else if (file === 'group' && f.length >= 4) {
+      out.push({ kind: 'group', name: f[0]!, password: f[1]!, gid: Number(f[2]), members: f[3] ? f[3].split(',') : [] });
     }
   }
   return out;
@@ -87,29 +285,4 @@ function capturedCertificates(meta: DebMetadata): { relPath: string; content: st
     .filter((p) => p.startsWith(CA_STORE))
     .sort()
     .map((p) => ({ relPath: p.slice(CA_STORE.length), content: Buffer.from(meta.captured[p]!, 'base64').toString('utf8') }));
-}
-
-/** The first word of every simple command, after joining continuation lines and dropping comments. */
-function commandsOf(script: string): string[] {
-  const joined = script.replace(/\\\n/g, ' ');
-  const out: string[] = [];
-  for (const rawLine of joined.split('\n')) {
-    const line = rawLine.replace(/(^|\s)#.*$/, '').trim();
-    if (!line) continue;
-    for (const part of line.split(/&&|\|\||;|\||\bthen\b|\bdo\b|\belse\b|`|\$\(/)) {
-      const words = part.trim().replace(/^[({]\s*/, '').split(/\s+/);
-      let word = words[0] ?? '';
-      // Skip variable assignments ("FOO=bar cmd") to reach the command itself.
-      for (let i = 1; /^[A-Za-z_][A-Za-z0-9_]*=/.test(word) && i <= words.length; i++) word = words[i] ?? '';
-      word = word.replace(/^"|"$/g, '');
-      if (!word || /^[A-Za-z_][A-Za-z0-9_]*=/.test(word) || word.startsWith('$') || word.startsWith('-') || /^[)"'>&<0-9]/.test(word)) continue;
-      if (/^[A-Za-z_][A-Za-z0-9_-]*\)$/.test(word) || word.endsWith(')')) continue; // case labels
-      out.push(word.replace(/^.*\//, ''));
-    }
-  }
-  return out;
-}
-
-function isFunctionCall(script: string, name: string): boolean {
-  return new RegExp(`(^|\\n)\\s*(function\\s+)?${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*\\(\\)`).test(script);
 }

@@ -38,14 +38,18 @@ export async function lockImage(config: ImageConfig, cacheDir: string, progress:
       candidates.push(...index.packages);
       sourceDateEpoch = Math.max(sourceDateEpoch, index.date ?? 0);
     }
-    const seeded = config.packages.seed ? adapter.seed(config.packages.seed, candidates.filter((c) => c.arch === arch || c.arch === 'all')) : [];
+    const native = candidates.filter((c) => c.arch === arch || c.arch === 'all');
+    const seeded = config.packages.seed ? adapter.seed(config.packages.seed, native) : [];
     const requested = [...new Set([...seeded, ...config.packages.include])];
     if (requested.length === 0) throw new UserError(`${config.file}: [packages] selects nothing; set packages.include or packages.seed`);
+    const implicit = adapter.implicitPackages(native).filter((n) => !requested.includes(n));
+    requested.push(...implicit);
     progress.stage('resolve', `resolving ${requested.length} requested packages (${arch})`);
     const resolved = resolve(adapter, candidates, {
       arch,
       requested,
-      requestSource: (name) => (config.packages.include.includes(name) ? `packages.include in ${config.file}` : `packages.seed "${config.packages.seed}"`),
+      requestSource: (name) =>
+        config.packages.include.includes(name) ? `packages.include in ${config.file}` : implicit.includes(name) ? 'the image layout' : `packages.seed "${config.packages.seed}"`,
     });
     architectures[arch] = {
       packages: resolved.map(({ record, requiredBy }) => ({

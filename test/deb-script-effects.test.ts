@@ -1,0 +1,316 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { DebMetadata } from '../adapters/deb/debMetadata.js';
+import { debScriptEffects } from '../adapters/deb/scriptEffects.js';
+import { commandWords, type ShellScript } from '../adapters/deb/shellCommands.js';
+
+// Real bookworm maintainer scripts; see fixtures/deb/scripts/PROVENANCE.md.
+const DIR = join(import.meta.dirname, '..', 'fixtures', 'deb', 'scripts');
+const fixture = (name: string): string => readFileSync(join(DIR, name), 'utf8');
+const b64 = (s: string): string => Buffer.from(s).toString('base64');
+
+const names = (s: ShellScript): string[] => [...new Set(s.commands.map((c) => c.command))].sort();
+const wordsOf = (script: string): string[] => names(commandWords(script));
+
+function debPackage(name: string, scripts: Record<string, string>, captured: Record<string, string> = {}): DebMetadata {
+  const controlFiles = Object.fromEntries(Object.entries(scripts).map(([k, v]) => [k, b64(v)]));
+  const capturedB64 = Object.fromEntries(Object.entries(captured).map(([k, v]) => [k, b64(v)]));
+  return { name, version: '0', arch: 'amd64', control: [], controlFiles, conffiles: [], files: [], paths: [], captured: capturedB64 };
+}
+
+/** A package built from the fixtures named <name>.preinst / <name>.postinst. */
+function fixturePackage(name: string, captured: Record<string, string> = {}): DebMetadata {
+  const scripts: Record<string, string> = {};
+  for (const s of ['preinst', 'postinst']) {
+    try {
+      scripts[s] = fixture(`${name}.${s}`);
+    } catch {
+      // the package has no such script
+    }
+  }
+  return debPackage(name, scripts, captured);
+}
+
+const BASE_PASSWD_MASTERS = {
+  'usr/share/base-passwd/passwd.master': fixture('base-passwd.passwd.master'),
+  'usr/share/base-passwd/group.master': fixture('base-passwd.group.master'),
+};
+
+describe('commandWords: shell syntax', () => {
+  it('skips heredoc bodies for every delimiter form, keeping the body', () => {
+    const script = [
+      'cat <<EOF', 'not a command', 'EOF',
+      'cat <<-EOF', '\tnot2 either', '\tEOF',
+      "cat <<'EOF'", '$(not3)', 'EOF',
+      'cat << "END" > /etc/x', 'not4', 'END',
+      'after',
+    ].join('\n');
+    const s = commandWords(script);
+    expect(names(s)).toEqual(['after', 'cat']);
+    expect(s.commands.find((c) => c.command === 'after')?.line).toBe(13);
+    expect(s.commands.map((c) => c.redirects.find((r) => r.heredoc)?.heredoc)).toEqual([
+      { body: 'not a command\n', expands: true },
+      { body: 'not2 either\n', expands: true },
+      { body: '$(not3)\n', expands: false },
+      { body: 'not4\n', expands: false },
+      undefined,
+    ]);
+    expect(s.writes.map((w) => w.target)).toEqual(['/etc/x']);
+  });
+
+  it('finds command substitutions inside an expanding heredoc, and two heredocs on one line', () => {
+    const s = commandWords('cat <<A; cat <<B\nnow: $(date)\nA\n`uname`\nB\nnext\n');
+    expect(names(s)).toEqual(['cat', 'date', 'next', 'uname']);
+  });
+
+  it('does not take words in quotes, comments or case patterns as commands', () => {
+    const script = `
+# comment: rm -rf /
+echo "rm -rf / ; reboot" 'halt; poweroff' foo#bar # trailing
+case "$1" in
+  (configure) first ;;
+  abort-upgrade|\\
+  abort-remove)
+    second
+    ;;
+  N*|n*) third;;
+  \\#*|"") fourth
+esac
+case $x in *) fifth
+esac
+`;
+    expect(wordsOf(script)).toEqual(['echo', 'fifth', 'first', 'fourth', 'second', 'third']);
+  });
+
+  it('finds commands in $(…), `…`, $((…)), subshells, groups, pipelines and lists', () => {
+    const script = [
+      'v=$(($(one "$1" | two) + 1))',
+      'w="$(three "$(four)")" x=`five \\`six\\``',
+      '( seven || eight ) && { nine; } | ten & eleven',
+      '! twelve; if thirteen; then fourteen; elif fifteen; then :; else sixteen; fi',
+      'while seventeen; do eighteen; done; until nineteen; do break; done',
+      'for f in not-a-command $(twenty); do twentyone; done',
+      'echo "escaped \\`not22\\` and $(twentytwo)" >&2',
+      '< /etc/input twentythree -x',
+      'FOO=1 BAR="$(twentyfour)" twentyfive arg',
+    ].join('\n');
+    const s = commandWords(script);
+    expect(names(s)).toEqual([
+      ':', 'break', 'echo', 'eight', 'eighteen', 'eleven', 'fifteen', 'five', 'four', 'fourteen', 'nine', 'nineteen',
+      'one', 'seven', 'seventeen', 'six', 'sixteen', 'ten', 'thirteen', 'three', 'twelve', 'twenty', 'twentyfive',
+      'twentyfour', 'twentyone', 'twentythree', 'twentytwo', 'two',
+    ]);
+    expect(s.commands.find((c) => c.command === 'twentythree')).toMatchObject({ args: ['-x'], redirects: [{ op: '<', target: '/etc/input' }] });
+    expect(s.commands.find((c) => c.command === 'twentyfive')?.args).toEqual(['arg']);
+    expect(s.assignments.map((a) => a.name)).toEqual(['v', 'w', 'x', 'FOO', 'BAR']);
+    expect(s.writes).toEqual([]); // >&2 duplicates a descriptor
+  });
+
+  it('knows reserved words right after a compound command', () => {
+    const s = commandWords('if (a) then b; fi\nfor x in y; do if c; then d; fi done\n{ e; } >/tmp/f\n');
+    expect(names(s)).toEqual(['a', 'b', 'c', 'd', 'e']);
+    expect(s.writes.map((w) => w.target)).toEqual(['/tmp/f']);
+  });
+
+  it('records function definitions and which function each command is in', () => {
+    const script = [
+      'one() {', '  a', '}',
+      'two()', '(', '  b', ')',
+      'function three { c; }',
+      '  four () { d "$(e)"; }',
+      'one; f',
+    ].join('\n');
+    const s = commandWords(script);
+    expect(s.functions).toEqual(['one', 'two', 'three', 'four']);
+    const fnOf = Object.fromEntries(s.commands.map((c) => [c.command, c.function ?? null]));
+    expect(fnOf).toEqual({ a: 'one', b: 'two', c: 'three', d: 'four', e: 'four', one: null, f: null });
+  });
+
+  it('marks commands named by an expansion as dynamic', () => {
+    const s = commandWords('$idl stop\n"$DPKG_ROOT/usr/bin/x" y\nplain\n');
+    expect(s.commands.map((c) => [c.command, c.dynamic])).toEqual([['$idl', true], ['$DPKG_ROOT/usr/bin/x', true], ['plain', false]]);
+  });
+
+  it('keeps quoted words intact across lines and continuations', () => {
+    const s = commandWords("awk '{ print $1 }\n  END { x }' file\nsed -e 's/a/b/' \\\n  -e 's/c/d/'\n");
+    expect(s.commands.map((c) => [c.command, c.args, c.line])).toEqual([
+      ['awk', ['{ print $1 }\n  END { x }', 'file'], 1],
+      ['sed', ['-e', 's/a/b/', '-e', 's/c/d/'], 3],
+    ]);
+  });
+});
+
+describe('commandWords: real bookworm scripts', () => {
+  it('mawk.postinst runs only update-alternatives (and set/[)', () => {
+    const s = commandWords(fixture('mawk.postinst'));
+    expect(names(s)).toEqual(['[', 'set', 'update-alternatives']);
+    const ua = s.commands.find((c) => c.command === 'update-alternatives');
+    expect(ua?.line).toBe(5);
+    expect(ua?.args.slice(0, 5)).toEqual(['--install', '/usr/bin/awk', 'awk', '/usr/bin/mawk', '5']);
+    expect(ua?.args).toHaveLength(17);
+  });
+
+  it('base-passwd.preinst: heredoc lines are data, not commands', () => {
+    const s = commandWords(fixture('base-passwd.preinst'));
+    expect(names(s)).toEqual(['[', 'cat', 'exit', 'set']);
+    const inBodies = s.commands.filter((c) => (c.line >= 7 && c.line <= 24) || (c.line >= 30 && c.line <= 67));
+    expect(inBodies).toEqual([]);
+    const bodies = s.commands.flatMap((c) => c.redirects.flatMap((r) => (r.heredoc ? [r.heredoc.body] : [])));
+    // The preinst's accounts are the master files, byte for byte.
+    expect(bodies).toEqual([fixture('base-passwd.passwd.master'), fixture('base-passwd.group.master')]);
+  });
+
+  it('base-passwd.postinst: echoed text and heredocs are not commands', () => {
+    expect(wordsOf(fixture('base-passwd.postinst'))).toEqual([
+      '.', ':', '[', 'askyesno', 'break', 'cat', 'cp', 'db_version', 'echo', 'exit', 'mktemp', 'nscd', 'printf',
+      'read', 'return', 'rm', 'searchpath', 'set', 'tr', 'true', 'update-passwd',
+    ]);
+  });
+
+  it('libc6.preinst: case patterns and $(( $(…) )) are handled', () => {
+    const words = wordsOf(fixture('libc6.preinst'));
+    expect(words).toEqual([
+      '.', '[', 'busctl', 'command', 'cut', 'db_fset', 'db_get', 'db_go', 'db_input', 'db_reset', 'db_stop',
+      'db_subst', 'db_version', 'dpkg', 'dpkg-query', 'echo', 'exit', 'export', 'grep', 'invoke-rc.d', 'ischroot',
+      'kernel_compare_versions', 'ln', 'mkdir', 'perl', 'read', 'readlink', 'rm', 'sed', 'set', 'systemctl', 'test',
+      'touch', 'tr', 'true', 'uname',
+    ]);
+    const s = commandWords(fixture('libc6.preinst'));
+    expect(s.commands.find((c) => c.command === 'perl')).toMatchObject({ args: ['-e', ''], line: 18 });
+    expect(s.commands.find((c) => c.command === 'busctl')?.line).toBe(301);
+    expect(s.commands.find((c) => c.command === 'touch')?.line).toBe(311);
+  });
+
+  it('dpkg.postinst: case labels are not commands; a function body may be a subshell', () => {
+    const s = commandWords(fixture('dpkg.postinst'));
+    expect(names(s)).toEqual([
+      '.', '[', 'break', 'cd', 'check_merged_usr_via_aliased_dirs', 'continue', 'deb-systemd-helper',
+      'deb-systemd-invoke', 'echo', 'error', 'exit', 'fixup_misplaced_alternatives', 'get_vendor', 'head', 'local',
+      'mv', 'readlink', 'return', 'sed', 'set', 'setup_colors', 'systemctl', 'tr', 'true', 'warning',
+    ]);
+    expect(s.functions).toEqual(['get_vendor', 'check_merged_usr_via_aliased_dirs', 'fixup_misplaced_alternatives']);
+    expect(s.commands.find((c) => c.command === 'mv')).toMatchObject({ line: 89, function: 'fixup_misplaced_alternatives' });
+  });
+
+  it('passwd.postinst: the heredoc (with its ``…`` quotes) runs nothing', () => {
+    const s = commandWords(fixture('passwd.postinst'));
+    expect(names(s)).toEqual([
+      '[', 'cat', 'command', 'dpkg-maintscript-helper', 'exit', 'getent', 'grep', 'groupadd', 'set', 'shadowconfig',
+      'systemd-tmpfiles', 'true',
+    ]);
+    expect(s.commands.find((c) => c.command === 'groupadd')?.line).toBe(9);
+    expect(s.commands.find((c) => c.command === 'shadowconfig')).toMatchObject({ args: ['on'], line: 26 });
+  });
+
+  it('adduser.preinst: hashes in a continued string are not commands', () => {
+    expect(wordsOf(fixture('adduser.preinst'))).toEqual([
+      '[', 'break', 'create_adduser_conf', 'dpkg', 'grep', 'mv', 'printf', 'return', 'sed', 'set', 'sha512sum',
+    ]);
+  });
+
+  it('terminates on malformed input (unterminated quotes, stray parens, cut-off scripts)', () => {
+    const bits = ['a', ' ', '\n', '"', "'", '`', '$', '(', ')', '{', '}', '\\', '<<', 'EOF', ';', ';;', '|', '&', '#', 'case', 'in', 'esac', 'for', 'do', 'done', 'if', 'fi', '$(', '$((', '${', '>', 'x=', 'function', '[['];
+    let seed = 42;
+    const rnd = (n: number): number => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n;
+    for (let i = 0; i < 5000; i++) commandWords(Array.from({ length: rnd(50) }, () => bits[rnd(bits.length)]).join(''));
+    const text = fixture('libc6.preinst');
+    for (let k = 0; k < text.length; k += 53) commandWords(text.slice(0, k));
+  });
+
+  it('every fixture parses without stray words', () => {
+    for (const f of readdirSync(DIR).filter((n) => /\.(pre|post)inst$/.test(n))) {
+      for (const c of commandWords(fixture(f)).commands) {
+        expect(c.command, `${f}:${c.line}`).toMatch(/^([.:[]|\$\w+|[A-Za-z_][\w.+-]*)$/);
+      }
+    }
+  });
+});
+
+describe('debScriptEffects on real bookworm scripts', () => {
+  it('recognizes the mawk alternative and reports nothing else', () => {
+    const r = debScriptEffects(fixturePackage('mawk'));
+    expect(r.untranslated).toEqual([]);
+    expect(r.effects).toEqual([
+      {
+        kind: 'alternative',
+        link: '/usr/bin/awk',
+        name: 'awk',
+        path: '/usr/bin/mawk',
+        priority: 5,
+        slaves: [
+          { link: '/usr/share/man/man1/awk.1.gz', name: 'awk.1.gz', path: '/usr/share/man/man1/mawk.1.gz' },
+          { link: '/usr/bin/nawk', name: 'nawk', path: '/usr/bin/mawk' },
+          { link: '/usr/share/man/man1/nawk.1.gz', name: 'nawk.1.gz', path: '/usr/share/man/man1/mawk.1.gz' },
+        ],
+      },
+    ]);
+  });
+
+  it('seeds base-passwd accounts once, from the preinst heredocs', () => {
+    const r = debScriptEffects(fixturePackage('base-passwd', BASE_PASSWD_MASTERS));
+    const users = r.effects.filter((e) => e.kind === 'user');
+    const groups = r.effects.filter((e) => e.kind === 'group');
+    expect(users).toHaveLength(18);
+    expect(groups).toHaveLength(38);
+    expect(users[0]).toEqual({ kind: 'user', name: 'root', password: '*', uid: 0, gid: 0, gecos: 'root', home: '/root', shell: '/bin/bash' });
+    expect(groups.find((g) => g.kind === 'group' && g.name === 'shadow')).toMatchObject({ gid: 42, members: [] });
+    // Only the restore of /etc/passwd.org when upgrading from 3.2.2 is left.
+    expect(r.untranslated).toEqual(['postinst: >/etc/passwd']);
+  });
+
+  it('seeds the same accounts from the postinst copy of the masters', () => {
+    const both = debScriptEffects(fixturePackage('base-passwd', BASE_PASSWD_MASTERS));
+    const postinstOnly = debScriptEffects(debPackage('base-passwd', { postinst: fixture('base-passwd.postinst') }, BASE_PASSWD_MASTERS));
+    expect(postinstOnly.effects).toEqual(both.effects);
+    // Without the captured masters, the copy is not understood and is reported.
+    const blind = debScriptEffects(debPackage('base-passwd', { postinst: fixture('base-passwd.postinst') }));
+    expect(blind.effects).toEqual([]);
+    expect(blind.untranslated).toEqual(['postinst: >/etc/passwd, cp, update-passwd']);
+  });
+
+  it('recognizes update-ca-certificates and the conf it writes', () => {
+    const r = debScriptEffects(fixturePackage('ca-certificates', { 'usr/share/ca-certificates/mozilla/X.crt': 'PEM' }));
+    expect(r.effects).toEqual([{ kind: 'ca-bundle', certificates: [{ relPath: 'mozilla/X.crt', content: 'PEM' }] }]);
+    expect(r.untranslated.join()).not.toMatch(/>\/etc\/ca-certificates\.conf(,|$)/);
+  });
+
+  it('reports a script that is not sh', () => {
+    const r = debScriptEffects(debPackage('p', { postinst: '#!/usr/bin/perl\nprint 1;\n' }));
+    expect(r.untranslated).toEqual(['postinst: not a shell script (#!/usr/bin/perl); its effects are unknown']);
+  });
+
+  it('reports exactly this for the bookworm minbase scripts', () => {
+    const pkgs = [...new Set(readdirSync(DIR).filter((n) => /\.(pre|post)inst$/.test(n)).map((n) => n.replace(/\.[a-z]+$/, '')))].sort();
+    const report = Object.fromEntries(
+      pkgs.map((p) => [p, debScriptEffects(fixturePackage(p, p === 'base-passwd' ? BASE_PASSWD_MASTERS : {})).untranslated]),
+    );
+    expect(report).toEqual({
+      adduser: ['preinst: mv'],
+      apt: ['postinst: adduser, rm'],
+      'base-files': ['postinst: >$DPKG_ROOT$1, chmod, chown, cp, ln, mkdir, rmdir'],
+      'base-passwd': ['postinst: >/etc/passwd'],
+      bash: ['postinst: ln, update-menus'],
+      'ca-certificates': ['postinst: >/etc/ca-certificates.conf.dpkg-new, chgrp, chmod, chown, mkdir, mv, rm'],
+      coreutils: ['postinst: ln'],
+      dash: ['postinst: cp, dpkg-divert, ln, mv, rm, touch, update-menus'],
+      debconf: [],
+      debianutils: ['postinst: cp, update-shells'],
+      dpkg: ['postinst: mv'],
+      e2fsprogs: ['preinst: rm', 'postinst: update-initramfs'],
+      'libc-bin': ['postinst: cp, ldconfig'],
+      libc6: ['preinst: ln, mkdir, rm, touch', 'postinst: rm'],
+      'libpam-modules': ['postinst: touch'],
+      'libpam-runtime': ['postinst: pam-auth-update, rm'],
+      libpam0g: ['postinst: $idl'],
+      login: ['postinst: chmod, chown, touch'],
+      mawk: [],
+      passwd: ['postinst: groupadd, systemd-tmpfiles'],
+      'perl-base': [],
+      tar: [],
+      tzdata: ['postinst: >/etc/timezone, ln, mv'],
+      'usr-is-merged': ['postinst: rm, rmdir'],
+      'util-linux': [],
+    });
+  });
+});
