@@ -1,99 +1,27 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync, readdirSync, statSync, lstatSync, readlinkSync, rmSync, existsSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, lstatSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildDeb, makeKey, serveDir, writeAptRepo, type RepoServer } from './helpers/aptRepo.js';
+import type { RepoServer } from './helpers/aptRepo.js';
+import { createTestRepo, type TestRepo } from './helpers/testRepo.js';
 import { layerpkg, run } from './helpers/cli.js';
 
 /**
  * A complete lock → build → OCI round trip against a signed apt repository served on
  * 127.0.0.1, with packages built by the real dpkg-deb; checked with dpkg, skopeo and umoci.
  */
+let repo: TestRepo;
 let work: string;
 let server: RepoServer;
-let gone = new Set<string>();
-let corrupt = new Map<string, Buffer>();
-
-const imageToml = (include: string[], url: string, extra = '') => `
-[image]
-name = "offline"
-tag = "v1"
-architectures = ["amd64"]
-
-[[repository]]
-name = "stable"
-type = "deb"
-url = "${url}"
-suite = "stable"
-components = ["main"]
-keyring = "keyring.gpg"
-
-[[repository]]
-name = "updates"
-type = "deb"
-url = "${url}"
-suite = "updates"
-keyring = "keyring.gpg"
-
-[packages]
-seed = "required"
-include = ${JSON.stringify(include)}
-
-[config]
-entrypoint = ["/usr/bin/hello"]
-cmd = ["--greet"]
-user = "0:0"
-workdir = "/srv"
-env = { GREETING = "hi" }
-labels = { "org.example.team" = "layerpkg" }
-${extra}`;
 
 beforeAll(async () => {
-  work = mkdtempSync(path.join(os.tmpdir(), 'layerpkg-offline-'));
-  const debs = path.join(work, 'debs');
-  const key = await makeKey();
-  const deb = (spec: Parameters<typeof buildDeb>[1]) => buildDeb(debs, spec);
-  const stable = [
-    deb({
-      name: 'base-tool',
-      version: '1.0-1',
-      fields: { Essential: 'yes', Priority: 'required', Depends: 'libfoo (>= 1.1), virt-mta', 'Multi-Arch': 'foreign' },
-      files: {
-        'bin/hello': { content: '#!/bin/sh\necho hello\n', mode: 0o755 },
-        'usr/bin/su-helper': { content: 'setuid helper\n', mode: 0o4755 },
-        'usr/share/doc/base-tool/a': { content: 'shared content\n' },
-        'etc/base-tool.conf': { content: 'setting = 1\n' },
-      },
-      hardlinks: { 'usr/share/doc/base-tool/b': 'usr/share/doc/base-tool/a' },
-      symlinks: { 'usr/bin/hi': 'hello' },
-      conffiles: ['/etc/base-tool.conf'],
-    }),
-    deb({ name: 'libfoo', version: '1.0-1', fields: { 'Multi-Arch': 'same', Priority: 'optional' }, files: { 'usr/lib/x86_64-linux-gnu/libfoo.so.1': { content: 'v1.0' } } }),
-    deb({ name: 'mta-impl', version: '2', arch: 'all', fields: { Provides: 'virt-mta' }, files: { 'usr/sbin/mta': { content: 'mta', mode: 0o755 } } }),
-    deb({ name: 'alt-a', version: '1', fields: { Depends: 'missing-pkg | alt-b (>= 1)' }, files: { 'usr/share/alt-a': { content: 'a' } } }),
-    deb({ name: 'alt-b', version: '1', files: { 'usr/share/alt-b': { content: 'b' } } }),
-    deb({ name: 'unused', version: '1', files: { 'usr/share/unused': { content: 'u' } } }),
-    deb({ name: 'needs-new', version: '1', fields: { Depends: 'alt-a, libfoo (>= 9)' } }),
-    deb({ name: 'clash-a', version: '1', fields: { Conflicts: 'clash-b' } }),
-    deb({ name: 'clash-b', version: '1' }),
-    deb({ name: 'overlap-a', version: '1', files: { 'usr/share/overlap': { content: 'a' } } }),
-    deb({ name: 'overlap-b', version: '1', files: { 'usr/share/overlap': { content: 'b' } } }),
-  ];
-  const updates = [
-    deb({ name: 'libfoo', version: '1.1-1', fields: { 'Multi-Arch': 'same', Priority: 'optional' }, files: { 'usr/lib/x86_64-linux-gnu/libfoo.so.1': { content: 'v1.1' } } }),
-  ];
-  const repo = path.join(work, 'repo');
-  await writeAptRepo(repo, 'stable', stable, key);
-  await writeAptRepo(repo, 'updates', updates, key);
-  writeFileSync(path.join(work, 'keyring.gpg'), key.publicKeyBinary);
-  server = await serveDir(repo, (p) => (gone.has(p) ? 404 : corrupt.get(p)));
-  writeFileSync(path.join(work, 'image.toml'), imageToml(['alt-a'], server.url));
+  repo = await createTestRepo();
+  work = repo.work;
+  server = repo.server;
 });
 
 afterAll(async () => {
-  await server?.close();
-  rmSync(work, { recursive: true, force: true });
+  await repo?.close();
 });
 
 const cacheDir = (name: string) => path.join(work, `cache-${name}`);

@@ -73,6 +73,8 @@ function describeFailure(url: string, e: unknown, attempts: number): UserError {
       `${url}: ${e.message}; nothing was cached. The mirror may be mid-sync or the file was replaced: retry later, or run \`layerpkg lock\` if the lock is out of date`,
     );
   }
-  const cause = e instanceof Error ? ((e.cause as NodeJS.ErrnoException | undefined)?.code ?? e.message) : String(e);
+  // fetch() hides the socket error one level down (e.cause), with a code for system errors.
+  const inner = e instanceof Error ? (e.cause as NodeJS.ErrnoException | undefined) : undefined;
+  const cause = inner?.code ?? inner?.message ?? (e instanceof Error ? e.message : String(e));
   return new UserError(`cannot download ${url} (${cause}) after ${attempts} attempts: check the repository url and that the mirror is reachable`);
 }
