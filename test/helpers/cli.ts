@@ -35,3 +35,19 @@ export function run(cmd: string, args: string[], opts: { cwd?: string; allowFail
   }
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
+
+/** The same as `run`, without blocking: long commands (podman) must not stall the test worker. */
+export function runAsync(cmd: string, args: string[]): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (status) => {
+      if (status !== 0) reject(new Error(`${cmd} ${args.join(' ')} exited ${status}: ${stderr}`));
+      else resolve({ status, stdout, stderr });
+    });
+  });
+}
