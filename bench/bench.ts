@@ -13,7 +13,7 @@
  * run (non-zero exit, unreadable output) fails the bench. The last line printed is one JSON object
  * with every figure.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, openSync, closeSync, rmSync } from 'node:fs';
 import { copyFile, link, mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
@@ -27,7 +27,9 @@ const IMAGE = 'examples/debian-bookworm/image.toml';
 const LOCK = 'lockfiles/debian-bookworm.lock.json';
 const MIRROR = 'http://deb.debian.org/debian';
 const MMDEBSTRAP = '/usr/bin/mmdebstrap';
-const MMDEBSTRAP_ARGS = ['--variant=minbase', '--include=ca-certificates,curl,python3', 'bookworm'];
+// usr-is-merged: layerpkg always writes a merged-/usr tree and so resolves `usrmerge | usr-is-merged`
+// to usr-is-merged; naming it here makes apt pick the same, so both tools install the same set.
+const MMDEBSTRAP_ARGS = ['--variant=minbase', '--include=ca-certificates,curl,python3,usr-is-merged', 'bookworm'];
 
 const GOAL_COLD_RATIO = 0.2;
 const GOAL_NOOP_SECONDS = 0.3;
@@ -125,13 +127,15 @@ async function failure(what: string, exit: Exit): Promise<BenchError> {
 // ---------------------------------------------------------------------------------------------
 // scenarios
 
-async function runMmdebstrap(work: string, name: string): Promise<{ seconds: number; tarBytes: number }> {
+async function runMmdebstrap(work: string, name: string): Promise<{ seconds: number; tarBytes: number; packages: string[] }> {
   const tar = path.join(work, `${name}.tar`);
   const exit = await run(MMDEBSTRAP, [...MMDEBSTRAP_ARGS, tar, MIRROR], work, name);
   if (exit.code !== 0) throw await failure(`mmdebstrap (${MMDEBSTRAP} ${[...MMDEBSTRAP_ARGS, tar, MIRROR].join(' ')})`, exit);
   const tarBytes = (await stat(tar)).size;
+  const status = spawnSync('tar', ['-xOf', tar, './var/lib/dpkg/status'], { encoding: 'utf8', maxBuffer: 64 << 20 }).stdout;
+  const packages = [...status.matchAll(/^Package: (\S+)$/gm)].map((m) => m[1]!).sort();
   await rm(tar, { force: true });
-  return { seconds: exit.seconds, tarBytes };
+  return { seconds: exit.seconds, tarBytes, packages };
 }
 
 async function runLayerpkg(work: string, name: string, cacheDir: string, outDir: string): Promise<LayerpkgRun> {
@@ -173,6 +177,18 @@ function buildSummary(v: unknown, name: string): BuildSummary {
     t[k] = ms;
   }
   return { manifestDigest, layers: layerList, downloaded: { packages: downloaded.packages, bytes: downloaded.bytes }, timings: t };
+}
+
+/** The package names the lock pins, to check that mmdebstrap installed the same set. */
+async function lockedPackageNames(): Promise<string[]> {
+  const lock: unknown = JSON.parse(await readFile(path.join(ROOT, LOCK), 'utf8'));
+  const archs = isRecord(lock) && isRecord(lock.architectures) ? lock.architectures : {};
+  const names = new Set<string>();
+  for (const entry of Object.values(archs)) {
+    const pkgs = isRecord(entry) && Array.isArray(entry.packages) ? entry.packages : [];
+    for (const p of pkgs) if (isRecord(p) && typeof p.name === 'string') names.add(p.name);
+  }
+  return [...names].sort();
 }
 
 /** Every package sha256 the lock pins (all architectures). */
@@ -253,6 +269,7 @@ async function main(): Promise<void> {
 
   const log = (msg: string): void => void process.stderr.write(`bench: ${msg}\n`);
   const mm: { seconds: number; tarBytes: number }[] = [];
+  const setProblems: string[] = [];
   const lp: Record<LayerpkgScenario, LayerpkgRun[]> = { cold: [], warm: [], noop: [] };
   let mmVersion = 'unknown';
 
@@ -264,6 +281,10 @@ async function main(): Promise<void> {
       log(`mmdebstrap${tag} … (slow: downloads, unpacks and configures every package)`);
       const m = await runMmdebstrap(work, `mmdebstrap-${i}`);
       mm.push(m);
+      const names = await lockedPackageNames();
+      const onlyMm = m.packages.filter((p) => !names.includes(p));
+      const onlyLp = names.filter((p) => !m.packages.includes(p));
+      if (onlyMm.length || onlyLp.length) setProblems.push(`package sets differ: only mmdebstrap has [${onlyMm.join(', ')}], only the lock has [${onlyLp.join(', ')}]`);
       log(`  mmdebstrap ${m.seconds.toFixed(2)} s`);
 
       const coldCache = path.join(work, `cold-cache-${i}`);
@@ -296,7 +317,7 @@ async function main(): Promise<void> {
     await rm(work, { recursive: true, force: true });
   }
 
-  report(runs, hashes.length, mmVersion, mm, lp);
+  report(runs, hashes.length, mmVersion, mm, lp, setProblems);
 }
 
 async function mmdebstrapVersion(work: string): Promise<string> {
@@ -305,7 +326,14 @@ async function mmdebstrapVersion(work: string): Promise<string> {
   return text.trim().split('\n')[0] ?? 'unknown';
 }
 
-function report(runs: number, packageCount: number, mmVersion: string, mm: { seconds: number; tarBytes: number }[], lp: Record<LayerpkgScenario, LayerpkgRun[]>): void {
+function report(
+  runs: number,
+  packageCount: number,
+  mmVersion: string,
+  mm: { seconds: number; tarBytes: number }[],
+  lp: Record<LayerpkgScenario, LayerpkgRun[]>,
+  setProblems: string[],
+): void {
   const mmSeconds = median(mm.map((m) => m.seconds));
   const seconds: Record<Scenario, number> = {
     mmdebstrap: mmSeconds,
@@ -355,7 +383,7 @@ function report(runs: number, packageCount: number, mmVersion: string, mm: { sec
   out.push(`  no-op ≤ ${GOAL_NOOP_SECONDS} s:        ${seconds.noop.toFixed(3)} s → ${noopMet ? 'MET' : 'NOT MET'}`);
 
   // Sanity: what each scenario is supposed to have done, and whether every build made the same image.
-  const checks: string[] = [];
+  const checks: string[] = [...setProblems];
   const packageLayers = (r: LayerpkgRun) => r.summary.layers.filter((l) => l.packages.length > 0);
   for (const r of lp.cold) {
     if (r.summary.downloaded.packages !== packageCount) checks.push(`cold downloaded ${r.summary.downloaded.packages} of ${packageCount} packages`);

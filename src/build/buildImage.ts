@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
-import type { Adapter, FinalEntry, PackageMetadata } from '../../adapters/types.js';
+import { readFile } from 'node:fs/promises';
+import type { Adapter, FinalEntry, RepositoryConfig } from '../../adapters/types.js';
 import { Cas, type Digest } from '../cas/cas.js';
 import { CacheIndex } from '../cas/cacheIndex.js';
 import type { ImageConfig } from '../config/imageConfig.js';
@@ -8,10 +9,12 @@ import { UserError } from '../errors.js';
 import { fetchPackages } from '../fetch/fetchPackages.js';
 import { checkPathConflicts } from '../final/checkPathConflicts.js';
 import { writeFinalLayer } from '../final/finalLayer.js';
+import { finalLayerKey } from '../final/finalLayerKey.js';
 import { buildPackageLayers, type BuiltLayer } from '../layer/packageLayers.js';
 import { planLayers } from '../layer/planLayers.js';
+import type { WrittenLayer } from '../layer/writeLayer.js';
 import { imageAdapter } from '../lock/lockImage.js';
-import { checkLockMatches, readLockfile, type Lockfile } from '../lock/lockfile.js';
+import { checkLockMatches, readLockfile, type LockedPackage, type Lockfile } from '../lock/lockfile.js';
 import { ociImageConfig } from '../oci/imageConfig.js';
 import { MEDIA_TYPES, REF_NAME_ANNOTATION, type Descriptor } from '../oci/mediaTypes.js';
 import { writeLayout } from '../oci/writeLayout.js';
@@ -80,22 +83,15 @@ export async function buildImage(opts: BuildOptions): Promise<BuildResult> {
       );
 
       progress.stage('final', `database, accounts, links (${arch})`);
-      const final = await watch.time('final', async () => {
-        const metadata = layers.flatMap((l) => l.metadata);
-        checkPathConflicts(adapter, metadata);
-        const t = translateEffects(adapter, metadata, sourceDateEpoch);
-        const entries: FinalEntry[] = [
-          ...adapter.database(metadata, { arch, sourceDateEpoch, repositories: repoConfigs(config), applied: t.applied }),
-          ...t.entries,
-        ];
-        return { layer: await writeFinalLayer(cas, entries, sourceDateEpoch), untranslated: t.untranslated };
-      });
+      const final = await watch.time('final', () =>
+        finalLayer({ cas, index, adapter, arch, sourceDateEpoch, repositories: repoConfigs(config), layers }),
+      );
       untranslated = final.untranslated;
 
       const manifest = await writeManifest(cas, adapter, config, arch, layers, final.layer, sourceDateEpoch);
       blobs.push(...layers.map((l) => l.digest), final.layer.digest, manifest.configDigest, manifest.descriptor.digest);
       manifests.push(manifest.descriptor);
-      perArch[arch] = { manifestDigest: manifest.descriptor.digest, layers: [...layers.map(layerReport), finalReport(final.layer)] };
+      perArch[arch] = { manifestDigest: manifest.descriptor.digest, layers: [...layers.map(layerReport), finalReport(final.layer, final.cached)] };
     }
 
     progress.stage('write', opts.outputDir);
@@ -138,7 +134,37 @@ function sourceDateEpochOf(lock: Lockfile): number {
   return Number(env);
 }
 
-function repoConfigs(config: ImageConfig) {
+/**
+ * The final layer, from the cache when the same packages, timestamp and repositories made it
+ * before — then not even the package metadata is read.
+ */
+async function finalLayer(args: {
+  cas: Cas;
+  index: CacheIndex;
+  adapter: Adapter;
+  arch: string;
+  sourceDateEpoch: number;
+  repositories: RepositoryConfig[];
+  layers: BuiltLayer[];
+}): Promise<{ layer: WrittenLayer; untranslated: BuildResult['untranslated']; cached: boolean }> {
+  const { cas, index, adapter, arch, sourceDateEpoch, repositories, layers } = args;
+  const key = finalLayerKey({ type: adapter.type, arch, sourceDateEpoch, repositories, packageSha256s: layers.flatMap((l) => l.packages.map((p) => p.sha256)) });
+  const hit = index.getLayer(key);
+  if (hit && (await cas.has(hit.digest)) && (await cas.has(hit.metadataDigest))) {
+    const untranslated = JSON.parse(await readFile(cas.blobPath(hit.metadataDigest), 'utf8')) as BuildResult['untranslated'];
+    return { layer: hit, untranslated, cached: true };
+  }
+  const metadata = (await Promise.all(layers.map((l) => l.metadata()))).flat();
+  checkPathConflicts(adapter, metadata);
+  const t = translateEffects(adapter, metadata, sourceDateEpoch);
+  const entries: FinalEntry[] = [...adapter.database(metadata, { arch, sourceDateEpoch, repositories, applied: t.applied }), ...t.entries];
+  const layer = await writeFinalLayer(cas, entries, sourceDateEpoch);
+  const report = await cas.writeBuffer(Buffer.from(JSON.stringify(t.untranslated)));
+  index.putLayer(key, { ...layer, metadataDigest: report.digest });
+  return { layer, untranslated: t.untranslated, cached: false };
+}
+
+function repoConfigs(config: ImageConfig): RepositoryConfig[] {
   return config.repositories.map((r) => ({ ...r, baseDir: path.dirname(config.file) }));
 }
 
@@ -157,7 +183,7 @@ async function writeManifest(
     runtime: config.config,
     diffIds: [...layers.map((l) => l.diffId), final.diffId],
     history: [
-      ...layers.map((l) => ({ created_by: `layerpkg: ${describePackages(l.metadata)}`, comment: l.packages.length > 1 ? 'grouped package layer' : 'package layer' })),
+      ...layers.map((l) => ({ created_by: `layerpkg: ${describePackages(l.packages)}`, comment: l.packages.length > 1 ? 'grouped package layer' : 'package layer' })),
       { created_by: 'layerpkg: package database, accounts and links', comment: 'final layer' },
     ],
     created: sourceDateEpoch,
@@ -176,14 +202,14 @@ async function writeManifest(
   };
 }
 
-function describePackages(metadata: PackageMetadata[]): string {
-  return metadata.map((m) => `${m.name} ${m.version}`).join(', ');
+function describePackages(packages: LockedPackage[]): string {
+  return packages.map((p) => `${p.name} ${p.version}`).join(', ');
 }
 
 function layerReport(l: BuiltLayer): LayerReport {
   return { packages: l.packages.map((p) => `${p.name}=${p.version}`), digest: l.digest, diffId: l.diffId, size: l.size, cached: l.cached };
 }
 
-function finalReport(l: { diffId: string; digest: string; size: number }): LayerReport {
-  return { packages: [], digest: l.digest, diffId: l.diffId, size: l.size, cached: false };
+function finalReport(l: WrittenLayer, cached: boolean): LayerReport {
+  return { packages: [], digest: l.digest, diffId: l.diffId, size: l.size, cached };
 }

@@ -15,7 +15,8 @@ export const LAYER_FORMAT_VERSION = 1;
 
 export interface BuiltLayer extends WrittenLayer {
   packages: LockedPackage[];
-  metadata: PackageMetadata[];
+  /** Read from the cache only when the final layer has to be made again. */
+  metadata: () => Promise<PackageMetadata[]>;
   cached: boolean;
 }
 
@@ -44,7 +45,7 @@ async function buildOne(adapter: Adapter, plan: LayerPlan<LockedPackage>, cas: C
   const key = layerKey(adapter.type, plan.packages);
   const hit = index.getLayer(key);
   if (hit && (await cas.has(hit.digest)) && (await cas.has(hit.metadataDigest))) {
-    const metadata = JSON.parse(await readFile(cas.blobPath(hit.metadataDigest), 'utf8')) as PackageMetadata[];
+    const metadata = async () => JSON.parse(await readFile(cas.blobPath(hit.metadataDigest), 'utf8')) as PackageMetadata[];
     return { diffId: hit.diffId, digest: hit.digest, size: hit.size, packages: plan.packages, metadata, cached: true };
   }
 
@@ -66,7 +67,7 @@ async function buildOne(adapter: Adapter, plan: LayerPlan<LockedPackage>, cas: C
     );
     const meta = await cas.writeBuffer(Buffer.from(JSON.stringify(metadata)));
     index.putLayer(key, { ...written, metadataDigest: meta.digest });
-    return { ...written, packages: plan.packages, metadata, cached: false };
+    return { ...written, packages: plan.packages, metadata: async () => metadata, cached: false };
   } finally {
     await staging.dispose();
   }
