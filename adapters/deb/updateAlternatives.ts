@@ -19,7 +19,7 @@ export function parseAlternativeInstalls(script: string): AlternativeInstall[] {
     const [link, name, path, prio] = words;
     if (!link || !name || !path || prio === undefined || !/^-?\d+$/.test(prio) || /\$/.test(link + name + path)) continue;
     const slaves: AlternativeInstall['slaves'] = [];
-    for (let i = 4; i + 3 < words.length + 0 && words[i] === '--slave'; i += 4) {
+    for (let i = 4; i + 3 < words.length && words[i] === '--slave'; i += 4) {
       const [sl, sn, sp] = [words[i + 1], words[i + 2], words[i + 3]];
       if (sl && sn && sp) slaves.push({ link: sl, name: sn, path: sp });
     }
