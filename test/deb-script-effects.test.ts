@@ -13,14 +13,14 @@ const b64 = (s: string): string => Buffer.from(s).toString('base64');
 const names = (s: ShellScript): string[] => [...new Set(s.commands.map((c) => c.command))].sort();
 const wordsOf = (script: string): string[] => names(commandWords(script));
 
-function debPackage(name: string, scripts: Record<string, string>, captured: Record<string, string> = {}): DebMetadata {
+function debPackage(name: string, scripts: Record<string, string>, captured: Record<string, string> = {}, paths: string[] = []): DebMetadata {
   const controlFiles = Object.fromEntries(Object.entries(scripts).map(([k, v]) => [k, b64(v)]));
   const capturedB64 = Object.fromEntries(Object.entries(captured).map(([k, v]) => [k, b64(v)]));
-  return { name, version: '0', arch: 'amd64', control: [], controlFiles, conffiles: [], files: [], paths: [], captured: capturedB64 };
+  return { name, version: '0', arch: 'amd64', control: [], controlFiles, conffiles: [], files: [], paths, captured: capturedB64 };
 }
 
 /** A package built from the fixtures named <name>.preinst / <name>.postinst. */
-function fixturePackage(name: string, captured: Record<string, string> = {}): DebMetadata {
+function fixturePackage(name: string, captured: Record<string, string> = {}, paths: string[] = []): DebMetadata {
   const scripts: Record<string, string> = {};
   for (const s of ['preinst', 'postinst']) {
     try {
@@ -29,13 +29,21 @@ function fixturePackage(name: string, captured: Record<string, string> = {}): De
       // the package has no such script
     }
   }
-  return debPackage(name, scripts, captured);
+  return debPackage(name, scripts, captured, paths);
 }
 
 const BASE_PASSWD_MASTERS = {
   'usr/share/base-passwd/passwd.master': fixture('base-passwd.passwd.master'),
   'usr/share/base-passwd/group.master': fixture('base-passwd.group.master'),
 };
+
+/** Stand-ins for base-files' defaults (only their flow into the effects matters here). */
+const BASE_FILES_DEFAULTS = Object.fromEntries(
+  ['dot.profile', 'dot.bashrc', 'profile', 'motd', 'info.dir'].map((n) => [`usr/share/base-files/${n}`, `default ${n}\n`]),
+);
+/** The shipped origin the origins/default link needs. */
+const BASE_FILES_PATHS = ['etc/dpkg/origins/debian', 'etc/os-release'];
+const baseFiles = (): DebMetadata => fixturePackage('base-files', BASE_FILES_DEFAULTS, BASE_FILES_PATHS);
 
 describe('commandWords: shell syntax', () => {
   it('skips heredoc bodies for every delimiter form, keeping the body', () => {
@@ -275,6 +283,62 @@ describe('debScriptEffects on real bookworm scripts', () => {
     expect(r.untranslated.join()).not.toMatch(/>\/etc\/ca-certificates\.conf(,|$)/);
   });
 
+  it('translates base-files\' fresh-install layout from its helper functions', () => {
+    const r = debScriptEffects(baseFiles());
+    expect(r.untranslated).toEqual([]);
+    const root = { user: 'root', group: 'root' };
+    const dflt = (name: string, path: string) => ({ kind: 'file', path, mode: 0o644, ...root, content: b64(`default ${name}\n`), ifMissing: true });
+    const dir = (path: string, mode = 0o755, group = 'root') => ({ kind: 'directory', path, mode, user: 'root', group });
+    const log = (path: string, mode: number) => ({ kind: 'file', path, mode, user: 'root', group: 'utmp', content: '', ifMissing: true });
+    expect(r.effects).toEqual([
+      { kind: 'symlink', path: '/etc/dpkg/origins/default', target: 'debian', ifMissing: true },
+      dflt('dot.profile', '/root/.profile'),
+      dflt('dot.bashrc', '/root/.bashrc'),
+      dflt('profile', '/etc/profile'),
+      dflt('motd', '/etc/motd'),
+      dir('/mnt'),
+      dir('/srv'),
+      dir('/opt'),
+      dir('/etc/opt'),
+      dir('/var/opt'),
+      dir('/media'),
+      dir('/var/mail', 0o2775, 'mail'),
+      { kind: 'symlink', path: '/var/spool/mail', target: '../mail', ifMissing: true },
+      dir('/run/lock', 0o1777),
+      { kind: 'symlink', path: '/var/run', target: '/run', ifMissing: false },
+      { kind: 'symlink', path: '/var/lock', target: '/run/lock', ifMissing: false },
+      ...['', '/share', '/share/man', '/bin', '/games', '/lib', '/include', '/sbin', '/src', '/etc'].map((d) => dir(`/usr/local${d}`)),
+      { kind: 'symlink', path: '/usr/local/man', target: 'share/man', ifMissing: false },
+      log('/var/log/wtmp', 0o664),
+      log('/var/log/btmp', 0o660),
+      log('/var/log/lastlog', 0o664),
+      dflt('info.dir', '/usr/share/info/dir'),
+    ]);
+  });
+
+  it('reports base-files helpers it cannot translate', () => {
+    // Without the captured defaults (metadata from an older cache), the copies stay reported.
+    const blind = debScriptEffects(fixturePackage('base-files', {}, BASE_FILES_PATHS));
+    expect(blind.effects.some((e) => e.kind === 'file' && e.path === '/root/.bashrc')).toBe(false);
+    expect(blind.effects.some((e) => e.kind === 'directory' && e.path === '/var/mail')).toBe(true);
+    // update_to_current_default is left too: its calls no longer follow a translated copy.
+    expect(blind.untranslated).toEqual(['postinst: chmod, cp']);
+
+    // No shipped debian origin: the link's guard fails, so it is not translated.
+    const noOrigin = debScriptEffects(fixturePackage('base-files', BASE_FILES_DEFAULTS));
+    expect(noOrigin.untranslated).toEqual(['postinst: ln']);
+
+    // A helper whose body differs from base-files' is not recognized: its calls are not translated.
+    const changed = fixture('base-files.postinst').replace('chmod "$2" "$DPKG_ROOT/$1"', 'chmod "$2" "$DPKG_ROOT/$1"; rm -rf "$DPKG_ROOT/$1"');
+    const r = debScriptEffects(debPackage('base-files', { postinst: changed }, BASE_FILES_DEFAULTS, BASE_FILES_PATHS));
+    expect(r.effects.some((e) => e.kind === 'directory' && e.path === '/mnt')).toBe(false);
+    expect(r.untranslated).toEqual(['postinst: chmod, chown, mkdir, rm']);
+
+    // The literal links mean nothing outside base-files' script.
+    const stray = debScriptEffects(debPackage('p', { postinst: '#!/bin/sh\nln -s ../mail "$DPKG_ROOT/var/spool/mail"\n' }));
+    expect(stray).toEqual({ effects: [], untranslated: ['postinst: ln'] });
+  });
+
   it('reports a script that is not sh', () => {
     const r = debScriptEffects(debPackage('p', { postinst: '#!/usr/bin/perl\nprint 1;\n' }));
     expect(r.untranslated).toEqual(['postinst: not a shell script (#!/usr/bin/perl); its effects are unknown']);
@@ -282,13 +346,13 @@ describe('debScriptEffects on real bookworm scripts', () => {
 
   it('reports exactly this for the bookworm minbase scripts', () => {
     const pkgs = [...new Set(readdirSync(DIR).filter((n) => /\.(pre|post)inst$/.test(n)).map((n) => n.replace(/\.[a-z]+$/, '')))].sort();
-    const report = Object.fromEntries(
-      pkgs.map((p) => [p, debScriptEffects(fixturePackage(p, p === 'base-passwd' ? BASE_PASSWD_MASTERS : {})).untranslated]),
-    );
+    const meta = (p: string): DebMetadata =>
+      p === 'base-passwd' ? fixturePackage(p, BASE_PASSWD_MASTERS) : p === 'base-files' ? baseFiles() : fixturePackage(p);
+    const report = Object.fromEntries(pkgs.map((p) => [p, debScriptEffects(meta(p)).untranslated]));
     expect(report).toEqual({
       adduser: ['preinst: mv'],
       apt: ['postinst: adduser, rm'],
-      'base-files': ['postinst: >$DPKG_ROOT$1, chmod, chown, cp, ln, mkdir, rmdir'],
+      'base-files': [],
       'base-passwd': ['postinst: >/etc/passwd'],
       bash: ['postinst: ln, update-menus'],
       'ca-certificates': ['postinst: >/etc/ca-certificates.conf.dpkg-new, chgrp, chmod, chown, mkdir, mv, rm'],

@@ -1,5 +1,6 @@
 import type { Effect, GroupEffect, UserEffect } from '../../src/translate/effects.js';
 import type { PackageMetadata, ScriptEffects } from '../types.js';
+import { BASE_FILES_DEFAULTS, recognizeBaseFiles } from './baseFiles.js';
 import { asDeb, controlFile, type DebMetadata } from './debMetadata.js';
 import { commandWords, type Redirect, type ShellCommand, type ShellScript } from './shellCommands.js';
 import { parseAlternativeInstalls } from './updateAlternatives.js';
@@ -8,7 +9,12 @@ const CA_STORE = 'usr/share/ca-certificates/';
 
 /** Files whose content a recognized effect needs; unpack keeps a copy of them in the metadata. */
 export function isCapturedForEffects(path: string): boolean {
-  return (path.startsWith('usr/share/base-passwd/') && path.endsWith('.master')) || (path.startsWith(CA_STORE) && path.endsWith('.crt'));
+  return (
+    (path.startsWith('usr/share/base-passwd/') && path.endsWith('.master')) ||
+    (path.startsWith(CA_STORE) && path.endsWith('.crt')) ||
+    // A handful of small defaults (dotfiles, /etc/profile, motd, info dir).
+    path.startsWith(BASE_FILES_DEFAULTS)
+  );
 }
 
 /**
@@ -79,6 +85,11 @@ export function debScriptEffects(pkg: PackageMetadata): ScriptEffects {
     const coveredWrites = new Set<Redirect>();
     const libraryFunctions = new Set<string>();
     const items: string[] = [];
+
+    const baseFiles = recognizeBaseFiles(meta, parsed, live);
+    effects.push(...baseFiles.effects);
+    baseFiles.handled.forEach((c) => handled.add(c));
+    baseFiles.writes.forEach((w) => coveredWrites.add(w));
 
     // Pass 1: recognized effects, and the libraries the script relies on.
     for (const c of commands) {

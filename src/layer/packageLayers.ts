@@ -11,7 +11,7 @@ import { StagingArea } from './stageEntries.js';
 import { writeLayer, type WrittenLayer } from './writeLayer.js';
 
 /** Bump when the bytes a layer is made of change for the same packages (tar details, paths...). */
-export const LAYER_FORMAT_VERSION = 1;
+export const LAYER_FORMAT_VERSION = 2;
 
 export interface BuiltLayer extends WrittenLayer {
   packages: LockedPackage[];

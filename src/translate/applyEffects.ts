@@ -2,7 +2,8 @@ import type { Adapter, AppliedState, FinalEntry, PackageMetadata } from '../../a
 import { accountFiles } from './accounts.js';
 import { applyAlternatives } from './alternatives.js';
 import { buildCaCertificates } from './caCertificates.js';
-import type { AlternativeEffect, CaBundleEffect, Effect, GroupEffect, UserEffect } from './effects.js';
+import { isFilesystemEffect, type AlternativeEffect, type CaBundleEffect, type Effect, type GroupEffect, type UserEffect } from './effects.js';
+import { applyFilesystem } from './filesystem.js';
 
 export interface Translation {
   entries: FinalEntry[];
@@ -29,6 +30,13 @@ export function translateEffects(adapter: Adapter, packages: PackageMetadata[], 
 
   const users = effects.filter((e): e is UserEffect => e.kind === 'user');
   const groups = effects.filter((e): e is GroupEffect => e.kind === 'group');
+  // First, so that the dedicated translations below win where both write a path.
+  const filesystem = effects.filter(isFilesystemEffect);
+  if (filesystem.length) {
+    const applied = applyFilesystem(filesystem, { users, groups, installed, canonical: (p) => adapter.canonicalPath(p) });
+    entries.push(...applied.entries);
+    if (applied.unresolved.length) untranslated.push({ package: '(owners)', items: applied.unresolved });
+  }
   if (users.length || groups.length) entries.push(...accountFiles(users, groups, sourceDateEpoch));
 
   const alternatives = applyAlternatives(

@@ -42,4 +42,45 @@ export interface CaBundleEffect {
   certificates: { relPath: string; content: string }[];
 }
 
-export type Effect = UserEffect | GroupEffect | AlternativeEffect | CaBundleEffect;
+/**
+ * Filesystem objects a script would create. Paths are absolute, as the script names them (the
+ * adapter places them, e.g. for merged-/usr); owners are account names, resolved to ids against
+ * the accounts the whole package set defines.
+ */
+
+/** A directory with this mode and owner: created if absent, its mode and owner set if present. */
+export interface DirectoryEffect {
+  kind: 'directory';
+  path: string;
+  mode: number;
+  user: string;
+  group: string;
+}
+
+/** A symbolic link. With `ifMissing`, nothing a package installs at the path is replaced. */
+export interface SymlinkEffect {
+  kind: 'symlink';
+  path: string;
+  target: string;
+  ifMissing: boolean;
+}
+
+/** A regular file. With `ifMissing`, a file a package installs at the path is kept as it is. */
+export interface FileEffect {
+  kind: 'file';
+  path: string;
+  mode: number;
+  user: string;
+  group: string;
+  /** Base64, so effects stay plain JSON whatever the bytes. */
+  content: string;
+  ifMissing: boolean;
+}
+
+export type FilesystemEffect = DirectoryEffect | SymlinkEffect | FileEffect;
+
+export type Effect = UserEffect | GroupEffect | AlternativeEffect | CaBundleEffect | FilesystemEffect;
+
+export function isFilesystemEffect(e: Effect): e is FilesystemEffect {
+  return e.kind === 'directory' || e.kind === 'symlink' || e.kind === 'file';
+}

@@ -37,7 +37,7 @@ export function run(cmd: string, args: string[], opts: { cwd?: string; allowFail
 }
 
 /** The same as `run`, without blocking: long commands (podman) must not stall the test worker. */
-export function runAsync(cmd: string, args: string[]): Promise<CliResult> {
+export function runAsync(cmd: string, args: string[], opts: { allowFail?: boolean } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -46,7 +46,7 @@ export function runAsync(cmd: string, args: string[]): Promise<CliResult> {
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.on('error', reject);
     child.on('close', (status) => {
-      if (status !== 0) reject(new Error(`${cmd} ${args.join(' ')} exited ${status}: ${stderr}`));
+      if (status !== 0 && !opts.allowFail) reject(new Error(`${cmd} ${args.join(' ')} exited ${status}: ${stderr}`));
       else resolve({ status, stdout, stderr });
     });
   });

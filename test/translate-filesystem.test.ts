@@ -1,0 +1,151 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { DebMetadata } from '../adapters/deb/debMetadata.js';
+import { debAdapter } from '../adapters/deb/index.js';
+import type { FinalEntry } from '../adapters/types.js';
+import { translateEffects } from '../src/translate/applyEffects.js';
+import type { FilesystemEffect, GroupEffect, UserEffect } from '../src/translate/effects.js';
+import { applyFilesystem, type FilesystemContext } from '../src/translate/filesystem.js';
+
+// Real bookworm scripts and base-passwd masters; see fixtures/deb/scripts/PROVENANCE.md.
+const DIR = join(import.meta.dirname, '..', 'fixtures', 'deb', 'scripts');
+const fixture = (name: string): string => readFileSync(join(DIR, name), 'utf8');
+const b64 = (s: string): string => Buffer.from(s).toString('base64');
+
+function deb(name: string, controlFiles: Record<string, string>, captured: Record<string, string>, paths: string[]): DebMetadata {
+  const enc = (o: Record<string, string>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, b64(v)]));
+  return { name, version: '0', arch: 'amd64', control: [], controlFiles: enc(controlFiles), conffiles: [], files: [], paths, captured: enc(captured) };
+}
+
+const basePasswd = (): DebMetadata =>
+  deb(
+    'base-passwd',
+    { preinst: fixture('base-passwd.preinst'), postinst: fixture('base-passwd.postinst') },
+    {
+      'usr/share/base-passwd/passwd.master': fixture('base-passwd.passwd.master'),
+      'usr/share/base-passwd/group.master': fixture('base-passwd.group.master'),
+    },
+    ['usr/share/base-passwd/passwd.master', 'usr/share/base-passwd/group.master'],
+  );
+
+const DEFAULTS = ['dot.profile', 'dot.bashrc', 'profile', 'motd', 'info.dir'];
+const baseFiles = (extraPaths: string[] = []): DebMetadata =>
+  deb(
+    'base-files',
+    { postinst: fixture('base-files.postinst') },
+    Object.fromEntries(DEFAULTS.map((n) => [`usr/share/base-files/${n}`, `default ${n}\n`])),
+    ['etc/dpkg/origins/debian', ...DEFAULTS.map((n) => `usr/share/base-files/${n}`), ...extraPaths],
+  );
+
+const byPath = (entries: FinalEntry[]) => new Map(entries.map((e) => [e.path, e]));
+
+describe('base-files on top of base-passwd, through the deb adapter', () => {
+  const t = translateEffects(debAdapter, [basePasswd(), baseFiles()], 1_700_000_000);
+  const entries = byPath(t.entries);
+
+  it('leaves nothing of base-files untranslated', () => {
+    expect(t.untranslated.find((u) => u.package === 'base-files')).toBeUndefined();
+  });
+
+  it('creates the directories with their modes and base-passwd ids', () => {
+    expect(entries.get('var/mail')).toEqual({ path: 'var/mail', type: 'directory', mode: 0o2775, uid: 0, gid: 8 });
+    expect(entries.get('run/lock')).toEqual({ path: 'run/lock', type: 'directory', mode: 0o1777, uid: 0, gid: 0 });
+    for (const d of ['mnt', 'srv', 'opt', 'etc/opt', 'var/opt', 'media', 'usr/local', 'usr/local/share/man', 'usr/local/etc']) {
+      expect(entries.get(d), d).toEqual({ path: d, type: 'directory', mode: 0o755, uid: 0, gid: 0 });
+    }
+  });
+
+  it('writes the defaults and the login records', () => {
+    expect(entries.get('root/.bashrc')).toEqual({ path: 'root/.bashrc', type: 'file', mode: 0o644, uid: 0, gid: 0, content: Buffer.from('default dot.bashrc\n') });
+    expect(entries.get('etc/profile')).toMatchObject({ type: 'file', mode: 0o644, content: Buffer.from('default profile\n') });
+    expect(entries.get('usr/share/info/dir')).toMatchObject({ type: 'file', mode: 0o644 });
+    expect(entries.get('var/log/wtmp')).toEqual({ path: 'var/log/wtmp', type: 'file', mode: 0o664, uid: 0, gid: 43, content: Buffer.alloc(0) });
+    expect(entries.get('var/log/btmp')).toMatchObject({ mode: 0o660, gid: 43 });
+    expect(entries.get('var/log/lastlog')).toMatchObject({ mode: 0o664, gid: 43 });
+  });
+
+  it('makes the links', () => {
+    const links = t.entries.filter((e) => e.type === 'symlink').map((e) => [e.path, e.type === 'symlink' ? e.linkname : '']);
+    expect(links).toEqual([
+      ['etc/dpkg/origins/default', 'debian'],
+      ['var/spool/mail', '../mail'],
+      ['var/run', '/run'],
+      ['var/lock', '/run/lock'],
+      ['usr/local/man', 'share/man'],
+    ]);
+  });
+
+  it('keeps a default that a package ships', () => {
+    const shipped = translateEffects(debAdapter, [basePasswd(), baseFiles(['etc/motd'])], 0);
+    expect(byPath(shipped.entries).has('etc/motd')).toBe(false);
+    expect(byPath(shipped.entries).has('etc/profile')).toBe(true);
+  });
+});
+
+describe('applyFilesystem', () => {
+  const users: UserEffect[] = [{ kind: 'user', name: 'daemon', uid: 1, gid: 1, gecos: '', home: '/', shell: '/bin/sh', password: '*' }];
+  const groups: GroupEffect[] = [
+    { kind: 'group', name: 'adm', gid: 4, members: [], password: '*' },
+    { kind: 'group', name: 'adm', gid: 999, members: [], password: '*' },
+  ];
+  const ctx = (installed: string[] = []): FilesystemContext => ({
+    users,
+    groups,
+    installed: new Set(installed),
+    canonical: (p) => debAdapter.canonicalPath(p),
+  });
+  const dir = (path: string, user = 'root', group = 'root'): FilesystemEffect => ({ kind: 'directory', path, mode: 0o750, user, group });
+  const file = (path: string, content: string, ifMissing: boolean): FilesystemEffect => ({ kind: 'file', path, mode: 0o600, user: 'daemon', group: 'adm', content: b64(content), ifMissing });
+
+  it('resolves owners by the first definition, numbers as ids, root as 0', () => {
+    expect(applyFilesystem([dir('/srv/a', 'daemon', 'adm'), dir('/srv/b', '1000', '1000')], ctx()).entries).toEqual([
+      { path: 'srv/a', type: 'directory', mode: 0o750, uid: 1, gid: 4 },
+      { path: 'srv/b', type: 'directory', mode: 0o750, uid: 1000, gid: 1000 },
+    ]);
+  });
+
+  it('leaves an owner no package defines to root, and reports it', () => {
+    const out = applyFilesystem([dir('/var/mail', 'root', 'mail'), dir('/x', 'nobody')], ctx());
+    expect(out.entries).toEqual([
+      { path: 'var/mail', type: 'directory', mode: 0o750, uid: 0, gid: 0 },
+      { path: 'x', type: 'directory', mode: 0o750, uid: 0, gid: 0 },
+    ]);
+    expect(out.unresolved).toEqual([
+      '/var/mail: group "mail" is not defined by any package in the image; left to root',
+      '/x: user "nobody" is not defined by any package in the image; left to root',
+    ]);
+  });
+
+  it('places paths for merged-/usr', () => {
+    expect(applyFilesystem([dir('/lib/x'), { kind: 'symlink', path: '/bin/y', target: 'z', ifMissing: false }], ctx()).entries).toEqual([
+      { path: 'usr/lib/x', type: 'directory', mode: 0o750, uid: 0, gid: 0 },
+      { path: 'usr/bin/y', type: 'symlink', linkname: 'z' },
+    ]);
+  });
+
+  it('applies effects in order: ifMissing finds installed and earlier paths, others replace', () => {
+    const out = applyFilesystem(
+      [
+        file('/etc/a', 'one', true),
+        file('/etc/a', 'two', true),
+        file('/etc/b', 'one', false),
+        file('/etc/b', 'two', false),
+        file('/etc/shipped', 'x', true),
+        { kind: 'symlink', path: '/sbin/shipped', target: 'x', ifMissing: true },
+      ],
+      ctx(['etc/shipped', 'usr/sbin/shipped']),
+    );
+    expect(out.entries.map((e) => [e.path, e.type === 'file' ? e.content.toString() : ''])).toEqual([
+      ['etc/a', 'one'],
+      ['etc/b', 'two'],
+    ]);
+  });
+
+  it('refuses a link that would hide installed files, and a directory over an installed file', () => {
+    const link: FilesystemEffect = { kind: 'symlink', path: '/var/run', target: '/run', ifMissing: false };
+    expect(() => applyFilesystem([link], ctx(['var/run/foo.pid']))).toThrow(/\/var\/run into a link to \/run, which would hide \/var\/run\/foo\.pid/);
+    expect(applyFilesystem([link], ctx(['var/runner'])).entries).toEqual([{ path: 'var/run', type: 'symlink', linkname: '/run' }]);
+    expect(() => applyFilesystem([dir('/etc/motd')], ctx(['etc/motd']))).toThrow(/directory \/etc\/motd, but a package installs a file there/);
+  });
+});
