@@ -106,10 +106,6 @@ export interface UnpackResult {
   metadata: Promise<PackageMetadata>;
 }
 
-export interface UnpackOptions {
-  sourceDateEpoch: number;
-}
-
 /** Recognized script effects of one package plus what could not be translated. */
 export interface ScriptEffects {
   effects: Effect[];
@@ -158,8 +154,11 @@ export interface Adapter {
   /** Whether `candidate` (a package, or one of its provides) satisfies `dep`. */
   satisfies(dep: Dependency, candidate: { name: string; version?: string; arch: string; multiArch?: string; isProvide: boolean }, targetArch: string): boolean;
   formatDependency(dep: DependencyGroup): string;
-  /** Stream a downloaded package file into normalized layer entries plus its metadata. */
-  unpack(file: string, opts: UnpackOptions): UnpackResult;
+  /**
+   * Stream a downloaded package file into normalized layer entries plus its metadata. `label`
+   * names the package (name, version, URL) in error messages.
+   */
+  unpack(file: string, label: string): UnpackResult;
   /** Whether `later` may overwrite a path `earlier` also ships (Debian Replaces). */
   mayOverwrite(later: PackageMetadata, earlier: PackageMetadata): boolean;
   /** What the maintainer scripts would have done, recognized without running them. */

@@ -2,6 +2,7 @@ import type { FinalContext, FinalEntry, PackageMetadata, SelectedAlternative } f
 import { asDeb, controlFile, type DebMetadata } from './debMetadata.js';
 import { infoName, statusParagraph } from './dpkgStatus.js';
 import { mergedUsrLinks } from './mergedUsr.js';
+import type { DebRepositoryOptions } from './repositoryOptions.js';
 
 const DPKG = 'var/lib/dpkg';
 const EXECUTABLE_CONTROL = new Set(['preinst', 'postinst', 'prerm', 'postrm', 'config']);
@@ -74,13 +75,17 @@ export function alternativesDb(alt: SelectedAlternative): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** The repositories the image was built from, so `apt-get update` inside it works. */
+/**
+ * The repositories the image was built from, so `apt-get update` inside it works. Signed-By names
+ * the keyring debian-archive-keyring installs; a repository with its own keyring gets none (apt
+ * then uses its trusted keys), since that keyring is not in the image.
+ */
 function aptSources(ctx: FinalContext): string {
   return ctx.repositories
     .map((r) => {
-      const suite = String(r.options.suite ?? '');
-      const components = (r.options.components as string[] | undefined) ?? ['main'];
-      return `Types: deb\nURIs: ${r.url}\nSuites: ${suite}\nComponents: ${components.join(' ')}\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n`;
+      const opts = r.options as unknown as DebRepositoryOptions;
+      const signedBy = opts.keyring ? '' : 'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n';
+      return `Types: deb\nURIs: ${r.url}\nSuites: ${opts.suite}\nComponents: ${opts.components.join(' ')}\n${signedBy}`;
     })
     .join('\n');
 }

@@ -24,7 +24,7 @@ export const debAdapter: Adapter = {
   compareVersions: compareDebianVersions,
   satisfies: debSatisfies,
   formatDependency: formatDependencyGroup,
-  unpack: (file) => unpackDeb(file),
+  unpack: unpackDeb,
   mayOverwrite: (later: PackageMetadata, earlier: PackageMetadata) => {
     const replaces = controlField(asDeb(later), 'Replaces');
     if (!replaces) return false;

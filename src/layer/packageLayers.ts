@@ -54,7 +54,7 @@ async function buildOne(adapter: Adapter, plan: LayerPlan<LockedPackage>, cas: C
     const metadata: PackageMetadata[] = [];
     for (const pkg of plan.packages) {
       const label = `${pkg.name} ${pkg.version} (${pkg.url})`;
-      const unpacked = adapter.unpack(cas.blobPath(pkg.sha256), { sourceDateEpoch: 0 });
+      const unpacked = adapter.unpack(cas.blobPath(pkg.sha256), label);
       await staging.add(unpacked.entries, pkg.name).catch((e: unknown) => {
         throw e instanceof UserError ? e : new UserError(`${label}: cannot unpack: ${(e as Error).message}`);
       });
