@@ -1,22 +1,21 @@
-import type { Adapter, PackageMetadata } from '../types.js';
+import type { Adapter, PackageMetadata, UnpackResult } from '../types.js';
 import { debDatabase } from './database.js';
 import { canonicalPath } from './mergedUsr.js';
 import { debPlatform } from './platform.js';
 import { asDeb, controlField } from './debMetadata.js';
 import { parseRelationField, formatDependencyGroup } from './relations.js';
-import { readDebIndex } from './readIndex.js';
 import { debRepositoryOptions } from './repositoryOptions.js';
 import { debSatisfies } from './satisfies.js';
 import { debScriptEffects } from './scriptEffects.js';
 import { debSeed } from './seed.js';
-import { unpackDeb } from './unpack.js';
 import { compareDebianVersions } from './version.js';
 
 /** Debian .deb packages from an apt repository (InRelease + Packages). */
 export const debAdapter: Adapter = {
   type: 'deb',
   repositoryOptions: debRepositoryOptions,
-  readIndex: readDebIndex,
+  // Index reading (xz, OpenPGP) is `lock`'s work; `build` never loads it.
+  readIndex: async (repo, ctx) => (await import('./readIndex.js')).readDebIndex(repo, ctx),
   seed: debSeed,
   // layerpkg always writes a merged-/usr tree, so the "usrmerge | usr-is-merged" choice is made:
   // usrmerge would convert a system that needs no conversion (and pull in perl to do it).
@@ -24,7 +23,7 @@ export const debAdapter: Adapter = {
   compareVersions: compareDebianVersions,
   satisfies: debSatisfies,
   formatDependency: formatDependencyGroup,
-  unpack: unpackDeb,
+  unpack: lazyUnpack,
   mayOverwrite: (later: PackageMetadata, earlier: PackageMetadata) => {
     const replaces = controlField(asDeb(later), 'Replaces');
     if (!replaces) return false;
@@ -38,3 +37,19 @@ export const debAdapter: Adapter = {
   platform: debPlatform,
   canonicalPath: (absPath) => canonicalPath(absPath.replace(/^\/+/, '')),
 };
+
+/**
+ * The unpacker pulls in tar, xz and zstd decoders; loading them only when a layer must be made
+ * keeps a fully cached rebuild's start-up short.
+ */
+function lazyUnpack(file: string, label: string): UnpackResult {
+  const started = import('./unpack.js').then((m) => m.unpackDeb(file, label));
+  const metadata = started.then((r) => r.metadata);
+  metadata.catch(() => {}); // reported through `entries`, which the caller consumes first
+  return {
+    entries: (async function* entries() {
+      yield* (await started).entries;
+    })(),
+    metadata,
+  };
+}

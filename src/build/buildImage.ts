@@ -8,7 +8,6 @@ import type { ImageConfig } from '../config/imageConfig.js';
 import { UserError } from '../errors.js';
 import { fetchPackages } from '../fetch/fetchPackages.js';
 import { checkPathConflicts } from '../final/checkPathConflicts.js';
-import { writeFinalLayer } from '../final/finalLayer.js';
 import { finalLayerKey } from '../final/finalLayerKey.js';
 import { buildPackageLayers, type BuiltLayer } from '../layer/packageLayers.js';
 import { planLayers } from '../layer/planLayers.js';
@@ -154,6 +153,7 @@ async function finalLayer(args: {
     const untranslated = JSON.parse(await readFile(cas.blobPath(hit.metadataDigest), 'utf8')) as BuildResult['untranslated'];
     return { layer: hit, untranslated, cached: true };
   }
+  const { writeFinalLayer } = await import('../final/finalLayer.js'); // only on a miss, like the tar writer
   const metadata = (await Promise.all(layers.map((l) => l.metadata()))).flat();
   checkPathConflicts(adapter, metadata);
   const t = translateEffects(adapter, metadata, sourceDateEpoch);

@@ -8,7 +8,7 @@ import type { LockedPackage } from '../lock/lockfile.js';
 import { orderEntries } from './orderEntries.js';
 import type { LayerPlan } from './planLayers.js';
 import { StagingArea } from './stageEntries.js';
-import { writeLayer, type WrittenLayer } from './writeLayer.js';
+import type { WrittenLayer } from './writeLayer.js';
 
 /** Bump when the bytes a layer is made of change for the same packages (tar details, paths...). */
 export const LAYER_FORMAT_VERSION = 2;
@@ -61,6 +61,8 @@ async function buildOne(adapter: Adapter, plan: LayerPlan<LockedPackage>, cas: C
       metadata.push(await unpacked.metadata);
     }
     const ordered = orderEntries([...staging.entries.values()]);
+    // Loaded on a cache miss only: a cached rebuild never needs the tar writer.
+    const { writeLayer } = await import('./writeLayer.js');
     const written = await writeLayer(
       cas,
       ordered.map((s) => ({ entry: s.entry, content: () => staging.read(s) })),
