@@ -4,7 +4,7 @@
  *   npm run build && npm run bench [-- --runs N]
  *
  * Scenarios, each timed wall-clock from process spawn to exit (what a user waits for):
- *   mmdebstrap  `mmdebstrap --variant=minbase --include=ca-certificates,curl,python3 bookworm OUT.tar MIRROR`
+ *   mmdebstrap  `mmdebstrap --variant=minbase --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr --include=ca-certificates,curl,python3 bookworm OUT.tar MIRROR`
  *   cold        layerpkg build with an empty cache (downloads every package, builds every layer)
  *   warm        packages already in the cache, no layers (unpack + layer + final + write)
  *   no-op       the warm build again, same cache and output directory (everything cached)
@@ -27,9 +27,10 @@ const IMAGE = 'examples/debian-bookworm/image.toml';
 const LOCK = 'lockfiles/debian-bookworm.lock.json';
 const MIRROR = 'http://deb.debian.org/debian';
 const MMDEBSTRAP = '/usr/bin/mmdebstrap';
-// usr-is-merged: layerpkg always writes a merged-/usr tree and so resolves `usrmerge | usr-is-merged`
-// to usr-is-merged; naming it here makes apt pick the same, so both tools install the same set.
-const MMDEBSTRAP_ARGS = ['--variant=minbase', '--include=ca-certificates,curl,python3,usr-is-merged', 'bookworm'];
+// layerpkg always writes a merged-/usr tree (the links debootstrap makes) and so resolves
+// `usrmerge | usr-is-merged` to usr-is-merged. mmdebstrap's own merged-usr hook does the same;
+// without it apt picks usrmerge (and perl), and the two tools would not install the same set.
+const MMDEBSTRAP_ARGS = ['--variant=minbase', '--hook-dir=/usr/share/mmdebstrap/hooks/merged-usr', '--include=ca-certificates,curl,python3', 'bookworm'];
 
 const GOAL_COLD_RATIO = 0.2;
 const GOAL_NOOP_SECONDS = 0.3;

@@ -18,7 +18,12 @@ export function debDatabase(packages: PackageMetadata[], ctx: FinalContext): Fin
   const file = (path: string, content: string | Buffer, mode = 0o644) =>
     out.push({ path, type: 'file', mode, content: typeof content === 'string' ? Buffer.from(content) : content });
 
-  for (const link of mergedUsrLinks(debs.flatMap((d) => d.files))) out.push({ path: link.path, type: 'symlink', linkname: link.linkname });
+  const shipped = new Set(debs.flatMap((d) => d.files));
+  for (const link of mergedUsrLinks(ctx.arch, shipped)) {
+    out.push({ path: link.path, type: 'symlink', linkname: link.linkname });
+    // Like debootstrap, make the link's target exist even when no package ships into it yet.
+    if (!shipped.has(`/${link.path}`) && !shipped.has(`/${link.linkname}`)) dir(link.linkname);
+  }
 
   for (const d of ['', '/info', '/updates', '/parts', '/alternatives', '/triggers']) dir(`${DPKG}${d}`);
   file(`${DPKG}/status`, debs.map(statusParagraph).join('\n'));

@@ -9,12 +9,23 @@ export function canonicalPath(relPath: string): string {
   return MERGED_TOP.test(relPath) ? `usr/${relPath}` : relPath;
 }
 
+/** The per-architecture library directories debootstrap (and mmdebstrap's merged-usr hook) link. */
+const ARCH_LIB_DIRS: Record<string, string[]> = {
+  amd64: ['lib32', 'lib64', 'libx32'],
+  i386: ['lib64', 'libx32'],
+  mipsel: ['lib32', 'lib64'],
+  mips64el: ['lib32', 'lib64', 'libo32'],
+  ppc64el: ['lib64'],
+  s390x: ['lib32'],
+};
+
 /**
- * The top-level links the final layer holds: always bin, sbin, lib, plus any /libNN a package
- * ships (paths as the packages name them, before canonicalization).
+ * The top-level links of a merged-/usr root, as debootstrap makes them for the architecture: bin,
+ * sbin, lib and the architecture's libNN directories, each pointing at its /usr twin. A libNN
+ * that some package ships gets its link on any architecture.
  */
-export function mergedUsrLinks(shippedPaths: Iterable<string>): { path: string; linkname: string }[] {
-  const tops = new Set(['bin', 'sbin', 'lib']);
+export function mergedUsrLinks(arch: string, shippedPaths: Iterable<string>): { path: string; linkname: string }[] {
+  const tops = new Set(['bin', 'sbin', 'lib', ...(ARCH_LIB_DIRS[arch] ?? [])]);
   for (const p of shippedPaths) {
     const m = /^\/?(lib32|lib64|libx32|libo32)(\/|$)/.exec(p);
     if (m) tops.add(m[1]!);

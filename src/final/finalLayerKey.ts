@@ -3,7 +3,7 @@ import type { RepositoryConfig } from '../../adapters/types.js';
 import { stableStringify } from '../lock/stableJson.js';
 
 /** Bump when the final layer's bytes change for the same inputs (translation, database format). */
-export const FINAL_FORMAT_VERSION = 3;
+export const FINAL_FORMAT_VERSION = 4;
 
 /**
  * Everything the final layer is a function of: the packages (by content, in layer order), the
