@@ -18,5 +18,3 @@ export function createProgress(opts: { quiet: boolean; json: boolean }): Progres
     },
   };
 }
-
-export const silentProgress: Progress = { stage() {}, warn() {} };

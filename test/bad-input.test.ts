@@ -164,6 +164,7 @@ describe('build refuses', () => {
     const blocker = fresh('a-file');
     writeFileSync(blocker, 'not a directory');
     expectUserError(await layerpkg(['build', image, '--lockfile', lock, '--cache-dir', fresh('cache'), '-o', path.join(blocker, 'out')]), /cannot write the output directory/, /--output/);
+    expect(readdirSync(repo.work).filter((f) => /\.(tmp|old)-\d+$/.test(f))).toEqual([]);
   });
 
   it('two packages that ship the same file', async () => {

@@ -279,7 +279,7 @@ describe('debScriptEffects on real bookworm scripts', () => {
 
   it('recognizes update-ca-certificates and the conf it writes', () => {
     const r = debScriptEffects(fixturePackage('ca-certificates', { 'usr/share/ca-certificates/mozilla/X.crt': 'PEM' }));
-    expect(r.effects).toEqual([{ kind: 'ca-bundle', certificates: [{ relPath: 'mozilla/X.crt', content: 'PEM' }] }]);
+    expect(r.effects).toEqual([{ kind: 'ca-bundle', certificates: [{ relPath: 'mozilla/X.crt', base64: Buffer.from('PEM').toString('base64') }] }]);
     expect(r.untranslated.join()).not.toMatch(/>\/etc\/ca-certificates\.conf(,|$)/);
   });
 

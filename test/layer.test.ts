@@ -33,13 +33,18 @@ describe('planLayers', () => {
     expect(Math.min(...own)).toBeGreaterThanOrEqual(Math.max(...grouped));
   });
 
-  it('changes only the updated package\'s own layer when one package gets a new version', () => {
+  it.each([
+    ['a package with its own layer', 'pkg-173'],
+    ['a grouped package', 'pkg-150'],
+  ])('changes exactly one package layer when %s gets a new version of about the same size', (_what, name) => {
     const before = pkgs(300);
-    const after = before.map((p) => (p.name === 'pkg-150' ? { ...p, sha256: 'f'.repeat(64), size: p.size + 3 } : p));
+    const plan = planLayers(before, 100);
+    const own = plan.some((l) => !l.grouped && l.packages[0]!.name === name);
+    expect(own).toBe(name === 'pkg-173');
+    const after = before.map((p) => (p.name === name ? { ...p, sha256: 'f'.repeat(64), size: p.size + 3 } : p));
     const key = (l: { packages: { sha256: string }[] }) => l.packages.map((p) => p.sha256).join(',');
-    const a = new Set(planLayers(before, 100).map(key));
-    const b = planLayers(after, 100).map(key);
-    const changed = b.filter((k) => !a.has(k));
+    const a = new Set(plan.map(key));
+    const changed = planLayers(after, 100).map(key).filter((k) => !a.has(k));
     expect(changed).toHaveLength(1);
     expect(changed[0]).toContain('f'.repeat(64));
   });

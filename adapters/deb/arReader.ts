@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { UserError } from '../../src/errors.js';
 
 /** One member of an `ar` archive, located by offset so its body can be streamed from disk. */
@@ -47,6 +47,6 @@ export async function listArMembers(file: string, label: string): Promise<ArMemb
 }
 
 export function readArMember(file: string, member: ArMember): Readable {
-  if (member.size === 0) return createReadStream(file, { start: 1, end: 0 });
+  if (member.size === 0) return Readable.from([]); // a ranged read cannot express "no bytes"
   return createReadStream(file, { start: member.offset, end: member.offset + member.size - 1, highWaterMark: 1 << 20 });
 }

@@ -8,6 +8,7 @@ import lzma from 'lzma-native';
 import { UserError } from '../../src/errors.js';
 import type { IndexContext, LockedIndex, PackageRecord, RepositoryConfig, RepositoryIndex } from '../types.js';
 import { parseDeb822 } from './deb822.js';
+import { checkRelease } from './checkRelease.js';
 import type { ReleaseFile } from './inRelease.js';
 import { packageRecord } from './packageRecord.js';
 import type { DebRepositoryOptions } from './repositoryOptions.js';
@@ -32,6 +33,7 @@ export async function readDebIndex(repo: RepositoryConfig, ctx: IndexContext): P
   // OpenPGP is loaded only when locking: it is the largest module, and `build` never needs it.
   const { verifyInRelease } = await import('./inRelease.js');
   const release = await verifyInRelease(inReleaseBytes.toString('utf8'), keyring, inReleaseUrl);
+  checkRelease(release, opts.suite, inReleaseUrl);
   const indexes: LockedIndex[] = [
     { url: inReleaseUrl, sha256: sha256Hex(inReleaseBytes), size: inReleaseBytes.length, verifiedBy: `openpgp:${release.signer}` },
   ];

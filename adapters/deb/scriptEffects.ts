@@ -291,9 +291,9 @@ function accountsFrom(file: AccountFile, content: string): (UserEffect | GroupEf
   return out;
 }
 
-function capturedCertificates(meta: DebMetadata): { relPath: string; content: string }[] {
+function capturedCertificates(meta: DebMetadata): { relPath: string; base64: string }[] {
   return Object.keys(meta.captured)
     .filter((p) => p.startsWith(CA_STORE))
     .sort()
-    .map((p) => ({ relPath: p.slice(CA_STORE.length), content: Buffer.from(meta.captured[p]!, 'base64').toString('utf8') }));
+    .map((p) => ({ relPath: p.slice(CA_STORE.length), base64: meta.captured[p]! }));
 }

@@ -2,7 +2,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { readFile } from 'node:fs/promises';
 import type { Adapter, FinalEntry, RepositoryConfig } from '../../adapters/types.js';
-import { Cas, type Digest } from '../cas/cas.js';
+import type { Cas, Digest } from '../cas/cas.js';
+import { openCas, repositoryConfigs } from '../cas/openCache.js';
 import { CacheIndex } from '../cas/cacheIndex.js';
 import type { ImageConfig } from '../config/imageConfig.js';
 import { UserError } from '../errors.js';
@@ -57,10 +58,8 @@ export async function buildImage(opts: BuildOptions): Promise<BuildResult> {
   const lock = await readLockfile(opts.lockPath);
   checkLockMatches(lock, config, opts.lockPath);
   const adapter = imageAdapter(config);
-  const cas = new Cas(opts.cacheDir);
-  await cas.init().catch((e: NodeJS.ErrnoException) => {
-    throw new UserError(`cannot use the cache directory ${opts.cacheDir} (${e.code ?? e.message}); pass a writable --cache-dir`);
-  });
+  for (const arch of config.image.architectures) adapter.platform(arch);
+  const cas = await openCas(opts.cacheDir);
   const index = new CacheIndex(opts.cacheDir);
   const sourceDateEpoch = sourceDateEpochOf(lock);
   try {
@@ -83,7 +82,7 @@ export async function buildImage(opts: BuildOptions): Promise<BuildResult> {
 
       progress.stage('final', `database, accounts, links (${arch})`);
       const final = await watch.time('final', () =>
-        finalLayer({ cas, index, adapter, arch, sourceDateEpoch, repositories: repoConfigs(config), layers }),
+        finalLayer({ cas, index, adapter, arch, sourceDateEpoch, repositories: repositoryConfigs(config), layers }),
       );
       untranslated = final.untranslated;
 
@@ -147,7 +146,7 @@ async function finalLayer(args: {
   layers: BuiltLayer[];
 }): Promise<{ layer: WrittenLayer; untranslated: BuildResult['untranslated']; cached: boolean }> {
   const { cas, index, adapter, arch, sourceDateEpoch, repositories, layers } = args;
-  const key = finalLayerKey({ type: adapter.type, arch, sourceDateEpoch, repositories, packageSha256s: layers.flatMap((l) => l.packages.map((p) => p.sha256)) });
+  const key = finalLayerKey({ type: adapter.type, arch, sourceDateEpoch, repositories, metadataDigests: layers.map((l) => l.metadataDigest) });
   const hit = index.getLayer(key);
   if (hit && (await cas.has(hit.digest)) && (await cas.has(hit.metadataDigest))) {
     const untranslated = JSON.parse(await readFile(cas.blobPath(hit.metadataDigest), 'utf8')) as BuildResult['untranslated'];
@@ -164,9 +163,6 @@ async function finalLayer(args: {
   return { layer, untranslated: t.untranslated, cached: false };
 }
 
-function repoConfigs(config: ImageConfig): RepositoryConfig[] {
-  return config.repositories.map((r) => ({ ...r, baseDir: path.dirname(config.file) }));
-}
 
 async function writeManifest(
   cas: Cas,

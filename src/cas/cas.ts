@@ -79,16 +79,16 @@ export class Cas {
     const final = path.join(this.blobsDir, hex);
     if (!(await this.has(hex))) {
       const tmp = this.tempPath();
-      await writeFile(tmp, data);
-      await rename(tmp, final);
+      try {
+        await writeFile(tmp, data);
+        await rename(tmp, final);
+      } finally {
+        await rm(tmp, { force: true });
+      }
     }
     return { digest: `sha256:${hex}`, size: data.length };
   }
 
-  /** Move an already-verified temp file in under its digest. */
-  async adopt(tmpFile: string, digest: string): Promise<void> {
-    await rename(tmpFile, this.blobPath(digest));
-  }
 }
 
 export function hexOf(digest: string): string {

@@ -3,14 +3,15 @@ import type { RepositoryConfig } from '../../adapters/types.js';
 import { stableStringify } from '../lock/stableJson.js';
 
 /** Bump when the final layer's bytes change for the same inputs (translation, database format). */
-export const FINAL_FORMAT_VERSION = 4;
+export const FINAL_FORMAT_VERSION = 5;
 
 /**
- * Everything the final layer is a function of: the packages (by content, in layer order), the
- * architecture, the timestamp, and the repositories it records for the package manager.
+ * Everything the final layer is a function of: the package metadata it is computed from (by
+ * digest, in layer order — so a change in what unpack records remakes it too), the architecture,
+ * the timestamp, and the repositories it records for the package manager.
  */
-export function finalLayerKey(args: { type: string; arch: string; sourceDateEpoch: number; packageSha256s: string[]; repositories: RepositoryConfig[] }): string {
+export function finalLayerKey(args: { type: string; arch: string; sourceDateEpoch: number; metadataDigests: string[]; repositories: RepositoryConfig[] }): string {
   const repos = args.repositories.map((r) => ({ name: r.name, type: r.type, url: r.url, options: r.options }));
-  const inputs = stableStringify({ arch: args.arch, sde: args.sourceDateEpoch, packages: args.packageSha256s, repos });
+  const inputs = stableStringify({ arch: args.arch, sde: args.sourceDateEpoch, metadata: args.metadataDigests, repos });
   return `final-v${FINAL_FORMAT_VERSION}:${args.type}:${createHash('sha256').update(inputs).digest('hex')}`;
 }

@@ -15,6 +15,8 @@ export const LAYER_FORMAT_VERSION = 2;
 
 export interface BuiltLayer extends WrittenLayer {
   packages: LockedPackage[];
+  /** The CAS digest of the members' metadata: what the final layer is computed from. */
+  metadataDigest: string;
   /** Read from the cache only when the final layer has to be made again. */
   metadata: () => Promise<PackageMetadata[]>;
   cached: boolean;
@@ -27,18 +29,10 @@ export interface BuiltLayer extends WrittenLayer {
 export async function buildPackageLayers(
   adapter: Adapter,
   plans: LayerPlan<LockedPackage>[],
-  deps: { cas: Cas; index: CacheIndex; concurrency: number; onLayer?: (l: BuiltLayer) => void },
+  deps: { cas: Cas; index: CacheIndex; concurrency: number },
 ): Promise<BuiltLayer[]> {
   const limit = pLimit(deps.concurrency);
-  return Promise.all(
-    plans.map((plan) =>
-      limit(async () => {
-        const layer = await buildOne(adapter, plan, deps.cas, deps.index);
-        deps.onLayer?.(layer);
-        return layer;
-      }),
-    ),
-  );
+  return Promise.all(plans.map((plan) => limit(() => buildOne(adapter, plan, deps.cas, deps.index))));
 }
 
 async function buildOne(adapter: Adapter, plan: LayerPlan<LockedPackage>, cas: Cas, index: CacheIndex): Promise<BuiltLayer> {
@@ -46,7 +40,7 @@ async function buildOne(adapter: Adapter, plan: LayerPlan<LockedPackage>, cas: C
   const hit = index.getLayer(key);
   if (hit && (await cas.has(hit.digest)) && (await cas.has(hit.metadataDigest))) {
     const metadata = async () => JSON.parse(await readFile(cas.blobPath(hit.metadataDigest), 'utf8')) as PackageMetadata[];
-    return { diffId: hit.diffId, digest: hit.digest, size: hit.size, packages: plan.packages, metadata, cached: true };
+    return { ...hit, packages: plan.packages, metadata, cached: true };
   }
 
   const staging = await StagingArea.create(cas.tempPath('.stage'));
@@ -69,12 +63,16 @@ async function buildOne(adapter: Adapter, plan: LayerPlan<LockedPackage>, cas: C
     );
     const meta = await cas.writeBuffer(Buffer.from(JSON.stringify(metadata)));
     index.putLayer(key, { ...written, metadataDigest: meta.digest });
-    return { ...written, packages: plan.packages, metadata: async () => metadata, cached: false };
+    return { ...written, metadataDigest: meta.digest, packages: plan.packages, metadata: async () => metadata, cached: false };
   } finally {
     await staging.dispose();
   }
 }
 
+/**
+ * The compressed bytes depend on the zlib build (Node bundles its own), so its version is part of
+ * the key: after a Node upgrade a layer is remade rather than served with another digest.
+ */
 export function layerKey(type: string, packages: LockedPackage[]): string {
-  return `layer-v${LAYER_FORMAT_VERSION}:${type}:gzip:${packages.map((p) => p.sha256).sort().join(',')}`;
+  return `layer-v${LAYER_FORMAT_VERSION}:${type}:gzip-zlib${process.versions.zlib}:${packages.map((p) => p.sha256).sort().join(',')}`;
 }

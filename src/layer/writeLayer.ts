@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { PassThrough, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { createGzip, constants as zlibConstants } from 'node:zlib';
 import tar from 'tar-stream';
 import type { LayerEntry } from '../../adapters/types.js';
@@ -50,9 +51,14 @@ export async function writeLayer(cas: Cas, items: Iterable<LayerItem>, opts: Lay
     },
   });
   const gzip = createGzip({ level: opts.gzipLevel ?? zlibConstants.Z_DEFAULT_COMPRESSION });
+  // tar-stream's pack is a streamx stream: bridge it into a Node pipeline by hand, forwarding its
+  // errors, so a failed entry tears down the whole chain and the CAS drops its temp file.
   const tarStream = new PassThrough();
   (pack as unknown as NodeJS.ReadableStream).pipe(tarStream);
-  const stored = cas.writeStream(tarStream.pipe(meter).pipe(gzip));
+  pack.on('error', (e: Error) => tarStream.destroy(e));
+  const compressed = new PassThrough();
+  const piping = pipeline(tarStream, meter, gzip, compressed);
+  const stored = cas.writeStream(compressed);
 
   const producing = (async () => {
     for (const { entry, content } of items) {
@@ -66,9 +72,12 @@ export async function writeLayer(cas: Cas, items: Iterable<LayerItem>, opts: Lay
     }
     pack.finalize();
   })();
-  producing.catch((e) => pack.destroy(e));
-  const [written] = await Promise.all([stored, producing]);
-  return { diffId: `sha256:${tarHash.digest('hex')}`, digest: written.digest, size: written.size };
+  producing.catch((e: Error) => pack.destroy(e));
+  // Wait for every part to settle, so no temp file is still open when the error surfaces.
+  const [written, ...rest] = await Promise.allSettled([stored, producing, piping]);
+  const failed = [written, ...rest].find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed || written.status !== 'fulfilled') throw failed?.reason;
+  return { diffId: `sha256:${tarHash.digest('hex')}`, digest: written.value.digest, size: written.value.size };
 }
 
 function tarHeader(e: LayerEntry, clamp: number | undefined): tar.Header {

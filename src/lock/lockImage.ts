@@ -1,21 +1,21 @@
 import { readFile } from 'node:fs/promises';
 import { getAdapter } from '../../adapters/registry.js';
-import type { IndexContext, LockedIndex, PackageRecord, RepositoryConfig } from '../../adapters/types.js';
-import { Cas } from '../cas/cas.js';
+import type { IndexContext, LockedIndex, PackageRecord } from '../../adapters/types.js';
+import { openCas, repositoryConfigs } from '../cas/openCache.js';
 import type { ImageConfig } from '../config/imageConfig.js';
 import { UserError } from '../errors.js';
 import { downloadBytes, downloadToCas } from '../fetch/download.js';
 import type { Progress } from '../progress.js';
 import { resolve } from '../resolve/resolve.js';
 import { inputsHash, LOCKFILE_VERSION, type Lockfile } from './lockfile.js';
-import path from 'node:path';
 
 /** Fetch and verify every repository index, resolve each architecture, and pin the result. */
 export async function lockImage(config: ImageConfig, cacheDir: string, progress: Progress): Promise<Lockfile> {
-  const cas = new Cas(cacheDir);
-  await cas.init();
   const adapter = imageAdapter(config);
-  const repos: RepositoryConfig[] = config.repositories.map((r) => ({ ...r, baseDir: path.dirname(config.file) }));
+  // An architecture the format does not know fails here, not after every index is downloaded.
+  for (const arch of config.image.architectures) adapter.platform(arch);
+  const cas = await openCas(cacheDir);
+  const repos = repositoryConfigs(config);
   const indexesByRepo = new Map<string, LockedIndex[]>(repos.map((r) => [r.name, []]));
   const architectures: Lockfile['architectures'] = {};
   let sourceDateEpoch = 0;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
 import type { ImageConfig } from '../config/imageConfig.js';
 import { UserError } from '../errors.js';
@@ -43,7 +43,8 @@ export function inputsHash(config: ImageConfig): string {
   const inputs = {
     architectures: config.image.architectures,
     repositories: config.repositories.map((r) => ({ name: r.name, type: r.type, url: r.url, options: r.options })),
-    packages: config.packages,
+    // The order and repetition of include entries do not change what gets resolved.
+    packages: { ...config.packages, include: [...new Set(config.packages.include)].sort() },
   };
   return `sha256:${createHash('sha256').update(stableStringify(inputs)).digest('hex')}`;
 }
@@ -58,6 +59,7 @@ export async function writeLockfile(file: string, lock: Lockfile): Promise<void>
     await writeFile(tmp, stableStringify(lock));
     await rename(tmp, file);
   } catch (e) {
+    await rm(tmp, { force: true });
     throw new UserError(`cannot write the lockfile ${file} (${(e as NodeJS.ErrnoException).code ?? String(e)}); check that its directory exists and is writable`);
   }
 }

@@ -14,16 +14,20 @@ export async function writeLayout(cas: Cas, outDir: string, blobDigests: Iterabl
   const target = path.resolve(outDir);
   const staging = `${target}.tmp-${process.pid}`;
   try {
+    await rm(staging, { recursive: true, force: true }); // a leftover of an earlier run with this pid
     await mkdir(path.join(staging, 'blobs', 'sha256'), { recursive: true });
-    for (const digest of new Set(blobDigests)) await linkOrCopy(cas.blobPath(digest), path.join(staging, 'blobs', 'sha256', hexOf(digest)));
     await writeFile(path.join(staging, 'oci-layout'), `${JSON.stringify({ imageLayoutVersion: '1.0.0' })}\n`);
+  } catch (e) {
+    await rm(staging, { recursive: true, force: true }).catch(() => {});
+    throw new UserError(`cannot write the output directory ${outDir} (${(e as NodeJS.ErrnoException).code ?? String(e)}): choose a writable path with --output`);
+  }
+  try {
+    for (const digest of new Set(blobDigests)) await linkOrCopy(cas.blobPath(digest), path.join(staging, 'blobs', 'sha256', hexOf(digest)));
     const index = { schemaVersion: 2, mediaType: MEDIA_TYPES.index, manifests: [top] };
     await writeFile(path.join(staging, 'index.json'), `${JSON.stringify(index)}\n`);
     await replaceDir(staging, target);
   } catch (e) {
     await rm(staging, { recursive: true, force: true }).catch(() => {});
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code) throw new UserError(`cannot write the output directory ${outDir} (${code}): choose a writable path with --output`);
     throw e;
   }
 }
@@ -38,6 +42,7 @@ async function linkOrCopy(from: string, to: string): Promise<void> {
   }
 }
 
+/** Swap the new layout in; if that fails, put the old one back where it was. */
 async function replaceDir(staging: string, target: string): Promise<void> {
   const exists = await stat(target).then(() => true, () => false);
   if (!exists) {
@@ -46,6 +51,11 @@ async function replaceDir(staging: string, target: string): Promise<void> {
   }
   const old = `${target}.old-${process.pid}`;
   await rename(target, old);
-  await rename(staging, target);
+  try {
+    await rename(staging, target);
+  } catch (e) {
+    await rename(old, target);
+    throw e;
+  }
   await rm(old, { recursive: true, force: true });
 }

@@ -48,10 +48,11 @@ export function translateEffects(adapter: Adapter, packages: PackageMetadata[], 
 
   const bundles = effects.filter((e): e is CaBundleEffect => e.kind === 'ca-bundle');
   if (bundles.length) {
-    const certs = bundles.flatMap((b) => b.certificates).map((c) => ({ relPath: c.relPath, content: Buffer.from(c.content) }));
+    const certs = bundles.flatMap((b) => b.certificates).map((c) => ({ relPath: c.relPath, content: Buffer.from(c.base64, 'base64') }));
     const ca = buildCaCertificates(certs);
     entries.push({ path: 'etc/ca-certificates.conf', type: 'file', mode: 0o644, content: ca.confFile });
-    entries.push({ path: 'etc/ssl/certs/ca-certificates.crt', type: 'file', mode: 0o644, content: ca.bundle });
+    // Like the real script, no bundle at all when no certificate was added.
+    if (ca.bundle.length) entries.push({ path: 'etc/ssl/certs/ca-certificates.crt', type: 'file', mode: 0o644, content: ca.bundle });
     for (const l of ca.links) entries.push({ path: l.path, type: 'symlink', linkname: l.target });
   }
   return { entries, applied: { alternatives: alternatives.selected }, untranslated };

@@ -39,7 +39,8 @@ export interface AlternativeEffect {
 export interface CaBundleEffect {
   kind: 'ca-bundle';
   /** Relative to the certificate store (e.g. "mozilla/ISRG_Root_X1.crt"). */
-  certificates: { relPath: string; content: string }[];
+  /** Content as base64: certificate files are bytes, and the bundle must reproduce them exactly. */
+  certificates: { relPath: string; base64: string }[];
 }
 
 /**
