@@ -15,11 +15,12 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, openSync, closeSync, rmSync } from 'node:fs';
-import { copyFile, link, mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { linkOrCopy } from '../src/cas/linkOrCopy.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = path.join(ROOT, 'dist', 'src', 'cli.js');
@@ -221,13 +222,7 @@ async function packagesOnlyCache(from: string, to: string, hashes: string[]): Pr
     const a = path.join(src, hex);
     const b = path.join(dst, hex);
     if (!existsSync(a)) throw new BenchError(`the cold build's cache has no blob for package sha256 ${hex}`);
-    try {
-      await link(a, b);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'EMLINK') throw e;
-      await copyFile(a, b);
-    }
+    await linkOrCopy(a, b);
   }
 }
 

@@ -1,7 +1,8 @@
-import { copyFile, link, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Cas } from '../cas/cas.js';
 import { hexOf } from '../cas/cas.js';
+import { linkOrCopy } from '../cas/linkOrCopy.js';
 import { UserError } from '../errors.js';
 import { MEDIA_TYPES, type Descriptor } from './mediaTypes.js';
 
@@ -29,16 +30,6 @@ export async function writeLayout(cas: Cas, outDir: string, blobDigests: Iterabl
   } catch (e) {
     await rm(staging, { recursive: true, force: true }).catch(() => {});
     throw e;
-  }
-}
-
-async function linkOrCopy(from: string, to: string): Promise<void> {
-  try {
-    await link(from, to);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'EMLINK') throw e;
-    await copyFile(from, to);
   }
 }
 
