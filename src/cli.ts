@@ -3,13 +3,13 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
-import { buildImage, type BuildResult } from './build/buildImage.js';
+import type { BuildResult } from './build/buildImage.js';
+import { recordBuild, recordKey, upToDate } from './build/upToDate.js';
 import { resolveCacheDir } from './cas/cacheDir.js';
-import { loadImageConfig } from './config/loadImageConfig.js';
 import { isUserError } from './errors.js';
-import { lockImage } from './lock/lockImage.js';
-import { defaultLockPath, writeLockfile } from './lock/lockfile.js';
-import { createProgress } from './progress.js';
+import { defaultLockPath } from './lock/lockPath.js';
+// The builder, resolver and their dependencies are imported inside the commands: a no-op
+// rebuild answers from the up-to-date check without loading them.
 
 const pkg = JSON.parse(readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), '../../package.json'), 'utf8')) as { version: string };
 
@@ -34,6 +34,10 @@ program
   .option('--json', 'print a JSON summary')
   .option('-q, --quiet', 'print nothing on success')
   .action(async (file: string, flags: CommonFlags) => {
+    const { loadImageConfig } = await import('./config/loadImageConfig.js');
+    const { lockImage } = await import('./lock/lockImage.js');
+    const { writeLockfile } = await import('./lock/lockfile.js');
+    const { createProgress } = await import('./progress.js');
     const config = await loadImageConfig(file);
     const lockPath = path.resolve(flags.lockfile ?? defaultLockPath(config.file));
     const progress = createProgress({ quiet: !!flags.quiet, json: !!flags.json });
@@ -56,23 +60,36 @@ program
   .option('--json', 'print one JSON object: manifest digest, layers, timings')
   .option('-q, --quiet', 'print nothing on success')
   .action(async (file: string, flags: CommonFlags & { output?: string }) => {
-    const config = await loadImageConfig(file);
-    const result = await buildImage({
-      config,
-      lockPath: path.resolve(flags.lockfile ?? defaultLockPath(config.file)),
-      outputDir: flags.output ?? path.join('out', config.image.name),
-      cacheDir: resolveCacheDir(flags.cacheDir),
-      progress: createProgress({ quiet: !!flags.quiet, json: !!flags.json }),
-    });
+    const started = performance.now();
+    const cacheDir = resolveCacheDir(flags.cacheDir);
+    const lockPath = path.resolve(flags.lockfile ?? defaultLockPath(path.resolve(file)));
+    const key = await recordKey({ imageFile: file, lockPath, output: flags.output, cacheDir, toolVersion: pkg.version });
+    let result = key ? await upToDate(cacheDir, key) : undefined;
+    if (result) {
+      result.timings = { check: Math.round(performance.now() - started) };
+    } else {
+      const { loadImageConfig } = await import('./config/loadImageConfig.js');
+      const { buildImage } = await import('./build/buildImage.js');
+      const { createProgress } = await import('./progress.js');
+      const config = await loadImageConfig(file);
+      result = await buildImage({
+        config,
+        lockPath,
+        outputDir: flags.output ?? path.join('out', config.image.name),
+        cacheDir,
+        progress: createProgress({ quiet: !!flags.quiet, json: !!flags.json }),
+      });
+      if (key) await recordBuild(cacheDir, key, result);
+    }
     if (flags.json) process.stdout.write(`${JSON.stringify(result)}\n`);
-    else if (!flags.quiet) process.stdout.write(summary(config.image.name, result));
+    else if (!flags.quiet) process.stdout.write(summary(result));
   });
 
-function summary(name: string, r: BuildResult): string {
+function summary(r: BuildResult): string {
   const cached = r.layers.filter((l) => l.cached).length;
   const total = Object.values(r.timings).reduce((a, b) => a + b, 0);
   const lines = [
-    `built ${name}:${r.tag} → ${path.relative(process.cwd(), r.output) || r.output}`,
+    `${r.upToDate ? 'up to date' : 'built'} ${r.name}:${r.tag} → ${path.relative(process.cwd(), r.output) || r.output}`,
     `  manifest ${r.manifestDigest}${r.indexDigest ? ` (index ${r.indexDigest})` : ''}`,
     `  ${r.layers.length} layers (${cached} from cache), ${r.downloaded.packages} packages downloaded, ${(total / 1000).toFixed(2)} s`,
   ];

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RepoServer } from './helpers/aptRepo.js';
@@ -136,6 +136,26 @@ describe('build', () => {
     expect(again.layers.slice(0, -1).every((l: { cached: boolean }) => l.cached)).toBe(true);
     expect(again.manifestDigest).toBe(result.manifestDigest);
     expect(server.requests.filter((r) => r.endsWith('.deb')).length).toBe(before);
+  });
+
+  it('answers a no-op rebuild from its record, and rebuilds when the output or inputs changed', async () => {
+    const out = path.join(work, 'out-noop');
+    const first = JSON.parse((await build(cacheDir('a'), out)).stdout);
+    expect(first.upToDate).toBeUndefined();
+    const again = JSON.parse((await build(cacheDir('a'), out)).stdout);
+    expect(again).toMatchObject({ upToDate: true, manifestDigest: first.manifestDigest, downloaded: { packages: 0 } });
+    expect(again.layers.every((l: { cached: boolean }) => l.cached)).toBe(true);
+    // A layout that is no longer what the recorded build wrote is rebuilt, not trusted.
+    rmSync(path.join(out, 'blobs/sha256', first.layers[0].digest.slice(7)));
+    const repaired = JSON.parse((await build(cacheDir('a'), out)).stdout);
+    expect(repaired.upToDate).toBeUndefined();
+    expect(repaired.manifestDigest).toBe(first.manifestDigest);
+    expect(JSON.parse(run('skopeo', ['inspect', `oci:${out}:v1`]).stdout).Digest).toBe(first.manifestDigest);
+    // Other inputs: a new timestamp is a new image.
+    const r = await layerpkg(['build', path.join(work, 'image.toml'), '--cache-dir', cacheDir('a'), '-o', out, '--json'], { env: { SOURCE_DATE_EPOCH: '1700000000' } });
+    const other = JSON.parse(r.stdout);
+    expect(other.upToDate).toBeUndefined();
+    expect(other.manifestDigest).not.toBe(first.manifestDigest);
   });
 
   it('is reproducible: an empty cache gives the same manifest digest', async () => {

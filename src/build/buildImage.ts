@@ -39,6 +39,8 @@ export interface LayerReport {
 }
 
 export interface BuildResult {
+  /** The image name from image.toml. */
+  name: string;
   output: string;
   tag: string;
   manifestDigest: string;
@@ -49,6 +51,8 @@ export interface BuildResult {
   downloaded: { packages: number; bytes: number };
   untranslated: { package: string; items: string[] }[];
   timings: Record<string, number>;
+  /** Set when nothing had to be done: same inputs, and the output is what that build wrote. */
+  upToDate?: boolean;
 }
 
 /** lock → fetch → one layer per package (cached) → final layer → OCI layout. Never resolves. */
@@ -109,6 +113,7 @@ export async function buildImage(opts: BuildOptions): Promise<BuildResult> {
 
     const first = perArch[config.image.architectures[0]!]!;
     return {
+      name: config.image.name,
       output: path.resolve(opts.outputDir),
       tag: config.image.tag,
       manifestDigest: first.manifestDigest,

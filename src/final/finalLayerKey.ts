@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { RepositoryConfig } from '../../adapters/types.js';
+import { FINAL_FORMAT_VERSION } from '../formatVersions.js';
 import { stableStringify } from '../lock/stableJson.js';
 
-/** Bump when the final layer's bytes change for the same inputs (translation, database format). */
-export const FINAL_FORMAT_VERSION = 5;
 
 /**
  * Everything the final layer is a function of: the package metadata it is computed from (by

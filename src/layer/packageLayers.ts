@@ -5,13 +5,12 @@ import type { Cas } from '../cas/cas.js';
 import type { CacheIndex } from '../cas/cacheIndex.js';
 import { UserError } from '../errors.js';
 import type { LockedPackage } from '../lock/lockfile.js';
+import { LAYER_FORMAT_VERSION } from '../formatVersions.js';
 import { orderEntries } from './orderEntries.js';
 import type { LayerPlan } from './planLayers.js';
 import { StagingArea } from './stageEntries.js';
 import type { WrittenLayer } from './writeLayer.js';
 
-/** Bump when the bytes a layer is made of change for the same packages (tar details, paths...). */
-export const LAYER_FORMAT_VERSION = 2;
 
 export interface BuiltLayer extends WrittenLayer {
   packages: LockedPackage[];

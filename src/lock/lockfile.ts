@@ -49,9 +49,6 @@ export function inputsHash(config: ImageConfig): string {
   return `sha256:${createHash('sha256').update(stableStringify(inputs)).digest('hex')}`;
 }
 
-export function defaultLockPath(imageFile: string): string {
-  return imageFile.replace(/\.toml$/, '') + '.lock.json';
-}
 
 export async function writeLockfile(file: string, lock: Lockfile): Promise<void> {
   const tmp = `${file}.tmp-${process.pid}`;
