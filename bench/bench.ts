@@ -21,6 +21,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { linkOrCopy } from '../src/cas/linkOrCopy.js';
+import { readLockfile } from '../src/lock/lockfile.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = path.join(ROOT, 'dist', 'src', 'cli.js');
@@ -181,36 +182,12 @@ function buildSummary(v: unknown, name: string): BuildSummary {
   return { manifestDigest, layers: layerList, downloaded: { packages: downloaded.packages, bytes: downloaded.bytes }, timings: t };
 }
 
-/** The package names the lock pins, to check that mmdebstrap installed the same set. */
-async function lockedPackageNames(): Promise<string[]> {
-  const lock: unknown = JSON.parse(await readFile(path.join(ROOT, LOCK), 'utf8'));
-  const archs = isRecord(lock) && isRecord(lock.architectures) ? lock.architectures : {};
-  const names = new Set<string>();
-  for (const entry of Object.values(archs)) {
-    const pkgs = isRecord(entry) && Array.isArray(entry.packages) ? entry.packages : [];
-    for (const p of pkgs) if (isRecord(p) && typeof p.name === 'string') names.add(p.name);
-  }
-  return [...names].sort();
-}
-
-/** Every package sha256 the lock pins (all architectures). */
-async function lockedPackageHashes(): Promise<string[]> {
-  const file = path.join(ROOT, LOCK);
-  const lock: unknown = JSON.parse(await readFile(file, 'utf8'));
-  const archs = isRecord(lock) && isRecord(lock.architectures) ? lock.architectures : undefined;
-  if (!archs) throw new BenchError(`${LOCK} has no "architectures"`);
-  const hashes = new Set<string>();
-  for (const entry of Object.values(archs)) {
-    const pkgs = isRecord(entry) ? entry.packages : undefined;
-    if (!Array.isArray(pkgs)) throw new BenchError(`${LOCK}: an architecture has no "packages" list`);
-    for (const p of pkgs) {
-      const sha = isRecord(p) ? p.sha256 : undefined;
-      if (typeof sha !== 'string' || !/^[0-9a-f]{64}$/.test(sha)) throw new BenchError(`${LOCK}: a package has no valid sha256`);
-      hashes.add(sha);
-    }
-  }
-  if (hashes.size === 0) throw new BenchError(`${LOCK} pins no packages`);
-  return [...hashes];
+/** What the lock pins, read once with the CLI's own validating reader: names and sha256s. */
+async function lockedPackages(): Promise<{ names: string[]; hashes: string[] }> {
+  const lock = await readLockfile(path.join(ROOT, LOCK));
+  const packages = Object.values(lock.architectures).flatMap((a) => a.packages);
+  if (packages.length === 0) throw new BenchError(`${LOCK} pins no packages`);
+  return { names: [...new Set(packages.map((p) => p.name))].sort(), hashes: [...new Set(packages.map((p) => p.sha256))] };
 }
 
 /** A new cache holding only the package blobs of `from`: no layer index, no layer blobs. */
@@ -251,7 +228,7 @@ async function main(): Promise<void> {
   const { runs } = parseArgs(process.argv.slice(2));
   if (!existsSync(CLI)) throw new BenchError(`${path.relative(ROOT, CLI)} is missing; run \`npm run build\` first`);
   if (!existsSync(MMDEBSTRAP)) throw new BenchError(`${MMDEBSTRAP} is missing; install mmdebstrap (apt-get install mmdebstrap)`);
-  const hashes = await lockedPackageHashes();
+  const { names, hashes } = await lockedPackages();
 
   const work = await mkdtemp(path.join(os.tmpdir(), 'layerpkg-bench-'));
   const cleanup = (): void => rmSync(work, { recursive: true, force: true });
@@ -277,7 +254,6 @@ async function main(): Promise<void> {
       log(`mmdebstrap${tag} … (slow: downloads, unpacks and configures every package)`);
       const m = await runMmdebstrap(work, `mmdebstrap-${i}`);
       mm.push(m);
-      const names = await lockedPackageNames();
       const onlyMm = m.packages.filter((p) => !names.includes(p));
       const onlyLp = names.filter((p) => !m.packages.includes(p));
       if (onlyMm.length || onlyLp.length) setProblems.push(`package sets differ: only mmdebstrap has [${onlyMm.join(', ')}], only the lock has [${onlyLp.join(', ')}]`);

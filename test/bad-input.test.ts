@@ -30,6 +30,16 @@ async function closedPort(): Promise<number> {
 
 const fresh = (what: string) => path.join(repo.work, `${what}-${++n}`);
 
+/** Serve `bytes` instead of the real file at `url` while `fn` runs. */
+async function withCorrupt(url: string, bytes: Buffer, fn: () => Promise<void>): Promise<void> {
+  repo.corrupt.set(url, bytes);
+  try {
+    await fn();
+  } finally {
+    repo.corrupt.delete(url);
+  }
+}
+
 function expectUserError(r: CliResult, ...fragments: (string | RegExp)[]): void {
   expect(r.status).toBe(1);
   expect(r.stdout).toBe('');
@@ -74,31 +84,25 @@ describe('lock refuses', () => {
   it('an InRelease whose signature does not verify, writing no lock', async () => {
     const url = '/dists/stable/InRelease';
     const real = readFileSync(path.join(repo.work, 'repo', url));
-    repo.corrupt.set(url, Buffer.from(real.toString().replace('Suite: stable', 'Suite: stabke')));
-    try {
+    await withCorrupt(url, Buffer.from(real.toString().replace('Suite: stable', 'Suite: stabke')), async () => {
       const lock = fresh('lock.json');
       const cache = fresh('cache');
       expectUserError(await layerpkg(['lock', repo.writeImage(['alt-a'], { file: 'sig.toml' }), '--lockfile', lock, '--cache-dir', cache]), `${repo.server.url}${url}`, /signature/i);
       expect(existsSync(lock)).toBe(false);
       expectCacheClean(cache);
-    } finally {
-      repo.corrupt.delete(url);
-    }
+    });
   });
 
   it('a Packages index whose hash differs from InRelease, caching nothing', async () => {
     const url = '/dists/stable/main/binary-amd64/Packages.xz';
     const bad = Buffer.from('not the index InRelease promised');
-    repo.corrupt.set(url, bad);
-    try {
+    await withCorrupt(url, bad, async () => {
       const cache = fresh('cache');
       const lock = fresh('lock.json');
       expectUserError(await layerpkg(['lock', repo.writeImage(['alt-a'], { file: 'idx.toml' }), '--lockfile', lock, '--cache-dir', cache]), `${repo.server.url}${url}`, /does not match/);
       expect(existsSync(lock)).toBe(false);
       expectCacheClean(cache, bad);
-    } finally {
-      repo.corrupt.delete(url);
-    }
+    });
   });
 
   it('an unreachable mirror', async () => {
@@ -133,16 +137,13 @@ describe('build refuses', () => {
   it('a package whose bytes differ from the lock, caching nothing and writing no output', async () => {
     const url = '/pool/main/alt-b_1_amd64.deb';
     const bad = Buffer.from('!<arch>\nnot the package that was locked');
-    repo.corrupt.set(url, bad);
-    try {
+    await withCorrupt(url, bad, async () => {
       const cache = fresh('cache');
       const out = fresh('out');
       expectUserError(await layerpkg(['build', image, '--lockfile', lock, '--cache-dir', cache, '-o', out]), /package alt-b 1/, `${repo.server.url}${url}`, /does not match/);
       expect(existsSync(out)).toBe(false);
       expectCacheClean(cache, bad);
-    } finally {
-      repo.corrupt.delete(url);
-    }
+    });
   });
 
   it('locked packages the mirror no longer serves, naming each and saying to re-lock', async () => {

@@ -1,5 +1,5 @@
 import { formatParagraph } from './deb822.js';
-import type { DebMetadata } from './debMetadata.js';
+import { controlField, type DebMetadata } from './debMetadata.js';
 
 /** The field order dpkg itself writes (lib/dpkg/parse.c fieldinfos); other fields follow as found. */
 const DPKG_FIELD_ORDER = [
@@ -25,6 +25,5 @@ export function statusParagraph(meta: DebMetadata): string {
 
 /** dpkg names info files "pkg:arch.*" for Multi-Arch: same packages, "pkg.*" otherwise. */
 export function infoName(meta: DebMetadata): string {
-  const multiArch = meta.control.find(([k]) => k.toLowerCase() === 'multi-arch')?.[1];
-  return multiArch === 'same' ? `${meta.name}:${meta.arch}` : meta.name;
+  return controlField(meta, 'Multi-Arch') === 'same' ? `${meta.name}:${meta.arch}` : meta.name;
 }

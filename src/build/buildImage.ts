@@ -152,8 +152,8 @@ async function finalLayer(args: {
 }): Promise<{ layer: WrittenLayer; untranslated: BuildResult['untranslated']; cached: boolean }> {
   const { cas, index, adapter, arch, sourceDateEpoch, repositories, layers } = args;
   const key = finalLayerKey({ type: adapter.type, arch, sourceDateEpoch, repositories, metadataDigests: layers.map((l) => l.metadataDigest) });
-  const hit = index.getLayer(key);
-  if (hit && (await cas.has(hit.digest)) && (await cas.has(hit.metadataDigest))) {
+  const hit = await index.findLayer(key, cas);
+  if (hit) {
     const untranslated = JSON.parse(await readFile(cas.blobPath(hit.metadataDigest), 'utf8')) as BuildResult['untranslated'];
     return { layer: hit, untranslated, cached: true };
   }

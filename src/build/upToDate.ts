@@ -62,7 +62,6 @@ export async function upToDate(cacheDir: string, key: string): Promise<BuildResu
     ...record.result,
     layers: record.result.layers.map((l) => ({ ...l, cached: true })),
     downloaded: { packages: 0, bytes: 0 },
-    untranslated: record.result.untranslated,
     upToDate: true,
   };
 }

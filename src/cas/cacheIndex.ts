@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import path from 'node:path';
+import type { Cas } from './cas.js';
 
 /** What a cached layer is: enough to put it in a manifest without reading the blob. */
 export interface CachedLayer {
@@ -28,6 +29,15 @@ export class CacheIndex {
       size INTEGER NOT NULL,
       metadata_digest TEXT NOT NULL
     )`);
+  }
+
+  /**
+   * The cached layer for a key, only if its blob and metadata are still in the store: a cache
+   * directory pruned by hand must lead to a rebuild, not to a manifest naming missing blobs.
+   */
+  async findLayer(key: string, cas: Cas): Promise<CachedLayer | undefined> {
+    const hit = this.getLayer(key);
+    return hit && (await cas.has(hit.digest)) && (await cas.has(hit.metadataDigest)) ? hit : undefined;
   }
 
   getLayer(key: string): CachedLayer | undefined {

@@ -36,8 +36,8 @@ export async function buildPackageLayers(
 
 async function buildOne(adapter: Adapter, plan: LayerPlan<LockedPackage>, cas: Cas, index: CacheIndex): Promise<BuiltLayer> {
   const key = layerKey(adapter.type, plan.packages);
-  const hit = index.getLayer(key);
-  if (hit && (await cas.has(hit.digest)) && (await cas.has(hit.metadataDigest))) {
+  const hit = await index.findLayer(key, cas);
+  if (hit) {
     const metadata = async () => JSON.parse(await readFile(cas.blobPath(hit.metadataDigest), 'utf8')) as PackageMetadata[];
     return { ...hit, packages: plan.packages, metadata, cached: true };
   }
