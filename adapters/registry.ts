@@ -1,9 +1,10 @@
 import { UserError } from '../src/errors.js';
+import { apkAdapter } from './apk/index.js';
 import { debAdapter } from './deb/index.js';
 import type { Adapter } from './types.js';
 
 /** The one place that maps a repository `type` to its adapter. */
-const adapters: Record<string, Adapter> = { deb: debAdapter };
+const adapters: Record<string, Adapter> = { deb: debAdapter, apk: apkAdapter };
 
 export function getAdapter(type: string, where: string): Adapter {
   const adapter = adapters[type];

@@ -48,7 +48,13 @@ export interface PackageRecord {
   arch: string;
   repository: string;
   url: string;
-  sha256: string;
+  /**
+   * The file's sha256, when the index gives it (Debian). Formats whose index pins a package by
+   * another digest leave it out and set `checksum`; the file is then checked by `verifyDownload`.
+   */
+  sha256?: string;
+  /** The format's own pin of the package, recorded in the lock (apk: `C:`, "Q1" + SHA-1 of its control stream). */
+  checksum?: string;
   size: number;
   /** Hard dependencies, in the order the format lists them. */
   depends: DependencyGroup[];
@@ -58,6 +64,13 @@ export interface PackageRecord {
   tags: string[];
   /** Multi-architecture behaviour ("same", "foreign", "allowed"), where the format has one. */
   multiArch?: string;
+  /** Preference among several providers of one name, higher first (apk `provider_priority`). */
+  providerPriority?: number;
+  /**
+   * Installed automatically once every one of these is satisfied by the selection (apk
+   * `install_if`: e.g. a -doc or -openrc subpackage follows its parent).
+   */
+  installIf?: Dependency[];
 }
 
 export interface IndexContext {
@@ -71,6 +84,16 @@ export interface RepositoryIndex {
   packages: PackageRecord[];
   /** Seconds since the epoch of the index's own date, for SOURCE_DATE_EPOCH. */
   date?: number;
+}
+
+/** A package as the lock pins it, for adapter checks at build time. */
+export interface LockedPackageRef {
+  name: string;
+  version: string;
+  arch: string;
+  url: string;
+  size: number;
+  checksum?: string;
 }
 
 /** A tar-like entry of the future layer: path relative to the root, no leading "/" or "./". */
@@ -114,6 +137,8 @@ export interface ScriptEffects {
 
 export interface FinalContext {
   arch: string;
+  /** The names image.toml asked for (packages.include), as a package manager's "world" records them. */
+  requested: string[];
   sourceDateEpoch: number;
   repositories: RepositoryConfig[];
   /** Everything the translation decided (which alternative won, which users exist...). */
@@ -144,6 +169,11 @@ export interface Adapter {
   readonly type: string;
   /** Check and normalize the adapter-specific fields of a repository; throws UserError on bad input. */
   repositoryOptions(repo: { name: string; url: string; options: Record<string, unknown> }, file: string): Record<string, unknown>;
+  /**
+   * For packages locked without a sha256: check a downloaded file (still outside the cache)
+   * against its record — the format's signature and `checksum`, the size. Throws UserError.
+   */
+  verifyDownload?(file: string, pkg: LockedPackageRef, repo: RepositoryConfig): Promise<void>;
   /** Download, verify and parse one repository's indexes for one architecture. */
   readIndex(repo: RepositoryConfig, ctx: IndexContext): Promise<RepositoryIndex>;
   /** Names of the packages a named seed ("required", "essential") selects from all candidates. */

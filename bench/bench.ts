@@ -187,7 +187,10 @@ async function lockedPackages(): Promise<{ names: string[]; hashes: string[] }> 
   const lock = await readLockfile(path.join(ROOT, LOCK));
   const packages = Object.values(lock.architectures).flatMap((a) => a.packages);
   if (packages.length === 0) throw new BenchError(`${LOCK} pins no packages`);
-  return { names: [...new Set(packages.map((p) => p.name))].sort(), hashes: [...new Set(packages.map((p) => p.sha256))] };
+  // The Debian lock pins every package by sha256 (the warm scenario copies those blobs).
+  const hashes = packages.map((p) => p.sha256);
+  if (hashes.some((h) => h === undefined)) throw new BenchError(`${LOCK} has packages without a sha256`);
+  return { names: [...new Set(packages.map((p) => p.name))].sort(), hashes: [...new Set(hashes as string[])] };
 }
 
 /** A new cache holding only the package blobs of `from`: no layer index, no layer blobs. */

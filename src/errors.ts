@@ -12,3 +12,8 @@ export class UserError extends Error {
 export function isUserError(e: unknown): e is UserError {
   return e instanceof UserError;
 }
+
+/** The message of anything thrown, for wrapping it into a UserError that names the file. */
+export function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

@@ -7,8 +7,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { readApkKeys, verifyAndParseApkIndex, type ApkIndex, type ApkIndexRecord } from '../adapters/apk/apkIndex.js';
 import { readGzipMember } from '../adapters/apk/gzipMembers.js';
 import { UserError } from '../src/errors.js';
+import { ALPINE_FIXTURES } from './helpers/sharedFixtures.js';
 
-const FIXTURES = '/work/shared/fixtures/alpine';
+const FIXTURES = ALPINE_FIXTURES;
 const KEYS_DIR = path.join(FIXTURES, 'keys');
 const X86_64 = path.join(FIXTURES, 'v3.16-main-x86_64/APKINDEX.tar.gz');
 const AARCH64 = path.join(FIXTURES, 'v3.17-main-aarch64/APKINDEX.tar.gz');

@@ -10,11 +10,13 @@
  * Everything returned comes from the signed bytes: nothing is decompressed or parsed from the
  * second member until its signature has verified.
  */
-import { createPublicKey, verify, type KeyObject } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { createPublicKey } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { UserError } from '../../src/errors.js';
+import { errorMessage, UserError } from '../../src/errors.js';
+import { signatureOf, verifyWithTrustedKey, type ApkSignature } from './apkSignature.js';
 import { readGzipMember, splitGzipMembers } from './gzipMembers.js';
+import { readTar, type TarFile } from './tarBlocks.js';
 
 export interface ApkIndexRecord {
   /**
@@ -32,71 +34,6 @@ export interface ApkIndex {
   signedBy: string;
 }
 
-interface TarFile {
-  name: string;
-  data: Buffer;
-}
-
-const BLOCK = 512;
-
-function errorMessage(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
-function tarString(block: Buffer, offset: number, length: number): string {
-  const field = block.subarray(offset, offset + length);
-  const nul = field.indexOf(0);
-  return field.subarray(0, nul < 0 ? field.length : nul).toString('utf8');
-}
-
-/**
- * The regular files of a ustar archive, in order. Tolerates a missing end-of-archive marker
- * (apk's signature tar has none) but not a header whose checksum is wrong or a short body.
- */
-function readTar(bytes: Buffer, what: string): TarFile[] {
-  const files: TarFile[] = [];
-  let pos = 0;
-  while (pos + BLOCK <= bytes.length) {
-    const header = bytes.subarray(pos, pos + BLOCK);
-    if (header.every((b) => b === 0)) break;
-    let sum = 0;
-    for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : header[i]!;
-    const stored = parseInt(tarString(header, 148, 8).trim() || 'x', 8);
-    if (stored !== sum) throw new Error(`${what}: bad tar header checksum at byte ${pos}`);
-    const size = parseInt(tarString(header, 124, 12).trim() || '0', 8);
-    if (!Number.isSafeInteger(size) || size < 0) throw new Error(`${what}: bad tar entry size at byte ${pos}`);
-    const type = String.fromCharCode(header[156]!);
-    const magic = tarString(header, 257, 6);
-    const prefix = magic === 'ustar' ? tarString(header, 345, 155) : '';
-    const name = prefix ? `${prefix}/${tarString(header, 0, 100)}` : tarString(header, 0, 100);
-    const bodyStart = pos + BLOCK;
-    if (bodyStart + size > bytes.length) throw new Error(`${what}: tar entry "${name}" is truncated`);
-    if (type === '0' || type === '\0') files.push({ name, data: bytes.subarray(bodyStart, bodyStart + size) });
-    pos = bodyStart + Math.ceil(size / BLOCK) * BLOCK;
-  }
-  return files;
-}
-
-interface Signature {
-  digest: 'sha1' | 'sha256';
-  keyName: string;
-  signature: Buffer;
-}
-
-const SIGN_PREFIXES: [string, Signature['digest']][] = [
-  ['.SIGN.RSA256.', 'sha256'],
-  ['.SIGN.RSA.', 'sha1'],
-];
-
-function signatureOf(file: TarFile): Signature | undefined {
-  for (const [prefix, digest] of SIGN_PREFIXES) {
-    if (file.name.startsWith(prefix) && file.name.length > prefix.length) {
-      return { digest, keyName: file.name.slice(prefix.length), signature: file.data };
-    }
-  }
-  return undefined;
-}
-
 /**
  * Verify an APKINDEX.tar.gz against trusted keys (key file name → PEM) and parse it.
  * `source` (the URL or path) names the file in every error.
@@ -109,7 +46,7 @@ export function verifyAndParseApkIndex(bytes: Buffer, keys: Map<string, string>,
         'check the repository URL; layerpkg only uses signed apk indexes',
     );
   }
-  let signatures: Signature[];
+  let signatures: ApkSignature[];
   try {
     signatures = readTar(first.data, 'signature stream').flatMap((f) => signatureOf(f) ?? []);
   } catch (e) {
@@ -121,37 +58,10 @@ export function verifyAndParseApkIndex(bytes: Buffer, keys: Map<string, string>,
         'check the repository URL; layerpkg only uses signed apk indexes',
     );
   }
-  // As apk-tools: the first signature made by a trusted key decides.
-  const sig = signatures.find((s) => keys.has(s.keyName));
-  if (!sig) {
-    const names = signatures.map((s) => `"${s.keyName}"`).join(', ');
-    throw new UserError(
-      `${source} is signed by ${names}, which is not among the trusted keys: ` +
-        "add that public key file to the repository's keys directory (Alpine ships them in the alpine-keys package)",
-    );
-  }
-  let key: KeyObject;
-  try {
-    key = createPublicKey(keys.get(sig.keyName)!);
-  } catch (e) {
-    throw new UserError(`trusted key "${sig.keyName}" is not a readable PEM public key (${errorMessage(e)}): replace it with the repository's .rsa.pub file`);
-  }
-  const signed = bytes.subarray(first.end);
-  let ok: boolean;
-  try {
-    ok = verify(sig.digest, signed, key, sig.signature);
-  } catch {
-    ok = false;
-  }
-  if (!ok) {
-    throw new UserError(
-      `${source} does not verify with "${sig.keyName}" (${sig.digest === 'sha1' ? 'RSA/SHA-1' : 'RSA/SHA-256'}): ` +
-        'the index was modified or corrupted in transit; download it again, and check the mirror',
-    );
-  }
+  const signedBy = verifyWithTrustedKey(bytes.subarray(first.end), signatures, keys, source, 'index');
 
   // Only signed bytes from here on. apk reads the rest as one gzip stream, members and all.
-  const content = Buffer.concat(splitGzipMembers(signed, source).map((m) => m.data));
+  const content = Buffer.concat(splitGzipMembers(bytes.subarray(first.end), source).map((m) => m.data));
   let files: TarFile[];
   try {
     files = readTar(content, 'index stream');
@@ -163,7 +73,7 @@ export function verifyAndParseApkIndex(bytes: Buffer, keys: Map<string, string>,
     throw new UserError(`${source} has no APKINDEX entry in its index tar: check that the URL points at an APKINDEX.tar.gz`);
   }
   const description = files.find((f) => f.name === 'DESCRIPTION')?.data.toString('utf8').replace(/\n+$/, '') ?? '';
-  return { description, records: parseApkIndexRecords(apkindex.data.toString('utf8'), source), signedBy: sig.keyName };
+  return { description, records: parseApkIndexRecords(apkindex.data.toString('utf8'), source), signedBy };
 }
 
 /**
@@ -194,19 +104,20 @@ export function parseApkIndexRecords(text: string, source: string): ApkIndexReco
 
 /**
  * Read a keys directory as apk does (/etc/apk/keys): every regular file, keyed by its file name,
- * which is how signatures name their key. Each must be a PEM public key.
+ * which is how signatures name their key. Each must be a PEM public key. Synchronous: it runs
+ * while image.toml is validated, and a keys directory holds a handful of small files.
  */
-export async function readApkKeys(dir: string): Promise<Map<string, string>> {
+export function readApkKeysSync(dir: string): Map<string, string> {
   let entries;
   try {
-    entries = await readdir(dir, { withFileTypes: true });
+    entries = readdirSync(dir, { withFileTypes: true });
   } catch (e) {
     throw new UserError(`cannot read the apk keys directory ${dir} (${errorMessage(e)}): point "keys" at a directory of .rsa.pub files`);
   }
   const keys = new Map<string, string>();
   for (const entry of entries.filter((e) => e.isFile() && !e.name.startsWith('.')).sort((a, b) => (a.name < b.name ? -1 : 1))) {
     const file = path.join(dir, entry.name);
-    const pem = await readFile(file, 'utf8');
+    const pem = readFileSync(file, 'utf8');
     try {
       createPublicKey(pem);
     } catch (e) {
@@ -216,4 +127,8 @@ export async function readApkKeys(dir: string): Promise<Map<string, string>> {
   }
   if (keys.size === 0) throw new UserError(`the apk keys directory ${dir} holds no keys: add the repository's .rsa.pub files to it`);
   return keys;
+}
+
+export async function readApkKeys(dir: string): Promise<Map<string, string>> {
+  return readApkKeysSync(dir);
 }

@@ -12,7 +12,7 @@
  *   3. the 8-byte trailer (CRC-32, ISIZE) follows; both are checked against the inflated data.
  */
 import zlib from 'node:zlib';
-import { UserError } from '../../src/errors.js';
+import { errorMessage, UserError } from '../../src/errors.js';
 
 export interface GzipMember {
   /** Offset of the member's first byte (the 0x1f of its magic). */
@@ -29,9 +29,6 @@ const FNAME = 0x08;
 const FCOMMENT = 0x10;
 const FRESERVED = 0xe0;
 
-function errorMessage(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
 
 /** Length of the gzip header at `start`; throws UserError (naming `source`) if it isn't one. */
 function headerLength(bytes: Buffer, start: number, source: string): number {

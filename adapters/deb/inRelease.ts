@@ -5,7 +5,7 @@
  * signed text, and anything outside the armor is refused outright, as apt does.
  */
 import { readCleartextMessage, readKeys, verify, type Key } from 'openpgp';
-import { UserError } from '../../src/errors.js';
+import { errorMessage, UserError } from '../../src/errors.js';
 import { parseDeb822, type Paragraph } from './deb822.js';
 
 export interface ReleaseFileEntry {
@@ -31,9 +31,6 @@ const BEGIN_SIGNATURE = '-----BEGIN PGP SIGNATURE-----';
 const END_SIGNATURE = '-----END PGP SIGNATURE-----';
 const PUBLIC_KEY_BLOCK = /-----BEGIN PGP PUBLIC KEY BLOCK-----[\s\S]*?-----END PGP PUBLIC KEY BLOCK-----/g;
 
-function errorMessage(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
 
 /**
  * Read an OpenPGP keyring: binary (a `.gpg` file, several keys concatenated) or armored

@@ -1,4 +1,5 @@
-import type { Adapter, PackageMetadata, UnpackResult } from '../types.js';
+import { lazyUnpack } from '../lazyUnpack.js';
+import type { Adapter, PackageMetadata } from '../types.js';
 import { debDatabase } from './database.js';
 import { canonicalPath } from './mergedUsr.js';
 import { debPlatform } from './platform.js';
@@ -23,7 +24,7 @@ export const debAdapter: Adapter = {
   compareVersions: compareDebianVersions,
   satisfies: debSatisfies,
   formatDependency: formatDependencyGroup,
-  unpack: lazyUnpack,
+  unpack: lazyUnpack(async () => (await import('./unpack.js')).unpackDeb),
   mayOverwrite: (later: PackageMetadata, earlier: PackageMetadata) => {
     const replaces = controlField(asDeb(later), 'Replaces');
     if (!replaces) return false;
@@ -37,19 +38,3 @@ export const debAdapter: Adapter = {
   platform: debPlatform,
   canonicalPath: (absPath) => canonicalPath(absPath.replace(/^\/+/, '')),
 };
-
-/**
- * The unpacker pulls in tar, xz and zstd decoders; loading them only when a layer must be made
- * keeps a fully cached rebuild's start-up short.
- */
-function lazyUnpack(file: string, label: string): UnpackResult {
-  const started = import('./unpack.js').then((m) => m.unpackDeb(file, label));
-  const metadata = started.then((r) => r.metadata);
-  metadata.catch(() => {}); // reported through `entries`, which the caller consumes first
-  return {
-    entries: (async function* entries() {
-      yield* (await started).entries;
-    })(),
-    metadata,
-  };
-}

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { UserError } from '../../src/errors.js';
+import { relativeName, TAR_TYPES, unpackResult } from '../tarEntries.js';
 import type { LayerEntry, PackageMetadata, UnpackedEntry, UnpackResult } from '../types.js';
 import { listArMembers, readArMember } from './arReader.js';
 import type { DebMetadata } from './debMetadata.js';
@@ -10,148 +11,113 @@ import { parseDeb822 } from './deb822.js';
 import { canonicalPath } from './mergedUsr.js';
 import { isCapturedForEffects } from './scriptEffects.js';
 
-const TAR_TYPES: Record<string, LayerEntry['type']> = {
-  file: 'file',
-  'contiguous-file': 'file',
-  directory: 'directory',
-  symlink: 'symlink',
-  link: 'hardlink',
-  'character-device': 'character-device',
-  'block-device': 'block-device',
-  fifo: 'fifo',
-};
-
 /**
  * Stream a .deb: the small control.tar is read whole (its fields and scripts go to the DB), then
  * data.tar is decompressed and yielded entry by entry with paths made canonical for merged-/usr.
  */
 export function unpackDeb(file: string, label = file): UnpackResult {
-  let resolveMeta!: (m: PackageMetadata) => void;
-  let rejectMeta!: (e: unknown) => void;
-  const metadata = new Promise<PackageMetadata>((res, rej) => {
-    resolveMeta = res;
-    rejectMeta = rej;
-  });
-  // The caller awaits metadata only after consuming entries; avoid an unhandled rejection meanwhile.
-  metadata.catch(() => {});
-
-  async function* entries(): AsyncGenerator<UnpackedEntry> {
-    try {
-      const members = await listArMembers(file, label);
-      const control = members.find((m) => m.name.startsWith('control.tar'));
-      const data = members.find((m) => m.name.startsWith('data.tar'));
-      if (members[0]?.name !== 'debian-binary' || !control || !data) {
-        throw new UserError(`${label}: not a Debian binary package (members: ${members.map((m) => m.name).join(', ')})`);
-      }
-      const controlFiles = await readControlTar(readArMember(file, control), control.name, label);
-      const controlText = controlFiles.get('control');
-      if (!controlText) throw new UserError(`${label}: control.tar has no control file`);
-      const paragraph = parseDeb822(controlText.toString('utf8'), `${label}: control`)[0];
-      if (!paragraph) throw new UserError(`${label}: empty control file`);
-      const conffilePaths = parseConffiles(controlFiles.get('conffiles'));
-      const conffileMd5 = new Map<string, string>();
-      const files: string[] = ['/.'];
-      const paths: string[] = [];
-      const captured: Record<string, string> = {};
-
-      const extract = tar.extract();
-      const source = decompressStream(readArMember(file, data), data.name, label);
-      source.on('error', (e) => extract.destroy(e));
-      source.pipe(extract);
-      for await (const tarEntry of extract) {
-        const h = tarEntry.header;
-        const type = TAR_TYPES[h.type ?? 'file'];
-        if (!type) throw new UserError(`${label}: unsupported tar entry type "${h.type}" for ${h.name}`);
-        const rel = relativeName(h.name, label);
-        if (rel === '') {
-          tarEntry.resume();
-          continue;
-        }
-        files.push(`/${rel}`);
-        const path = canonicalPath(rel);
-        const entry: LayerEntry = {
-          path,
-          type,
-          mode: (h.mode ?? 0o644) & 0o7777,
-          uid: h.uid ?? 0,
-          gid: h.gid ?? 0,
-          mtime: Math.floor((h.mtime?.getTime() ?? 0) / 1000),
-          size: type === 'file' ? (h.size ?? 0) : 0,
-        };
-        if (type === 'symlink') entry.linkname = h.linkname ?? '';
-        if (type === 'hardlink') entry.linkname = canonicalPath(relativeName(h.linkname ?? '', label));
-        if (type === 'character-device' || type === 'block-device') {
-          entry.devmajor = h.devmajor ?? 0;
-          entry.devminor = h.devminor ?? 0;
-        }
-        if (type !== 'directory') paths.push(path);
-        if (type !== 'file') {
-          tarEntry.resume();
-          yield { entry };
-          continue;
-        }
-        const isConffile = conffilePaths.has(`/${rel}`);
-        const capture = isCapturedForEffects(path);
-        if (!isConffile && !capture) {
-          yield { entry, body: Readable.from(tarEntry) };
-          continue;
-        }
-        const md5 = createHash('md5');
-        const chunks: Buffer[] = [];
-        yield {
-          entry,
-          body: Readable.from(
-            (async function* observe() {
-              for await (const chunk of tarEntry as AsyncIterable<Buffer>) {
-                md5.update(chunk);
-                if (capture) chunks.push(chunk);
-                yield chunk;
-              }
-            })(),
-          ),
-        };
-        if (isConffile) conffileMd5.set(`/${rel}`, md5.digest('hex'));
-        if (capture) captured[path] = Buffer.concat(chunks).toString('base64');
-      }
-
-      const control822 = paragraph.fields;
-      const get = (n: string) => paragraph.get(n) ?? '';
-      const meta: DebMetadata = {
-        name: get('Package'),
-        version: get('Version'),
-        arch: get('Architecture'),
-        control: control822,
-        controlFiles: Object.fromEntries(
-          [...controlFiles].filter(([name]) => name !== 'control').map(([name, buf]) => [name, buf.toString('base64')]),
-        ),
-        conffiles: [...conffilePaths.values()].map((c) => ({
-          path: c.path,
-          // A conffile listed but not shipped is recorded "newconffile", as dpkg does for a fresh install.
-          md5: conffileMd5.get(c.path) ?? 'newconffile',
-          obsolete: false,
-        })),
-        files,
-        paths,
-        captured,
-      };
-      resolveMeta(meta);
-    } catch (e) {
-      rejectMeta(e);
-      throw e;
+  return unpackResult(async function* entries(): AsyncGenerator<UnpackedEntry, PackageMetadata> {
+    const members = await listArMembers(file, label);
+    const control = members.find((m) => m.name.startsWith('control.tar'));
+    const data = members.find((m) => m.name.startsWith('data.tar'));
+    if (members[0]?.name !== 'debian-binary' || !control || !data) {
+      throw new UserError(`${label}: not a Debian binary package (members: ${members.map((m) => m.name).join(', ')})`);
     }
-  }
+    const controlFiles = await readControlTar(readArMember(file, control), control.name, label);
+    const controlText = controlFiles.get('control');
+    if (!controlText) throw new UserError(`${label}: control.tar has no control file`);
+    const paragraph = parseDeb822(controlText.toString('utf8'), `${label}: control`)[0];
+    if (!paragraph) throw new UserError(`${label}: empty control file`);
+    const conffilePaths = parseConffiles(controlFiles.get('conffiles'));
+    const conffileMd5 = new Map<string, string>();
+    const files: string[] = ['/.'];
+    const paths: string[] = [];
+    const captured: Record<string, string> = {};
 
-  return { entries: entries(), metadata };
+    const extract = tar.extract();
+    const source = decompressStream(readArMember(file, data), data.name, label);
+    source.on('error', (e) => extract.destroy(e));
+    source.pipe(extract);
+    for await (const tarEntry of extract) {
+      const h = tarEntry.header;
+      const type = TAR_TYPES[h.type ?? 'file'];
+      if (!type) throw new UserError(`${label}: unsupported tar entry type "${h.type}" for ${h.name}`);
+      const rel = relativeName(h.name, label);
+      if (rel === '') {
+        tarEntry.resume();
+        continue;
+      }
+      files.push(`/${rel}`);
+      const path = canonicalPath(rel);
+      const entry: LayerEntry = {
+        path,
+        type,
+        mode: (h.mode ?? 0o644) & 0o7777,
+        uid: h.uid ?? 0,
+        gid: h.gid ?? 0,
+        mtime: Math.floor((h.mtime?.getTime() ?? 0) / 1000),
+        size: type === 'file' ? (h.size ?? 0) : 0,
+      };
+      if (type === 'symlink') entry.linkname = h.linkname ?? '';
+      if (type === 'hardlink') entry.linkname = canonicalPath(relativeName(h.linkname ?? '', label));
+      if (type === 'character-device' || type === 'block-device') {
+        entry.devmajor = h.devmajor ?? 0;
+        entry.devminor = h.devminor ?? 0;
+      }
+      if (type !== 'directory') paths.push(path);
+      if (type !== 'file') {
+        tarEntry.resume();
+        yield { entry };
+        continue;
+      }
+      const isConffile = conffilePaths.has(`/${rel}`);
+      const capture = isCapturedForEffects(path);
+      if (!isConffile && !capture) {
+        yield { entry, body: Readable.from(tarEntry) };
+        continue;
+      }
+      const md5 = createHash('md5');
+      const chunks: Buffer[] = [];
+      yield {
+        entry,
+        body: Readable.from(
+          (async function* observe() {
+            for await (const chunk of tarEntry as AsyncIterable<Buffer>) {
+              md5.update(chunk);
+              if (capture) chunks.push(chunk);
+              yield chunk;
+            }
+          })(),
+        ),
+      };
+      if (isConffile) conffileMd5.set(`/${rel}`, md5.digest('hex'));
+      if (capture) captured[path] = Buffer.concat(chunks).toString('base64');
+    }
+
+    const control822 = paragraph.fields;
+    const get = (n: string) => paragraph.get(n) ?? '';
+    const meta: DebMetadata = {
+      name: get('Package'),
+      version: get('Version'),
+      arch: get('Architecture'),
+      control: control822,
+      controlFiles: Object.fromEntries(
+        [...controlFiles].filter(([name]) => name !== 'control').map(([name, buf]) => [name, buf.toString('base64')]),
+      ),
+      conffiles: [...conffilePaths.values()].map((c) => ({
+        path: c.path,
+        // A conffile listed but not shipped is recorded "newconffile", as dpkg does for a fresh install.
+        md5: conffileMd5.get(c.path) ?? 'newconffile',
+        obsolete: false,
+      })),
+      files,
+      paths,
+      captured,
+    };
+    return meta;
+  });
 }
 
-/** "./usr/bin/x" → "usr/bin/x"; anything that could escape the root is refused. */
-function relativeName(name: string, label: string): string {
-  const parts = name.split('/').filter((p) => p !== '' && p !== '.');
-  if (parts.includes('..') || name.startsWith('/')) {
-    throw new UserError(`${label}: refusing tar entry "${name}": it would escape the image root`);
-  }
-  return parts.join('/');
-}
 
 function parseConffiles(buf: Buffer | undefined): Map<string, { path: string }> {
   const out = new Map<string, { path: string }>();

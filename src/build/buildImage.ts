@@ -75,18 +75,24 @@ export async function buildImage(opts: BuildOptions): Promise<BuildResult> {
     for (const arch of config.image.architectures) {
       const packages = lock.architectures[arch]!.packages;
       progress.stage('fetch', `${packages.length} packages (${arch})`);
-      const fetched = await watch.time('fetch', () => fetchPackages(cas, packages, 8, opts.lockPath));
+      const repositories = repositoryConfigs(config);
+      const verifierFor = (pkg: LockedPackage) => {
+        const repo = repositories.find((r) => r.name === pkg.repository);
+        const verify = adapter.verifyDownload;
+        return repo && verify ? (tmp: string) => verify.call(adapter, tmp, pkg, repo) : undefined;
+      };
+      const fetched = await watch.time('fetch', () => fetchPackages({ cas, index, verifierFor }, packages, 8, opts.lockPath));
       downloaded = { packages: downloaded.packages + fetched.downloaded, bytes: downloaded.bytes + fetched.bytes };
 
       const plans = planLayers(packages, config.layering.maxLayers);
       progress.stage('unpack', `${plans.length} package layers (${arch})`);
       const layers = await watch.time('unpack', () =>
-        buildPackageLayers(adapter, plans, { cas, index, concurrency: Math.max(2, os.availableParallelism() * 2) }),
+        buildPackageLayers(adapter, plans, { cas, index, blobs: fetched.blobs, concurrency: Math.max(2, os.availableParallelism() * 2) }),
       );
 
       progress.stage('final', `database, accounts, links (${arch})`);
       const final = await watch.time('final', () =>
-        finalLayer({ cas, index, adapter, arch, sourceDateEpoch, repositories: repositoryConfigs(config), layers }),
+        finalLayer({ cas, index, adapter, arch, sourceDateEpoch, repositories, requested: config.packages.include, layers }),
       );
       untranslated = final.untranslated;
 
@@ -148,10 +154,11 @@ async function finalLayer(args: {
   arch: string;
   sourceDateEpoch: number;
   repositories: RepositoryConfig[];
+  requested: string[];
   layers: BuiltLayer[];
 }): Promise<{ layer: WrittenLayer; untranslated: BuildResult['untranslated']; cached: boolean }> {
-  const { cas, index, adapter, arch, sourceDateEpoch, repositories, layers } = args;
-  const key = finalLayerKey({ type: adapter.type, arch, sourceDateEpoch, repositories, metadataDigests: layers.map((l) => l.metadataDigest) });
+  const { cas, index, adapter, arch, sourceDateEpoch, repositories, requested, layers } = args;
+  const key = finalLayerKey({ type: adapter.type, arch, sourceDateEpoch, repositories, requested, metadataDigests: layers.map((l) => l.metadataDigest) });
   const hit = await index.findLayer(key, cas);
   if (hit) {
     const untranslated = JSON.parse(await readFile(cas.blobPath(hit.metadataDigest), 'utf8')) as BuildResult['untranslated'];
@@ -161,7 +168,7 @@ async function finalLayer(args: {
   const metadata = (await Promise.all(layers.map((l) => l.metadata()))).flat();
   checkPathConflicts(adapter, metadata);
   const t = translateEffects(adapter, metadata, sourceDateEpoch);
-  const entries: FinalEntry[] = [...adapter.database(metadata, { arch, sourceDateEpoch, repositories, applied: t.applied }), ...t.entries];
+  const entries: FinalEntry[] = [...adapter.database(metadata, { arch, sourceDateEpoch, repositories, requested, applied: t.applied }), ...t.entries];
   const layer = await writeFinalLayer(cas, entries, sourceDateEpoch);
   const report = await cas.writeBuffer(Buffer.from(JSON.stringify(t.untranslated)));
   index.putLayer(key, { ...layer, metadataDigest: report.digest });

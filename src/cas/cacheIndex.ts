@@ -29,6 +29,20 @@ export class CacheIndex {
       size INTEGER NOT NULL,
       metadata_digest TEXT NOT NULL
     )`);
+    this.db.exec('CREATE TABLE IF NOT EXISTS pinned_files (pin TEXT PRIMARY KEY, digest TEXT NOT NULL)');
+  }
+
+  /**
+   * The blob of a package the lock pins by its format's own checksum rather than a sha256 (apk):
+   * recorded once the downloaded file passed the format's checks, so a warm build costs a lookup.
+   */
+  async findPinned(pin: string, cas: Cas): Promise<string | undefined> {
+    const row = this.db.prepare('SELECT digest FROM pinned_files WHERE pin = ?').get(pin) as { digest: string } | undefined;
+    return row && (await cas.has(row.digest)) ? row.digest : undefined;
+  }
+
+  putPinned(pin: string, digest: string): void {
+    this.db.prepare('INSERT OR REPLACE INTO pinned_files (pin, digest) VALUES (?, ?)').run(pin, digest);
   }
 
   /**

@@ -8,8 +8,13 @@ import { Transform, type Readable } from 'node:stream';
 export type Digest = `sha256:${string}`;
 
 export class IntegrityError extends Error {
-  constructor(readonly expected: string, readonly actual: string, readonly expectedSize?: number, readonly actualSize?: number) {
-    super(`sha256 ${actual} (size ${actualSize}) does not match the expected ${expected}${expectedSize !== undefined ? ` (size ${expectedSize})` : ''}`);
+  /** `expected` is undefined when only the size was pinned. */
+  constructor(readonly expected: string | undefined, readonly actual: string, readonly expectedSize?: number, readonly actualSize?: number) {
+    super(
+      expected === undefined
+        ? `size ${actualSize} does not match the expected size ${expectedSize}`
+        : `sha256 ${actual} (size ${actualSize}) does not match the expected ${expected}${expectedSize !== undefined ? ` (size ${expectedSize})` : ''}`,
+    );
   }
 }
 
@@ -49,8 +54,15 @@ export class Cas {
     return path.join(this.tmpDir, `${process.pid}-${randomBytes(8).toString('hex')}${suffix}`);
   }
 
-  /** Stream into the store, hashing on the way; refuse the blob if it is not what was expected. */
-  async writeStream(source: Readable | AsyncIterable<Buffer>, expect?: { sha256: string; size?: number }): Promise<{ digest: Digest; size: number }> {
+  /**
+   * Stream into the store, hashing on the way; refuse the blob if it is not what was expected.
+   * `verify` sees the complete temp file before the rename, for checks only the format knows.
+   */
+  async writeStream(
+    source: Readable | AsyncIterable<Buffer>,
+    expect?: { sha256?: string; size?: number },
+    verify?: (tmpFile: string) => Promise<void>,
+  ): Promise<{ digest: Digest; size: number }> {
     const tmp = this.tempPath();
     const hash = createHash('sha256');
     let size = 0;
@@ -64,9 +76,10 @@ export class Cas {
     try {
       await pipeline(source, meter, createWriteStream(tmp));
       const hex = hash.digest('hex');
-      if (expect && (hexOf(expect.sha256) !== hex || (expect.size !== undefined && expect.size !== size))) {
-        throw new IntegrityError(hexOf(expect.sha256), hex, expect.size, size);
+      if (expect && ((expect.sha256 !== undefined && hexOf(expect.sha256) !== hex) || (expect.size !== undefined && expect.size !== size))) {
+        throw new IntegrityError(expect.sha256 !== undefined ? hexOf(expect.sha256) : undefined, hex, expect.size, size);
       }
+      if (verify) await verify(tmp);
       await rename(tmp, path.join(this.blobsDir, hex));
       return { digest: `sha256:${hex}`, size };
     } finally {

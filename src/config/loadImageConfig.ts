@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { z } from 'zod';
 import { UserError } from '../errors.js';
@@ -20,7 +21,7 @@ const schema = z
     repository: z
       .array(
         // Adapter-specific fields (suite, components, keyring...) pass through to the adapter.
-        z.object({ name, type: z.string(), url: z.string().url() }).passthrough(),
+        z.object({ name, type: z.string(), url: z.string().min(1) }).passthrough(),
       )
       .min(1, 'at least one [[repository]] is needed'),
     packages: z
@@ -48,6 +49,19 @@ const schema = z
       .default({}),
   })
   .strict();
+
+/**
+ * An http(s) or file: URL as written, or a local directory relative to image.toml made into a
+ * file: URL (the lock then names that absolute path). No trailing slash, so paths join with "/".
+ */
+function repositoryLocation(url: string, imageFile: string, where: string): string {
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
+  if (scheme === undefined) return pathToFileURL(path.resolve(path.dirname(imageFile), url)).href.replace(/\/+$/, '');
+  if (!['http', 'https', 'file'].includes(scheme) || !URL.canParse(url)) {
+    throw new UserError(`${where}: "${url}" is not an http(s) or file: URL nor a directory path; fix the repository url`);
+  }
+  return url.replace(/\/+$/, '');
+}
 
 /** Read, parse and validate image.toml; every failure is one UserError naming the file and field. */
 export async function loadImageConfig(file: string): Promise<ImageConfig> {
@@ -77,8 +91,9 @@ export async function loadImageConfig(file: string): Promise<ImageConfig> {
     if (seen.has(repoName)) throw new UserError(`${file}: repository[${i}].name: "${repoName}" is used twice; give each repository its own name`);
     seen.add(repoName);
     const adapter = getAdapter(type, `${file}: repository[${i}].type`);
-    const options = adapter.repositoryOptions({ name: repoName, url, options: rest }, file);
-    return { name: repoName, type, url: url.replace(/\/+$/, ''), options };
+    const location = repositoryLocation(url, abs, `${file}: repository[${i}].url`);
+    const options = adapter.repositoryOptions({ name: repoName, url: location, options: rest }, file);
+    return { name: repoName, type, url: location, options };
   });
   return {
     file: abs,

@@ -1,4 +1,7 @@
+import { constants, createReadStream } from 'node:fs';
+import { access } from 'node:fs/promises';
 import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { IntegrityError, type Cas, type Digest } from '../cas/cas.js';
@@ -26,10 +29,11 @@ const DEFAULT_RETRY: RetryPolicy = { attempts: 4, baseDelayMs: 250 };
 export function downloadToCas(
   cas: Cas,
   url: string,
-  expect?: { sha256: string; size?: number },
+  expect?: { sha256?: string; size?: number },
   retry: RetryPolicy = DEFAULT_RETRY,
+  verify?: (tmpFile: string) => Promise<void>,
 ): Promise<{ digest: Digest; size: number }> {
-  return withRetries(url, retry, (body) => cas.writeStream(body, expect));
+  return withRetries(url, retry, (body) => cas.writeStream(body, expect, verify));
 }
 
 /** GET a small file (a signed index) into memory; its signature is checked by the caller. */
@@ -42,6 +46,13 @@ export function downloadBytes(url: string, retry: RetryPolicy = DEFAULT_RETRY): 
 }
 
 async function withRetries<T>(url: string, retry: RetryPolicy, consume: (body: Readable) => Promise<T>): Promise<T> {
+  if (url.startsWith('file:')) {
+    try {
+      return await consume(await openLocalFile(url));
+    } catch (e) {
+      throw e instanceof NotFoundError || e instanceof UserError ? e : describeFailure(url, e, 1);
+    }
+  }
   let lastError: unknown;
   for (let attempt = 0; attempt < retry.attempts; attempt++) {
     if (attempt > 0) await sleep(retry.baseDelayMs * 2 ** (attempt - 1));
@@ -60,11 +71,23 @@ async function withRetries<T>(url: string, retry: RetryPolicy, consume: (body: R
       }
       return await consume(Readable.fromWeb(res.body as WebReadableStream<Uint8Array>));
     } catch (e) {
-      if (e instanceof NotFoundError) throw e;
+      // A format check that failed on complete bytes (a bad signature) will fail again.
+      if (e instanceof NotFoundError || e instanceof UserError) throw e;
       lastError = e;
     }
   }
   throw describeFailure(url, lastError, retry.attempts);
+}
+
+/** A repository on the local filesystem (`file:` URL): same checks, no retries to make. */
+async function openLocalFile(url: string): Promise<Readable> {
+  const file = fileURLToPath(url);
+  try {
+    await access(file, constants.R_OK);
+  } catch {
+    throw new NotFoundError(url, 404);
+  }
+  return createReadStream(file);
 }
 
 function describeFailure(url: string, e: unknown, attempts: number): UserError {

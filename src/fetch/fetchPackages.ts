@@ -1,29 +1,55 @@
 import pLimit from 'p-limit';
 import type { Cas } from '../cas/cas.js';
+import type { CacheIndex } from '../cas/cacheIndex.js';
 import { UserError } from '../errors.js';
 import type { LockedPackage } from '../lock/lockfile.js';
 import { downloadToCas, NotFoundError } from './download.js';
+import { packageIdentity } from './packageIdentity.js';
 
 export interface FetchReport {
   downloaded: number;
   bytes: number;
+  /** Where each package's file is in the CAS, by `packageIdentity`. */
+  blobs: Map<string, string>;
+}
+
+export interface FetchDeps {
+  cas: Cas;
+  index: CacheIndex;
+  /** For packages pinned by a format checksum only: the format's check of a downloaded file. */
+  verifierFor: (pkg: LockedPackage) => ((tmpFile: string) => Promise<void>) | undefined;
 }
 
 /**
- * Make every locked package present in the CAS, verified by its locked sha256 and size. Already
- * cached packages cost a stat. Packages the mirror no longer serves are all named at once.
+ * Make every locked package present in the CAS. A package with a locked sha256 is verified by it
+ * (and its size) and found by it; one pinned by its format's checksum (apk `C:`) is checked by the
+ * adapter before it enters the store, then found through the cache index. Packages the mirror no
+ * longer serves are all named at once.
  */
-export async function fetchPackages(cas: Cas, packages: LockedPackage[], concurrency: number, lockPath: string): Promise<FetchReport> {
+export async function fetchPackages(deps: FetchDeps, packages: LockedPackage[], concurrency: number, lockPath: string): Promise<FetchReport> {
+  const { cas, index } = deps;
   const limit = pLimit(concurrency);
   const gone: LockedPackage[] = [];
+  const blobs = new Map<string, string>();
   let downloaded = 0;
   let bytes = 0;
   await Promise.all(
     packages.map((pkg) =>
       limit(async () => {
-        if (await cas.has(pkg.sha256)) return;
+        const id = packageIdentity(pkg);
+        const cached = pkg.sha256 !== undefined ? ((await cas.has(pkg.sha256)) ? pkg.sha256 : undefined) : await index.findPinned(id, cas);
+        if (cached !== undefined) {
+          blobs.set(id, cached);
+          return;
+        }
         try {
-          const got = await downloadToCas(cas, pkg.url, { sha256: pkg.sha256, size: pkg.size });
+          const got =
+            pkg.sha256 !== undefined
+              ? await downloadToCas(cas, pkg.url, { sha256: pkg.sha256, size: pkg.size })
+              : // The format's check covers the size too, and says first whether it is the pinned build at all.
+                await downloadToCas(cas, pkg.url, undefined, undefined, requireVerifier(deps, pkg, lockPath));
+          if (pkg.sha256 === undefined) index.putPinned(id, got.digest);
+          blobs.set(id, got.digest);
           downloaded++;
           bytes += got.size;
         } catch (e) {
@@ -40,5 +66,12 @@ export async function fetchPackages(cas: Cas, packages: LockedPackage[], concurr
       `the mirror no longer serves ${gone.length} package(s) pinned in ${lockPath}: ${list.join(', ')}; run \`layerpkg lock\` to re-resolve against the current mirror`,
     );
   }
-  return { downloaded, bytes };
+  return { downloaded, bytes, blobs };
+}
+
+function requireVerifier(deps: FetchDeps, pkg: LockedPackage, lockPath: string): (tmpFile: string) => Promise<void> {
+  const verify = deps.verifierFor(pkg);
+  // Without a sha256 the file is trusted only through its format's checks; never skip them.
+  if (!verify) throw new UserError(`${lockPath}: package ${pkg.name} ${pkg.version} has no sha256 and its format cannot check it; run \`layerpkg lock\``);
+  return verify;
 }

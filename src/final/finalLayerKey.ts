@@ -7,10 +7,18 @@ import { stableStringify } from '../lock/stableJson.js';
 /**
  * Everything the final layer is a function of: the package metadata it is computed from (by
  * digest, in layer order — so a change in what unpack records remakes it too), the architecture,
- * the timestamp, and the repositories it records for the package manager.
+ * the timestamp, the repositories it records for the package manager and the requested names
+ * (apk's world).
  */
-export function finalLayerKey(args: { type: string; arch: string; sourceDateEpoch: number; metadataDigests: string[]; repositories: RepositoryConfig[] }): string {
+export function finalLayerKey(args: {
+  type: string;
+  arch: string;
+  sourceDateEpoch: number;
+  metadataDigests: string[];
+  repositories: RepositoryConfig[];
+  requested: string[];
+}): string {
   const repos = args.repositories.map((r) => ({ name: r.name, type: r.type, url: r.url, options: r.options }));
-  const inputs = stableStringify({ arch: args.arch, sde: args.sourceDateEpoch, metadata: args.metadataDigests, repos });
+  const inputs = stableStringify({ arch: args.arch, sde: args.sourceDateEpoch, metadata: args.metadataDigests, repos, requested: args.requested });
   return `final-v${FINAL_FORMAT_VERSION}:${args.type}:${createHash('sha256').update(inputs).digest('hex')}`;
 }

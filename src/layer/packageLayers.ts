@@ -5,6 +5,7 @@ import type { Cas } from '../cas/cas.js';
 import type { CacheIndex } from '../cas/cacheIndex.js';
 import { UserError } from '../errors.js';
 import type { LockedPackage } from '../lock/lockfile.js';
+import { packageIdentity } from '../fetch/packageIdentity.js';
 import { LAYER_FORMAT_VERSION } from '../formatVersions.js';
 import { orderEntries } from './orderEntries.js';
 import type { LayerPlan } from './planLayers.js';
@@ -22,19 +23,24 @@ export interface BuiltLayer extends WrittenLayer {
 }
 
 /**
- * Build every planned package layer, reusing the cache: the key is the member packages' sha256
- * plus the layer format, so the same package version makes the same layer in every image.
+ * Build every planned package layer, reusing the cache: the key is the member packages' identity
+ * (sha256, or the format's pin) plus the layer format, so the same package version makes the
+ * same layer in every image. `blobs` says where fetch put each package file.
  */
 export async function buildPackageLayers(
   adapter: Adapter,
   plans: LayerPlan<LockedPackage>[],
-  deps: { cas: Cas; index: CacheIndex; concurrency: number },
+  deps: { cas: Cas; index: CacheIndex; concurrency: number; blobs: Map<string, string> },
 ): Promise<BuiltLayer[]> {
   const limit = pLimit(deps.concurrency);
-  return Promise.all(plans.map((plan) => limit(() => buildOne(adapter, plan, deps.cas, deps.index))));
+  return Promise.all(plans.map((plan) => limit(() => buildOne(adapter, plan, deps))));
 }
 
-async function buildOne(adapter: Adapter, plan: LayerPlan<LockedPackage>, cas: Cas, index: CacheIndex): Promise<BuiltLayer> {
+async function buildOne(
+  adapter: Adapter,
+  plan: LayerPlan<LockedPackage>,
+  { cas, index, blobs }: { cas: Cas; index: CacheIndex; blobs: Map<string, string> },
+): Promise<BuiltLayer> {
   const key = layerKey(adapter.type, plan.packages);
   const hit = await index.findLayer(key, cas);
   if (hit) {
@@ -47,7 +53,9 @@ async function buildOne(adapter: Adapter, plan: LayerPlan<LockedPackage>, cas: C
     const metadata: PackageMetadata[] = [];
     for (const pkg of plan.packages) {
       const label = `${pkg.name} ${pkg.version} (${pkg.url})`;
-      const unpacked = adapter.unpack(cas.blobPath(pkg.sha256), label);
+      const blob = blobs.get(packageIdentity(pkg));
+      if (blob === undefined) throw new Error(`${label}: not fetched`); // fetchPackages covers every locked package
+      const unpacked = adapter.unpack(cas.blobPath(blob), label);
       await staging.add(unpacked.entries, pkg.name).catch((e: unknown) => {
         throw e instanceof UserError ? e : new UserError(`${label}: cannot unpack: ${(e as Error).message}`);
       });
@@ -73,5 +81,5 @@ async function buildOne(adapter: Adapter, plan: LayerPlan<LockedPackage>, cas: C
  * the key: after a Node upgrade a layer is remade rather than served with another digest.
  */
 export function layerKey(type: string, packages: LockedPackage[]): string {
-  return `layer-v${LAYER_FORMAT_VERSION}:${type}:gzip-zlib${process.versions.zlib}:${packages.map((p) => p.sha256).sort().join(',')}`;
+  return `layer-v${LAYER_FORMAT_VERSION}:${type}:gzip-zlib${process.versions.zlib}:${packages.map(packageIdentity).sort().join(',')}`;
 }

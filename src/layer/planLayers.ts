@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 
 export interface PlannedPackage {
   name: string;
-  sha256: string;
   size: number;
 }
 

@@ -38,11 +38,11 @@ export async function lockImage(config: ImageConfig, cacheDir: string, progress:
       candidates.push(...index.packages);
       sourceDateEpoch = Math.max(sourceDateEpoch, index.date ?? 0);
     }
-    const native = candidates.filter((c) => c.arch === arch || c.arch === 'all');
-    const seeded = config.packages.seed ? adapter.seed(config.packages.seed, native) : [];
+    // Adapters return only what installs on `arch` (native, Debian's all, apk's noarch).
+    const seeded = config.packages.seed ? adapter.seed(config.packages.seed, candidates) : [];
     const requested = [...new Set([...seeded, ...config.packages.include])];
     if (requested.length === 0) throw new UserError(`${config.file}: [packages] selects nothing; set packages.include or packages.seed`);
-    const implicit = adapter.implicitPackages(native).filter((n) => !requested.includes(n));
+    const implicit = adapter.implicitPackages(candidates).filter((n) => !requested.includes(n));
     requested.push(...implicit);
     progress.stage('resolve', `resolving ${requested.length} requested packages (${arch})`);
     const resolved = resolve(adapter, candidates, {
@@ -58,7 +58,8 @@ export async function lockImage(config: ImageConfig, cacheDir: string, progress:
         arch: record.arch,
         repository: record.repository,
         url: record.url,
-        sha256: record.sha256,
+        ...(record.sha256 !== undefined ? { sha256: record.sha256 } : {}),
+        ...(record.checksum !== undefined ? { checksum: record.checksum } : {}),
         size: record.size,
         requiredBy,
       })),

@@ -15,11 +15,14 @@ const lockedPackage = z
     arch: z.string(),
     repository: z.string(),
     url: z.string(),
-    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    // The file's sha256 where the index gives one; otherwise the format's own pin (apk `C:`).
+    sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+    checksum: z.string().min(1).optional(),
     size: z.number().int().nonnegative(),
     requiredBy: z.array(z.string()),
   })
-  .strict();
+  .strict()
+  .refine((p) => p.sha256 !== undefined || p.checksum !== undefined, { message: 'a package needs a sha256 or a checksum' });
 
 const lockSchema = z
   .object({

@@ -4,7 +4,7 @@ import { closeNames } from './closeNames.js';
 
 export interface ResolvedPackage {
   record: PackageRecord;
-  /** Who pulled it in: "(requested)" for seeds and includes, else the depending package names. */
+  /** Who pulled it in: "(requested)" for seeds and includes, "(install_if)", else the depending package names. */
   requiredBy: string[];
 }
 
@@ -33,12 +33,12 @@ export function resolve(adapter: Adapter, candidates: PackageRecord[], req: Reso
       return;
     }
     selected.set(pkg.name, { record: pkg, requiredBy: [by] });
-    if (by !== '(requested)') parent.set(pkg.name, by);
+    if (!by.startsWith('(')) parent.set(pkg.name, by);
     queue.push(pkg);
   };
 
   for (const name of req.requested) {
-    const pkg = index.byName.get(name) ?? index.soleProvider(name);
+    const pkg = index.byName.get(name) ?? index.preferredProvider(name, req.requestSource(name));
     if (!pkg) {
       const hint = closeNames(name, index.byName.keys());
       throw new UserError(
@@ -49,13 +49,20 @@ export function resolve(adapter: Adapter, candidates: PackageRecord[], req: Reso
     select(pkg, '(requested)');
   }
 
-  for (let i = 0; i < queue.length; i++) {
+  const isSelected = (p: PackageRecord) => selected.get(p.name)?.record === p;
+  const conditional = [...index.byName.values()].filter((p) => p.installIf?.length);
+  for (let i = 0; ; i++) {
+    if (i === queue.length) {
+      // The dependency closure is complete: add what install_if asks for, then close again.
+      const triggered = conditional.filter((p) => !selected.has(p.name) && p.installIf!.every((dep) => index.satisfiersOf(dep).some(isSelected)));
+      if (triggered.length === 0) break;
+      for (const p of triggered) select(p, '(install_if)');
+    }
     const pkg = queue[i]!;
     for (const group of pkg.depends) {
-      const already = group.find((dep) => index.satisfiersOf(dep).some((p) => selected.get(p.name)?.record === p));
+      const already = group.find((dep) => index.satisfiersOf(dep).some(isSelected));
       if (already) {
-        const p = index.satisfiersOf(already).find((c) => selected.get(c.name)?.record === c)!;
-        select(p, pkg.name);
+        select(index.satisfiersOf(already).find(isSelected)!, pkg.name);
         continue;
       }
       const choice = index.chooseFor(group);
@@ -97,7 +104,7 @@ class CandidateIndex {
     const provs = (this.providers.get(dep.name) ?? [])
       .filter((p) => this.adapter.satisfies(dep, { name: dep.name, version: p.version, arch: p.pkg.arch, multiArch: p.pkg.multiArch, isProvide: true }, this.arch))
       .map((p) => p.pkg)
-      .sort((a, b) => rank(a) - rank(b) || (a.name < b.name ? -1 : 1));
+      .sort((a, b) => rank(a) - rank(b) || (b.providerPriority ?? 0) - (a.providerPriority ?? 0) || (a.name < b.name ? -1 : 1));
     for (const p of provs) if (!out.includes(p)) out.push(p);
     return out;
   }
@@ -110,13 +117,26 @@ class CandidateIndex {
     return undefined;
   }
 
-  soleProvider(name: string): PackageRecord | undefined {
-    const list = this.providers.get(name);
-    return list?.length === 1 ? list[0]!.pkg : undefined;
+  /**
+   * The package a requested virtual name means: its only provider, or the one provider with the
+   * highest provider priority (apk's rule). Several equal candidates are the user's choice.
+   */
+  preferredProvider(name: string, requestSource: string): PackageRecord | undefined {
+    const list = [...new Set((this.providers.get(name) ?? []).map((p) => p.pkg))];
+    if (list.length <= 1) return list[0];
+    const top = Math.max(...list.map((p) => p.providerPriority ?? -1));
+    const best = list.filter((p) => (p.providerPriority ?? -1) === top);
+    if (top >= 0 && best.length === 1) return best[0];
+    throw new UserError(
+      `"${name}" (from ${requestSource}) is a virtual package provided by ${list.map((p) => p.name).sort().join(', ')}; name the one you want in packages.include`,
+    );
   }
 }
 
-/** Providers tagged as part of the base system are the ones a distribution installer would pick. */
+/**
+ * Providers tagged as part of the base system are the ones a distribution installer would pick;
+ * among the rest, the higher provider priority (apk), then the name, for a stable choice.
+ */
 function rank(p: PackageRecord): number {
   if (p.tags.includes('essential')) return 0;
   if (p.tags.includes('priority:required')) return 1;

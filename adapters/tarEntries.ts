@@ -1,0 +1,51 @@
+/**
+ * What every format's unpacker shares: package payloads are tars (tar-stream), their entries
+ * become `LayerEntry`s, and the metadata is known only once the last entry has gone by.
+ */
+import { UserError } from '../src/errors.js';
+import type { LayerEntry, PackageMetadata, UnpackedEntry, UnpackResult } from './types.js';
+
+/** tar-stream's entry types → layer entry types; anything else is refused by the caller. */
+export const TAR_TYPES: Record<string, LayerEntry['type']> = {
+  file: 'file',
+  'contiguous-file': 'file',
+  directory: 'directory',
+  symlink: 'symlink',
+  link: 'hardlink',
+  'character-device': 'character-device',
+  'block-device': 'block-device',
+  fifo: 'fifo',
+};
+
+/** "./usr/bin/x" → "usr/bin/x"; anything that could escape the root is refused. */
+export function relativeName(name: string, label: string): string {
+  const parts = name.split('/').filter((p) => p !== '' && p !== '.');
+  if (parts.includes('..') || name.startsWith('/')) {
+    throw new UserError(`${label}: refusing tar entry "${name}": it would escape the image root`);
+  }
+  return parts.join('/');
+}
+
+/**
+ * An UnpackResult from a generator that yields the entries and returns the metadata: `metadata`
+ * settles when the generator finishes (or fails), after the caller consumed every entry.
+ */
+export function unpackResult(produce: () => AsyncGenerator<UnpackedEntry, PackageMetadata>): UnpackResult {
+  let resolveMeta!: (m: PackageMetadata) => void;
+  let rejectMeta!: (e: unknown) => void;
+  const metadata = new Promise<PackageMetadata>((res, rej) => {
+    resolveMeta = res;
+    rejectMeta = rej;
+  });
+  // The caller awaits metadata only after consuming entries; avoid an unhandled rejection meanwhile.
+  metadata.catch(() => {});
+  async function* entries(): AsyncGenerator<UnpackedEntry> {
+    try {
+      resolveMeta(yield* produce());
+    } catch (e) {
+      rejectMeta(e);
+      throw e;
+    }
+  }
+  return { entries: entries(), metadata };
+}
