@@ -64,13 +64,23 @@ export interface PackageRecord {
   tags: string[];
   /** Multi-architecture behaviour ("same", "foreign", "allowed"), where the format has one. */
   multiArch?: string;
-  /** Preference among several providers of one name, higher first (apk `provider_priority`). */
+  /** Preference among several providers of one name, for `Adapter.orderProviders` (apk `provider_priority`). */
   providerPriority?: number;
   /**
    * Installed automatically once every one of these is satisfied by the selection (apk
-   * `install_if`: e.g. a -doc or -openrc subpackage follows its parent).
+   * `install_if`: e.g. a -doc or -openrc subpackage follows its parent) and none of
+   * `installIfNot` is; skipped when it would not install cleanly beside the selection.
    */
   installIf?: Dependency[];
+  installIfNot?: Dependency[];
+}
+
+/** One way to satisfy a dependency on a name: the package of that name, or one providing it. */
+export interface ProviderCandidate {
+  pkg: PackageRecord;
+  /** The version the name is had at: the package's own, or the provide's (none if unversioned). */
+  version?: string;
+  isProvide: boolean;
 }
 
 export interface IndexContext {
@@ -184,6 +194,13 @@ export interface Adapter {
   /** Whether `candidate` (a package, or one of its provides) satisfies `dep`. */
   satisfies(dep: Dependency, candidate: { name: string; version?: string; arch: string; multiArch?: string; isProvide: boolean }, targetArch: string): boolean;
   formatDependency(dep: DependencyGroup): string;
+  /**
+   * Several candidates satisfy a dependency on `name` (or a requested name): order them best
+   * first, leaving out those the format never picks on its own. An empty answer for a non-empty
+   * list makes it the user's choice. Without this: the package itself, then base-system
+   * providers, then by name; a requested virtual name needs a sole provider.
+   */
+  orderProviders?(name: string, candidates: ProviderCandidate[]): ProviderCandidate[];
   /**
    * Stream a downloaded package file into normalized layer entries plus its metadata. `label`
    * names the package (name, version, URL) in error messages.

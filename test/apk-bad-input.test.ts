@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeApk, makeApkSigningKey, simpleApkSpec as spec, writeApkRepository, type ApkSigningKey, type ApkSpec } from './helpers/apkRepo.js';
-import { layerpkg } from './helpers/cli.js';
+import { layerpkg, run } from './helpers/cli.js';
 import { ALPINE_FIXTURES } from './helpers/sharedFixtures.js';
 
 /**
@@ -43,6 +44,27 @@ function simpleReplacing(): ApkSpec {
   return { ...override, pkginfo: [...override.pkginfo, ['replaces', 'base-conf']] };
 }
 
+/** The image's rootfs, unpacked by umoci. */
+function unpackImage(dir: string): string {
+  const bundle = path.join(dir, 'bundle');
+  run('umoci', ['unpack', '--image', `${path.join(dir, 'out')}:latest`, bundle]);
+  return path.join(bundle, 'rootfs');
+}
+
+/** The package whose installed-database record lists `dir`/`name`. */
+function ownerOf(root: string, dir: string, name: string): string | undefined {
+  for (const record of readFileSync(path.join(root, 'lib/apk/db/installed'), 'utf8').split('\n\n')) {
+    const lines = record.split('\n');
+    const at = lines.indexOf(`F:${dir}`);
+    if (at >= 0 && lines.slice(at + 1).findIndex((l) => l === `R:${name}`) >= 0) {
+      const next = lines.slice(at + 1).findIndex((l) => l.startsWith('F:'));
+      const rIndex = lines.slice(at + 1).indexOf(`R:${name}`);
+      if (next < 0 || rIndex < next) return lines.find((l) => l.startsWith('P:'))!.slice(2);
+    }
+  }
+  return undefined;
+}
+
 function sha256Of(file: string): string {
   return createHash('sha256').update(readFileSync(file)).digest('hex');
 }
@@ -76,6 +98,24 @@ describe('apk bad input', () => {
     expectOneLine(r.stderr);
   });
 
+  it('a dependency on a virtual name two providers offer without a version or provider_priority: the user chooses', async () => {
+    const { image, dir } = await repoWith(
+      'ambiguous-virtual',
+      [spec('app', { depend: ['virt'] }), spec('p1', { provides: ['virt'] }), spec('p2', { provides: ['virt'] })],
+      ['app'],
+    );
+    const r = await cli(['lock', image], dir);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/"virt" \(from a dependency\) is a virtual package provided by p1, p2; name the one you want in packages\.include/);
+    expectOneLine(r.stderr);
+    const chosen = await repoWith(
+      'chosen-virtual',
+      [spec('app', { depend: ['virt'] }), spec('p1', { provides: ['virt'] }), spec('p2', { provides: ['virt'] })],
+      ['app', 'p2'],
+    );
+    expect((await cli(['lock', chosen.image], chosen.dir)).stderr).toBe('');
+  });
+
   it('a file owned by two packages of different origins: both named', async () => {
     const { image, dir } = await repoWith(
       'file-clash',
@@ -100,6 +140,9 @@ describe('apk bad input', () => {
     const r = await cli(['build', image, '-o', path.join(dir, 'out')], dir);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
+    const root = unpackImage(dir);
+    expect(readFileSync(path.join(root, 'etc/shared.conf'), 'utf8')).toBe('two\n');
+    expect(ownerOf(root, 'etc', 'shared.conf')).toBe('two');
   });
 
   it('a package that replaces (r:) another may overwrite its file', async () => {
@@ -109,6 +152,39 @@ describe('apk bad input', () => {
     const r = await cli(['build', image, '-o', path.join(dir, 'out')], dir);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
+    const root = unpackImage(dir);
+    expect(readFileSync(path.join(root, 'etc/app.conf'), 'utf8')).toBe('override\n');
+    expect(ownerOf(root, 'etc', 'app.conf')).toBe('override-conf');
+  });
+
+  it('a replacing package that comes first in layer order: refused with the reason, not built wrong', async () => {
+    const first = spec('a-override', { files: { 'etc/app.conf': 'override\n' } });
+    const replacing = { ...first, pkginfo: [...first.pkginfo, ['replaces', 'z-base'] as [string, string]] };
+    const { image, dir } = await repoWith('replaces-reversed', [spec('z-base', { files: { 'etc/app.conf': 'base\n' } }), replacing], ['a-override', 'z-base']);
+    expect((await cli(['lock', image], dir)).status).toBe(0);
+    const r = await cli(['build', image, '-o', path.join(dir, 'out')], dir);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/file conflict: \/etc\/app\.conf is shipped by both a-override 1\.0-r0 and z-base 1\.0-r0 \(the first may replace the second, but comes before it in layer order\)/);
+    expectOneLine(r.stderr);
+  });
+
+  it('a cached package damaged after it was verified: the error names the cached file to delete', async () => {
+    const { image, dir } = await repoWith('damaged-cache', [spec('a')], ['a']);
+    expect((await cli(['lock', image], dir)).status).toBe(0);
+    expect((await cli(['build', image, '-o', path.join(dir, 'out')], dir)).status).toBe(0);
+    const db = new Database(path.join(dir, 'cache/index.db'));
+    const { digest } = db.prepare('SELECT digest FROM pinned_files').get() as { digest: string };
+    db.prepare('DELETE FROM layers').run(); // so that the package is unpacked again
+    db.close();
+    const blob = path.join(dir, 'cache/blobs/sha256', digest.replace(/^sha256:/, ''));
+    const bytes = readFileSync(blob);
+    bytes[bytes.length - 20] ^= 0xff;
+    chmodSync(blob, 0o644);
+    writeFileSync(blob, bytes);
+    const r = await cli(['build', image, '-o', path.join(dir, 'out2')], dir);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`if the cached copy is damaged, delete ${blob} to download it again`);
+    expectOneLine(r.stderr);
   });
 
   /** Build after replacing one package file in the repository; nothing of it may be cached. */
@@ -119,6 +195,12 @@ describe('apk bad input', () => {
     breakIt(file);
     const r = await cli(['build', image, '-o', path.join(dir, 'out')], dir);
     expect(cachedBlobs(dir).has(sha256Of(file))).toBe(false);
+    expect(readdirSync(path.join(dir, 'cache/tmp'))).toEqual([]);
+    const db = new Database(path.join(dir, 'cache/index.db'), { readonly: true });
+    const pinned = db.prepare('SELECT pin FROM pinned_files').all() as { pin: string }[];
+    db.close();
+    // b was fetched and verified (its row is there); broken a never got one.
+    expect(pinned).toHaveLength(1);
     expect(existsSync(path.join(dir, 'out'))).toBe(false);
     expectOneLine(r.stderr);
     return { ...r, dir, file };
@@ -178,7 +260,7 @@ describe('apk bad input', () => {
     writeFileSync(path.join(dir, 'image.lock.json'), JSON.stringify(lock));
     const r = await cli(['build', image, '-o', path.join(dir, 'out')], dir);
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/curl 7\.83\.1-r4 .*has control checksum Q1\S+ \(it is curl 7\.83\.1-r1\) but the index pins Q1\S+/);
+    expect(r.stderr).toMatch(/package curl 7\.83\.1-r4: file:\S+curl-7\.83\.1-r4\.apk has control checksum Q1\S+ \(it is curl 7\.83\.1-r1\) but the index pins Q1\S+/);
     expectOneLine(r.stderr);
     expect(cachedBlobs(dir).has(sha256Of(served))).toBe(false);
   });

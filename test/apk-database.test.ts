@@ -10,7 +10,7 @@ import { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { apkDatabase, apkInstalledDb, apkKeyEntries, apkRepositories, apkTriggers, apkWorld, repositoryKeys } from '../adapters/apk/apkDatabase.js';
-import { readApkKeys, verifyAndParseApkIndex, type ApkIndexRecord } from '../adapters/apk/apkIndex.js';
+import { readApkKeysSync, verifyAndParseApkIndex, type ApkIndexRecord } from '../adapters/apk/apkIndex.js';
 import type { ApkFile, ApkMetadata } from '../adapters/apk/apkMetadata.js';
 import { splitGzipMembers } from '../adapters/apk/gzipMembers.js';
 import { installedRecord } from '../adapters/apk/installedRecord.js';
@@ -115,7 +115,7 @@ beforeAll(async () => {
   const mini = await readMinirootfs();
   rootfs = new Map(mini.entries.map((e) => [e.path, e]));
   records = mini.records;
-  const keys = await readApkKeys(path.join(DB, 'keys'));
+  const keys = readApkKeysSync(path.join(DB, 'keys'));
   const indexFile = path.join(DB, 'v3.16-main-x86_64/APKINDEX.tar.gz');
   const parsed = verifyAndParseApkIndex(await readFile(indexFile), keys, indexFile);
   index = new Map(parsed.records.map((r) => [r.fields.get('C')!, r]));
@@ -253,7 +253,7 @@ describe('apkDatabase against the minirootfs', () => {
 
   beforeAll(async () => {
     // Trust, from the fixture keys, the ones the minirootfs has in etc/apk/keys (alpine-keys' x86_64 set).
-    const allKeys = await readApkKeys(path.join(DB, 'keys'));
+    const allKeys = readApkKeysSync(path.join(DB, 'keys'));
     const trusted = Object.fromEntries([...allKeys].filter(([name]) => rootfs.has(`etc/apk/keys/${name}`)));
     expect(Object.keys(trusted)).toHaveLength(5);
     repositories = ['main', 'community'].map((c) => ({

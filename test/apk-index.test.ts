@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readApkKeys, verifyAndParseApkIndex, type ApkIndex, type ApkIndexRecord } from '../adapters/apk/apkIndex.js';
+import { readApkKeysSync, verifyAndParseApkIndex, type ApkIndex, type ApkIndexRecord } from '../adapters/apk/apkIndex.js';
 import { readGzipMember } from '../adapters/apk/gzipMembers.js';
 import { UserError } from '../src/errors.js';
 import { ALPINE_FIXTURES } from './helpers/sharedFixtures.js';
@@ -18,7 +18,7 @@ const KEY_317 = 'alpine-devel@lists.alpinelinux.org-616ae350.rsa.pub';
 
 let keys: Map<string, string>;
 beforeAll(async () => {
-  keys = await readApkKeys(KEYS_DIR);
+  keys = readApkKeysSync(KEYS_DIR);
 });
 
 function userError(f: () => unknown): UserError {
@@ -256,14 +256,14 @@ describe('indexes signed by a test key', () => {
     expect(e.message).toMatch(/^test has no APKINDEX entry/);
   });
 
-  it('readApkKeys refuses a non-key file and an empty directory', async () => {
+  it('readApkKeysSync refuses a non-key file and an empty directory', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'apk-keys-'));
     try {
-      await expect(readApkKeys(dir)).rejects.toThrow(/holds no keys/);
+      expect(() => readApkKeysSync(dir)).toThrow(/holds no keys/);
       writeFileSync(path.join(dir, NAME), publicKey);
-      expect([...(await readApkKeys(dir)).keys()]).toEqual([NAME]);
+      expect([...readApkKeysSync(dir).keys()]).toEqual([NAME]);
       writeFileSync(path.join(dir, 'junk.rsa.pub'), 'hello');
-      await expect(readApkKeys(dir)).rejects.toThrow(/junk\.rsa\.pub is not a PEM public key/);
+      expect(() => readApkKeysSync(dir)).toThrow(/junk\.rsa\.pub is not a PEM public key/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

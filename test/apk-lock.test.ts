@@ -2,7 +2,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyAndParseApkIndex, readApkKeys } from '../adapters/apk/apkIndex.js';
+import { verifyAndParseApkIndex, readApkKeysSync } from '../adapters/apk/apkIndex.js';
 import { layerpkg } from './helpers/cli.js';
 import { ALPINE_FIXTURES } from './helpers/sharedFixtures.js';
 
@@ -72,7 +72,7 @@ describe('apk lock on the real v3.16 / v3.17 indexes', () => {
     expect(pkgs.find((p) => p.name === 'ssl_client')!.requiredBy).toEqual(['(install_if)']);
     expect(pkgs.find((p) => p.name === 'busybox')!.requiredBy).toEqual(['ca-certificates']);
     // Every pin equals the index record, field for field.
-    const index = verifyAndParseApkIndex(readFileSync(X86), await readApkKeys(path.join(ALPINE_FIXTURES, 'keys')), 'x');
+    const index = verifyAndParseApkIndex(readFileSync(X86), readApkKeysSync(path.join(ALPINE_FIXTURES, 'keys')), 'x');
     for (const p of pkgs) {
       const rec = index.records.find((x) => x.fields.get('P') === p.name)!;
       expect(p.checksum).toBe(rec.fields.get('C'));
@@ -113,6 +113,26 @@ describe('apk lock on the real v3.16 / v3.17 indexes', () => {
     expect(names).toContain('busybox-binsh');
     expect(names).not.toContain('dash-binsh');
     expect(names).not.toContain('yash-binsh');
+  });
+
+  it('picks the provider with the highest provided version first, as apk-tools compares providers', async () => {
+    // v3.17: gcc needs so:libisl.so.23, which isl24 provides at 23.1.0 and isl25 at 23.2.0.
+    const r = await lock(image('gcc.toml', ['gcc'], ['aarch64']));
+    expect(r.stderr).toBe('');
+    const names = r.lock!.architectures.aarch64!.packages.map((p) => p.name);
+    expect(names).toContain('isl25');
+    expect(names).not.toContain('isl24');
+  });
+
+  it('skips an install_if package that conflicts with the selection, as apk does', async () => {
+    // v3.16: dhcp-server-vanilla has i:dhcp=… and D:!dhcp-server-ldap.
+    const vanilla = await lock(image('dhcp.toml', ['dhcp']));
+    expect(vanilla.lock!.architectures.x86_64!.packages.find((p) => p.name === 'dhcp-server-vanilla')?.requiredBy).toEqual(['(install_if)']);
+    const ldap = await lock(image('dhcp-ldap.toml', ['dhcp', 'dhcp-server-ldap']));
+    expect(ldap.stderr).toBe('');
+    const names = ldap.lock!.architectures.x86_64!.packages.map((p) => p.name);
+    expect(names).toContain('dhcp-server-ldap');
+    expect(names).not.toContain('dhcp-server-vanilla');
   });
 
   it('adds an install_if (i:) package once all its conditions are selected, and only then', async () => {

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readApkKeys, verifyAndParseApkIndex, type ApkIndex } from '../adapters/apk/apkIndex.js';
+import { readApkKeysSync, verifyAndParseApkIndex, type ApkIndex } from '../adapters/apk/apkIndex.js';
 import { readGzipMember, splitGzipMembers } from '../adapters/apk/gzipMembers.js';
 import { UserError } from '../src/errors.js';
 import {
@@ -134,7 +134,7 @@ describe('apk repository helper', () => {
     server = await serveDirectory(work);
     const res = await fetch(`${server.url}/x86_64/APKINDEX.tar.gz`);
     expect(res.status).toBe(200);
-    index = verifyAndParseApkIndex(Buffer.from(await res.arrayBuffer()), await readApkKeys(repo.keysDir), `${server.url}/x86_64/APKINDEX.tar.gz`);
+    index = verifyAndParseApkIndex(Buffer.from(await res.arrayBuffer()), readApkKeysSync(repo.keysDir), `${server.url}/x86_64/APKINDEX.tar.gz`);
   });
   afterAll(async () => {
     await server?.close();

@@ -6,7 +6,7 @@ import { createGunzip, gzipSync } from 'node:zlib';
 import tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readApkHead } from '../adapters/apk/apkHead.js';
-import { readApkKeys, verifyAndParseApkIndex, type ApkIndex } from '../adapters/apk/apkIndex.js';
+import { readApkKeysSync, verifyAndParseApkIndex, type ApkIndex } from '../adapters/apk/apkIndex.js';
 import type { ApkMetadata } from '../adapters/apk/apkMetadata.js';
 import { busyboxApplets } from '../adapters/apk/busyboxApplets.js';
 import { readGzipMember } from '../adapters/apk/gzipMembers.js';
@@ -32,7 +32,7 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 let keys: Map<string, string>;
 let index: ApkIndex;
 beforeAll(async () => {
-  keys = await readApkKeys(KEYS_DIR);
+  keys = readApkKeysSync(KEYS_DIR);
   index = verifyAndParseApkIndex(readFileSync(INDEX_316), keys, INDEX_316);
 });
 

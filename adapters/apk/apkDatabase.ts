@@ -25,12 +25,13 @@ const APK_DIRECTORIES = ['etc/apk', 'etc/apk/keys', 'lib/apk', DB, 'var/cache/ap
  * trusted keys go to etc/apk/keys, so apk inside the image trusts what the image was built from.
  */
 export function apkDatabase(packages: PackageMetadata[], ctx: FinalContext): FinalEntry[] {
-  const apks = installOrder(packages.map(asApk), ctx.requested);
+  const inLayerOrder = packages.map(asApk);
+  const apks = installOrder(inLayerOrder, ctx.requested);
   const out: FinalEntry[] = APK_DIRECTORIES.map((path) => ({ path, type: 'directory', mode: 0o755 }));
   const file = (path: string, content: string | Buffer, mode = 0o644) =>
     out.push({ path, type: 'file', mode, content: typeof content === 'string' ? Buffer.from(content) : content });
 
-  file(`${DB}/installed`, apkInstalledDb(apks));
+  file(`${DB}/installed`, apkInstalledDb(apks, inLayerOrder));
   file(`${DB}/scripts.tar`, apkScriptsTar(apks.filter(apkUnpacks), ctx.sourceDateEpoch));
   file(`${DB}/triggers`, apkTriggers(apks));
   file(`${DB}/lock`, '', 0o600); // apk opens it O_CREAT with 0600 and leaves it empty
@@ -44,17 +45,17 @@ export function apkDatabase(packages: PackageMetadata[], ctx: FinalContext): Fin
 }
 
 /**
- * Every record followed by a blank line. A file shipped again by a later package belongs to that
- * one, as apk_db_migrate_files moves it (the layer order makes the later copy win on disk too).
+ * Every record followed by a blank line, in `packages`' (installation) order. A file two packages
+ * ship belongs to the one whose copy is on disk: the later in `onDiskOrder` (layer order, where
+ * the upper layer wins), so that apk's audit finds the bytes its database names. apk itself
+ * gives it to the one installed later (apk_db_migrate_files); where the orders differ, so do we.
  */
-export function apkInstalledDb(packages: ApkMetadata[]): string {
-  const lastOwner = new Map<string, number>();
-  packages.forEach((meta, i) => {
-    for (const path of recordedPaths(meta)) lastOwner.set(path, i);
-  });
+export function apkInstalledDb(packages: ApkMetadata[], onDiskOrder: ApkMetadata[] = packages): string {
+  const lastOwner = new Map<string, ApkMetadata>();
+  for (const meta of onDiskOrder) for (const path of recordedPaths(meta)) lastOwner.set(path, meta);
   return packages
-    .map((meta, i) => {
-      const overwrittenLater = new Set(recordedPaths(meta).filter((p) => lastOwner.get(p)! > i));
+    .map((meta) => {
+      const overwrittenLater = new Set(recordedPaths(meta).filter((p) => lastOwner.get(p) !== meta));
       return `${installedRecord(meta, { overwrittenLater })}\n`;
     })
     .join('');

@@ -128,7 +128,3 @@ export function readApkKeysSync(dir: string): Map<string, string> {
   if (keys.size === 0) throw new UserError(`the apk keys directory ${dir} holds no keys: add the repository's .rsa.pub files to it`);
   return keys;
 }
-
-export async function readApkKeys(dir: string): Promise<Map<string, string>> {
-  return readApkKeysSync(dir);
-}

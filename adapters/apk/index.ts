@@ -5,6 +5,7 @@ import { apkDatabase } from './apkDatabase.js';
 import { asApk, pkginfoValues } from './apkMetadata.js';
 import { compareApkVersions } from './version.js';
 import { formatApkDependency, parseApkDependencies, type ApkDependency } from './dependency.js';
+import { orderApkProviders } from './orderProviders.js';
 import { apkPlatform } from './platform.js';
 import { apkRepositoryOptions, trustedKeys } from './repositoryOptions.js';
 import { apkSatisfies } from './satisfies.js';
@@ -18,7 +19,8 @@ export const apkAdapter: Adapter = {
   verifyDownload: async (file, pkg, repo) => {
     const { verifyApkFile } = await import('./verifyApk.js');
     if (pkg.checksum === undefined) throw new UserError(`package ${pkg.name} ${pkg.version}: the lock has no apk checksum for it; run \`layerpkg lock\``);
-    await verifyApkFile(file, { checksum: pkg.checksum, size: pkg.size }, trustedKeys(repo.options), `${pkg.name} ${pkg.version} (${pkg.url})`);
+    // The fetcher names the package; the URL says which file failed.
+    await verifyApkFile(file, { checksum: pkg.checksum, size: pkg.size }, trustedKeys(repo.options), pkg.url);
   },
   seed: (seedName) => {
     throw new UserError(`packages.seed "${seedName}": apk repositories have no seeds; list the packages (e.g. alpine-base) in packages.include`);
@@ -26,6 +28,7 @@ export const apkAdapter: Adapter = {
   implicitPackages: () => [],
   compareVersions: compareApkVersions,
   satisfies: apkSatisfies,
+  orderProviders: orderApkProviders,
   formatDependency: (group) => group.map((d) => formatApkDependency(d as ApkDependency)).join(' | '),
   unpack: lazyUnpack(async () => (await import('./unpackApk.js')).unpackApk),
   mayOverwrite: (later: PackageMetadata, earlier: PackageMetadata) => {

@@ -4,8 +4,10 @@ import { parseApkDependencies } from './dependency.js';
 /**
  * The order apk installs a package set in, which is the order of everything it records
  * (installed, scripts.tar, triggers): depth-first from the world names in sorted order, each
- * package after its dependencies in their `depend` order; a package whose install_if has just
- * become true follows at once. Packages nothing reaches come last, by name.
+ * package after its dependencies in their `depend` order. After each package, the install_if
+ * packages that name it follow at once if all their conditions are met by packages installed or
+ * being installed (solver.c cset_check_install_by_iif counts a package from when its turn begins).
+ * Packages nothing reaches come last, by name.
  */
 export function installOrder(packages: ApkMetadata[], world: string[]): ApkMetadata[] {
   const byName = new Map(packages.map((p) => [p.name, p]));
@@ -14,23 +16,28 @@ export function installOrder(packages: ApkMetadata[], world: string[]): ApkMetad
     for (const provide of atoms(p, 'provides')) if (!provider.has(provide.name)) provider.set(provide.name, p);
   }
   const find = (name: string) => byName.get(name) ?? provider.get(name);
+  const namesOf = (p: ApkMetadata) => new Set([p.name, ...atoms(p, 'provides').map((a) => a.name)]);
   const conditional = packages.filter((p) => atoms(p, 'install_if').length > 0);
-  const done = new Set<ApkMetadata>();
-  const visiting = new Set<ApkMetadata>();
+  const started = new Set<ApkMetadata>();
   const order: ApkMetadata[] = [];
 
   const visit = (pkg: ApkMetadata): void => {
-    if (done.has(pkg) || visiting.has(pkg)) return; // a dependency cycle installs in visit order
-    visiting.add(pkg);
+    if (started.has(pkg)) return; // installed, or a dependency cycle: it installs in visit order
+    started.add(pkg);
     for (const dep of atoms(pkg, 'depend')) {
       const target = dep.conflict ? undefined : find(dep.name);
       if (target) visit(target);
     }
-    visiting.delete(pkg);
-    done.add(pkg);
     order.push(pkg);
+    const names = namesOf(pkg);
     for (const next of conditional) {
-      if (!done.has(next) && atoms(next, 'install_if').every((c) => { const t = find(c.name); return t !== undefined && done.has(t); })) visit(next);
+      const conditions = atoms(next, 'install_if');
+      if (started.has(next) || !conditions.some((c) => names.has(c.name))) continue;
+      const met = conditions.every((c) => {
+        const t = find(c.name);
+        return c.conflict ? t === undefined || !started.has(t) : t !== undefined && started.has(t);
+      });
+      if (met) visit(next);
     }
   };
 

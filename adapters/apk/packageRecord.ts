@@ -35,6 +35,14 @@ export function apkPackageRecord(record: ApkIndexRecord, repoName: string, repoU
     conflicts: deps.filter((d) => d.conflict),
     tags: [],
     ...(priority !== undefined && /^\d+$/.test(priority) ? { providerPriority: Number(priority) } : {}),
-    ...(f.get('i') ? { installIf: parseApkDependencies(f.get('i')!, `${where} i:`, { lenient: true }) } : {}),
+    ...installIfOf(f.get('i'), `${where} i:`),
   };
+}
+
+/** `i:` atoms: what must be selected, and (`!name`) what must not be. */
+function installIfOf(field: string | undefined, where: string): Pick<PackageRecord, 'installIf' | 'installIfNot'> {
+  if (!field) return {};
+  const atoms = parseApkDependencies(field, where, { lenient: true });
+  const not = atoms.filter((a) => a.conflict);
+  return { installIf: atoms.filter((a) => !a.conflict), ...(not.length ? { installIfNot: not } : {}) };
 }

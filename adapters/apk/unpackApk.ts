@@ -127,7 +127,7 @@ export function unpackApk(file: string, label: string): UnpackResult {
           yield { entry };
           continue;
         }
-        // bin/busybox is kept whole (under 1 MB) to read its applet tables once it has streamed by.
+        // bin/busybox is kept whole (up to BUSYBOX_LIMIT) to read its applet tables once it has streamed by.
         const chunks: Buffer[] | undefined = rel === BUSYBOX && entry.size <= BUSYBOX_LIMIT ? [] : undefined;
         yield { entry, body: entryBody(tarEntry as AsyncIterable<Buffer>, corrupt, chunks) };
         if (chunks) busybox = Buffer.concat(chunks);

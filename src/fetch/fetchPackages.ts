@@ -28,12 +28,13 @@ export interface FetchDeps {
  */
 export async function fetchPackages(deps: FetchDeps, packages: LockedPackage[], concurrency: number, lockPath: string): Promise<FetchReport> {
   const { cas, index } = deps;
-  const limit = pLimit(concurrency);
+  const limit = pLimit({ concurrency, rejectOnClear: true });
+  let failure: unknown;
   const gone: LockedPackage[] = [];
   const blobs = new Map<string, string>();
   let downloaded = 0;
   let bytes = 0;
-  await Promise.all(
+  await Promise.allSettled(
     packages.map((pkg) =>
       limit(async () => {
         const id = packageIdentity(pkg);
@@ -53,13 +54,18 @@ export async function fetchPackages(deps: FetchDeps, packages: LockedPackage[], 
           downloaded++;
           bytes += got.size;
         } catch (e) {
-          if (e instanceof NotFoundError) gone.push(pkg);
-          else if (e instanceof UserError) throw new UserError(`package ${pkg.name} ${pkg.version}: ${e.message}`);
-          else throw e;
+          if (e instanceof NotFoundError) {
+            gone.push(pkg);
+            return;
+          }
+          // Start nothing more, but let the downloads under way finish: each cleans up its temp file.
+          failure ??= e instanceof UserError ? new UserError(`package ${pkg.name} ${pkg.version}: ${e.message}`) : e;
+          limit.clearQueue();
         }
       }),
     ),
   );
+  if (failure !== undefined) throw failure;
   if (gone.length) {
     const list = gone.sort((a, b) => (a.name < b.name ? -1 : 1)).map((p) => `${p.name} ${p.version} (${p.url})`);
     throw new UserError(

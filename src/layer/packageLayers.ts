@@ -56,8 +56,10 @@ async function buildOne(
       const blob = blobs.get(packageIdentity(pkg));
       if (blob === undefined) throw new Error(`${label}: not fetched`); // fetchPackages covers every locked package
       const unpacked = adapter.unpack(cas.blobPath(blob), label);
+      // The file was verified when it entered the cache; if it fails now, it may have been damaged since.
+      const damaged = `; if the cached copy is damaged, delete ${cas.blobPath(blob)} to download it again`;
       await staging.add(unpacked.entries, pkg.name).catch((e: unknown) => {
-        throw e instanceof UserError ? e : new UserError(`${label}: cannot unpack: ${(e as Error).message}`);
+        throw new UserError(e instanceof UserError ? `${e.message}${damaged}` : `${label}: cannot unpack: ${(e as Error).message}${damaged}`);
       });
       metadata.push(await unpacked.metadata);
     }

@@ -1,4 +1,4 @@
-import type { Adapter, Dependency, DependencyGroup, PackageRecord } from '../../adapters/types.js';
+import type { Adapter, Dependency, DependencyGroup, PackageRecord, ProviderCandidate } from '../../adapters/types.js';
 import { UserError } from '../errors.js';
 import { closeNames } from './closeNames.js';
 
@@ -18,13 +18,16 @@ export interface ResolveRequest {
 /**
  * Choose one candidate per name (the newest version across repositories, as apt does with equal
  * pins) and close the requested set over hard dependencies. Alternatives prefer what is already
- * selected, then the first installable one; virtual names prefer a selected provider.
+ * selected, then the first installable one; among several providers the adapter's order decides.
+ * Then packages whose install-if conditions the selection meets are added where they install
+ * cleanly (their dependencies resolve, nothing conflicts) and skipped where not, as apk does.
  */
 export function resolve(adapter: Adapter, candidates: PackageRecord[], req: ResolveRequest): ResolvedPackage[] {
   const index = new CandidateIndex(adapter, candidates, req.arch);
-  const selected = new Map<string, ResolvedPackage>();
-  const parent = new Map<string, string>();
+  let selected = new Map<string, ResolvedPackage>();
+  let parent = new Map<string, string>();
   const queue: PackageRecord[] = [];
+  let closed = 0;
 
   const select = (pkg: PackageRecord, by: string): void => {
     const existing = selected.get(pkg.name);
@@ -36,45 +39,58 @@ export function resolve(adapter: Adapter, candidates: PackageRecord[], req: Reso
     if (!by.startsWith('(')) parent.set(pkg.name, by);
     queue.push(pkg);
   };
-
-  for (const name of req.requested) {
-    const pkg = index.byName.get(name) ?? index.preferredProvider(name, req.requestSource(name));
-    if (!pkg) {
-      const hint = closeNames(name, index.byName.keys());
-      throw new UserError(
-        `unknown package "${name}" (from ${req.requestSource(name)}) for ${req.arch}: no repository has it` +
-          (hint.length ? `; did you mean ${hint.map((h) => `"${h}"`).join(', ')}?` : '; check the name and the repositories\' components'),
-      );
-    }
-    select(pkg, '(requested)');
-  }
-
   const isSelected = (p: PackageRecord) => selected.get(p.name)?.record === p;
-  const conditional = [...index.byName.values()].filter((p) => p.installIf?.length);
-  for (let i = 0; ; i++) {
-    if (i === queue.length) {
-      // The dependency closure is complete: add what install_if asks for, then close again.
-      const triggered = conditional.filter((p) => !selected.has(p.name) && p.installIf!.every((dep) => index.satisfiersOf(dep).some(isSelected)));
-      if (triggered.length === 0) break;
-      for (const p of triggered) select(p, '(install_if)');
-    }
-    const pkg = queue[i]!;
-    for (const group of pkg.depends) {
-      const already = group.find((dep) => index.satisfiersOf(dep).some(isSelected));
-      if (already) {
-        select(index.satisfiersOf(already).find(isSelected)!, pkg.name);
-        continue;
+
+  /** Add every dependency of what was selected since the last call. */
+  const close = (): void => {
+    for (; closed < queue.length; closed++) {
+      const pkg = queue[closed]!;
+      for (const group of pkg.depends) {
+        const already = group.find((dep) => index.satisfiersOf(dep).some(isSelected));
+        if (already) {
+          select(index.satisfiersOf(already).find(isSelected)!, pkg.name);
+          continue;
+        }
+        select(index.chooseFor(group, () => unsatisfiable(adapter, index, group, pkg, parent)), pkg.name);
       }
-      const choice = index.chooseFor(group);
-      if (!choice) throw unsatisfiable(adapter, index, group, pkg, parent);
-      select(choice, pkg.name);
+    }
+  };
+
+  for (const name of req.requested) select(index.requestedPackage(name, req), '(requested)');
+  close();
+  checkConflicts(adapter, index, selected);
+
+  const conditional = [...index.byName.values()].filter((p) => p.installIf?.length || p.installIfNot?.length);
+  const skipped = new Set<PackageRecord>();
+  const met = (p: PackageRecord) =>
+    (p.installIf ?? []).every((dep) => index.satisfiersOf(dep).some(isSelected)) &&
+    (p.installIfNot ?? []).every((dep) => !index.satisfiersOf(dep).some(isSelected));
+  for (;;) {
+    const triggered = conditional.filter((p) => !selected.has(p.name) && !skipped.has(p) && met(p));
+    if (triggered.length === 0) break;
+    for (const p of triggered) {
+      const before = { selected: copySelection(selected), parent: new Map(parent), length: queue.length };
+      try {
+        select(p, '(install_if)');
+        close();
+        checkConflicts(adapter, index, selected);
+      } catch (e) {
+        if (!(e instanceof UserError)) throw e;
+        // Not installable beside this selection: leave it out, as apk does with an install_if.
+        ({ selected, parent } = before);
+        queue.length = closed = before.length;
+        skipped.add(p);
+      }
     }
   }
 
-  checkConflicts(adapter, index, selected);
   const result = [...selected.values()].sort((a, b) => (a.record.name < b.record.name ? -1 : a.record.name > b.record.name ? 1 : 0));
   for (const r of result) r.requiredBy.sort();
   return result;
+}
+
+function copySelection(selected: Map<string, ResolvedPackage>): Map<string, ResolvedPackage> {
+  return new Map([...selected].map(([name, r]) => [name, { record: r.record, requiredBy: [...r.requiredBy] }]));
 }
 
 class CandidateIndex {
@@ -96,47 +112,68 @@ class CandidateIndex {
     }
   }
 
-  /** Candidates that satisfy one dependency, the real package first, then providers by name. */
-  satisfiersOf(dep: Dependency): PackageRecord[] {
-    const out: PackageRecord[] = [];
+  /** Everything that satisfies one dependency: the package of that name, then its providers. */
+  candidatesFor(dep: Dependency): ProviderCandidate[] {
+    const out: ProviderCandidate[] = [];
     const real = this.byName.get(dep.name);
-    if (real && this.adapter.satisfies(dep, { ...real, isProvide: false }, this.arch)) out.push(real);
-    const provs = (this.providers.get(dep.name) ?? [])
-      .filter((p) => this.adapter.satisfies(dep, { name: dep.name, version: p.version, arch: p.pkg.arch, multiArch: p.pkg.multiArch, isProvide: true }, this.arch))
-      .map((p) => p.pkg)
-      .sort((a, b) => rank(a) - rank(b) || (b.providerPriority ?? 0) - (a.providerPriority ?? 0) || (a.name < b.name ? -1 : 1));
-    for (const p of provs) if (!out.includes(p)) out.push(p);
+    if (real && this.adapter.satisfies(dep, { ...real, isProvide: false }, this.arch)) out.push({ pkg: real, version: real.version, isProvide: false });
+    for (const p of this.providers.get(dep.name) ?? []) {
+      if (p.pkg === real || out.some((c) => c.pkg === p.pkg)) continue;
+      if (this.adapter.satisfies(dep, { name: dep.name, version: p.version, arch: p.pkg.arch, multiArch: p.pkg.multiArch, isProvide: true }, this.arch)) {
+        out.push({ pkg: p.pkg, version: p.version, isProvide: true });
+      }
+    }
     return out;
   }
 
-  chooseFor(group: DependencyGroup): PackageRecord | undefined {
+  satisfiersOf(dep: Dependency): PackageRecord[] {
+    return this.candidatesFor(dep).map((c) => c.pkg);
+  }
+
+  /** The best candidate for a dependency group, in the adapter's order; `fail` when none is. */
+  chooseFor(group: DependencyGroup, fail: () => UserError): PackageRecord {
     for (const dep of group) {
-      const first = this.satisfiersOf(dep)[0];
-      if (first) return first;
+      const candidates = this.candidatesFor(dep);
+      if (candidates.length === 0) continue;
+      const ordered = this.adapter.orderProviders ? this.adapter.orderProviders(dep.name, candidates) : candidates.sort(byBaseSystemThenName);
+      if (ordered.length > 0) return ordered[0]!.pkg;
+      throw ambiguous(dep.name, candidates, 'a dependency');
     }
-    return undefined;
+    throw fail();
   }
 
   /**
-   * The package a requested virtual name means: its only provider, or the one provider with the
-   * highest provider priority (apk's rule). Several equal candidates are the user's choice.
+   * The package a requested name means: the package of that name, else its provider the
+   * adapter's order puts first, else its only provider. Several providers the format does not
+   * rank are the user's choice.
    */
-  preferredProvider(name: string, requestSource: string): PackageRecord | undefined {
-    const list = [...new Set((this.providers.get(name) ?? []).map((p) => p.pkg))];
-    if (list.length <= 1) return list[0];
-    const top = Math.max(...list.map((p) => p.providerPriority ?? -1));
-    const best = list.filter((p) => (p.providerPriority ?? -1) === top);
-    if (top >= 0 && best.length === 1) return best[0];
-    throw new UserError(
-      `"${name}" (from ${requestSource}) is a virtual package provided by ${list.map((p) => p.name).sort().join(', ')}; name the one you want in packages.include`,
-    );
+  requestedPackage(name: string, req: ResolveRequest): PackageRecord {
+    const real = this.byName.get(name);
+    if (real) return real;
+    const candidates = (this.providers.get(name) ?? []).map((p) => ({ pkg: p.pkg, version: p.version, isProvide: true }));
+    if (candidates.length === 0) {
+      const hint = closeNames(name, this.byName.keys());
+      throw new UserError(
+        `unknown package "${name}" (from ${req.requestSource(name)}) for ${req.arch}: no repository has it` +
+          (hint.length ? `; did you mean ${hint.map((h) => `"${h}"`).join(', ')}?` : "; check the name and the repositories' components"),
+      );
+    }
+    const ordered = this.adapter.orderProviders ? this.adapter.orderProviders(name, candidates) : candidates.length === 1 ? candidates : [];
+    if (ordered.length > 0) return ordered[0]!.pkg;
+    throw ambiguous(name, candidates, req.requestSource(name));
   }
 }
 
-/**
- * Providers tagged as part of the base system are the ones a distribution installer would pick;
- * among the rest, the higher provider priority (apk), then the name, for a stable choice.
- */
+function ambiguous(name: string, candidates: ProviderCandidate[], from: string): UserError {
+  const names = [...new Set(candidates.map((c) => c.pkg.name))].sort();
+  return new UserError(`"${name}" (from ${from}) is a virtual package provided by ${names.join(', ')}; name the one you want in packages.include`);
+}
+
+/** Without an adapter's order: the package itself, then base-system providers (those a distribution installer would pick), then by name. */
+function byBaseSystemThenName(a: ProviderCandidate, b: ProviderCandidate): number {
+  return Number(a.isProvide) - Number(b.isProvide) || rank(a.pkg) - rank(b.pkg) || (a.pkg.name < b.pkg.name ? -1 : a.pkg.name > b.pkg.name ? 1 : 0);
+}
+
 function rank(p: PackageRecord): number {
   if (p.tags.includes('essential')) return 0;
   if (p.tags.includes('priority:required')) return 1;
