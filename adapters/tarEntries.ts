@@ -2,6 +2,7 @@
  * What every format's unpacker shares: package payloads are tars (tar-stream), their entries
  * become `LayerEntry`s, and the metadata is known only once the last entry has gone by.
  */
+import type tar from 'tar-stream';
 import { UserError } from '../src/errors.js';
 import type { LayerEntry, PackageMetadata, UnpackedEntry, UnpackResult } from './types.js';
 
@@ -24,6 +25,29 @@ export function relativeName(name: string, label: string): string {
     throw new UserError(`${label}: refusing tar entry "${name}": it would escape the image root`);
   }
   return parts.join('/');
+}
+
+/**
+ * A tar header as a layer entry at `path`: permission bits, numeric owner, whole-second mtime,
+ * symlink target as shipped and device numbers. A hardlink's target is the caller's to place
+ * (formats differ on what it may point at), so it is left unset.
+ */
+export function layerEntryOf(h: tar.Header, path: string, type: LayerEntry['type']): LayerEntry {
+  const entry: LayerEntry = {
+    path,
+    type,
+    mode: (h.mode ?? 0o644) & 0o7777,
+    uid: h.uid ?? 0,
+    gid: h.gid ?? 0,
+    mtime: Math.floor((h.mtime?.getTime() ?? 0) / 1000),
+    size: type === 'file' ? (h.size ?? 0) : 0,
+  };
+  if (type === 'symlink') entry.linkname = h.linkname ?? '';
+  if (type === 'character-device' || type === 'block-device') {
+    entry.devmajor = h.devmajor ?? 0;
+    entry.devminor = h.devminor ?? 0;
+  }
+  return entry;
 }
 
 /**

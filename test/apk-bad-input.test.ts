@@ -178,7 +178,7 @@ describe('apk bad input', () => {
     db.close();
     const blob = path.join(dir, 'cache/blobs/sha256', digest.replace(/^sha256:/, ''));
     const bytes = readFileSync(blob);
-    bytes[bytes.length - 20] ^= 0xff;
+    bytes[bytes.length - 20]! ^= 0xff;
     chmodSync(blob, 0o644);
     writeFileSync(blob, bytes);
     const r = await cli(['build', image, '-o', path.join(dir, 'out2')], dir);
@@ -233,7 +233,7 @@ describe('apk bad input', () => {
   it('a datahash mismatch (data stream altered, control and signature intact): refused, not cached', async () => {
     const r = await buildWithBrokenPackage('datahash', (file) => {
       const bytes = readFileSync(file);
-      bytes[bytes.length - 20] ^= 0xff; // inside the data stream's compressed bytes
+      bytes[bytes.length - 20]! ^= 0xff; // inside the data stream's compressed bytes
       writeFileSync(file, bytes);
     });
     expect(r.status).toBe(1);

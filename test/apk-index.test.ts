@@ -6,8 +6,8 @@ import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readApkKeysSync, verifyAndParseApkIndex, type ApkIndex, type ApkIndexRecord } from '../adapters/apk/apkIndex.js';
 import { readGzipMember } from '../adapters/apk/gzipMembers.js';
-import { UserError } from '../src/errors.js';
 import { ALPINE_FIXTURES } from './helpers/sharedFixtures.js';
+import { userError } from './helpers/userError.js';
 
 const FIXTURES = ALPINE_FIXTURES;
 const KEYS_DIR = path.join(FIXTURES, 'keys');
@@ -21,15 +21,6 @@ beforeAll(async () => {
   keys = readApkKeysSync(KEYS_DIR);
 });
 
-function userError(f: () => unknown): UserError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(UserError);
-    return e as UserError;
-  }
-  throw new Error('expected a UserError');
-}
 
 function record(index: ApkIndex, name: string): Record<string, string> {
   const found = index.records.filter((r: ApkIndexRecord) => r.fields.get('P') === name);

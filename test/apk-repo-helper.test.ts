@@ -5,7 +5,6 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readApkKeysSync, verifyAndParseApkIndex, type ApkIndex } from '../adapters/apk/apkIndex.js';
 import { readGzipMember, splitGzipMembers } from '../adapters/apk/gzipMembers.js';
-import { UserError } from '../src/errors.js';
 import {
   buildControlTar,
   buildDataTar,
@@ -25,6 +24,7 @@ import {
   type RepoServer,
 } from './helpers/apkRepo.js';
 import { ALPINE_FIXTURES } from './helpers/sharedFixtures.js';
+import { userError } from './helpers/userError.js';
 
 const T = 1700000000;
 const sha1 = (b: Buffer | string): Buffer => createHash('sha1').update(b).digest();
@@ -110,15 +110,6 @@ function pkginfoOf(control: Buffer): string {
   return entry!.content.toString('utf8');
 }
 
-function userError(f: () => unknown): UserError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(UserError);
-    return e as UserError;
-  }
-  throw new Error('expected a UserError');
-}
 
 describe('apk repository helper', () => {
   let work: string;

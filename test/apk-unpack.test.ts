@@ -15,6 +15,7 @@ import { verifyApkFile } from '../adapters/apk/verifyApk.js';
 import type { LayerEntry } from '../adapters/types.js';
 import { UserError } from '../src/errors.js';
 import { ALPINE_FIXTURES } from './helpers/sharedFixtures.js';
+import { userErrorOf as userError } from './helpers/userError.js';
 
 const KEYS_DIR = path.join(ALPINE_FIXTURES, 'keys');
 const INDEX_316 = path.join(ALPINE_FIXTURES, 'v3.16-main-x86_64/APKINDEX.tar.gz');
@@ -43,15 +44,6 @@ function pinned(name: string): { checksum: string; size: number } {
   return { checksum: records[0]!.fields.get('C')!, size: Number(records[0]!.fields.get('S')) };
 }
 
-async function userError(p: Promise<unknown>): Promise<UserError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(UserError);
-    return e as UserError;
-  }
-  throw new Error('expected a UserError');
-}
 
 interface Unpacked {
   entries: { entry: LayerEntry; content?: Buffer }[];

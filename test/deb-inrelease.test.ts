@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { createCleartextMessage, generateKey, readPrivateKey, sign } from 'openpgp';
 import { describe, expect, it } from 'vitest';
 import { parseReleaseDate, readKeyring, verifyInRelease } from '../adapters/deb/inRelease.js';
-import { UserError } from '../src/errors.js';
+import { userErrorOf as rejection } from './helpers/userError.js';
 
 const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
 const URL_ = 'http://deb.debian.org/debian/dists/bookworm/InRelease';
@@ -14,15 +14,6 @@ const BOOKWORM_ARCHIVE = 'b8b80b5b623eab6ad8775c45b7c5d7d6350947f8';
 const TRIXIE_ARCHIVE = '04b54c3cdca79751b16bc6b5225629df75b188bd';
 const BOOKWORM_RELEASE = '4d64fec119c2029067d6e791f8d2585b8783d481';
 
-async function rejection(p: Promise<unknown>): Promise<UserError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(UserError);
-    return e as UserError;
-  }
-  throw new Error('expected a UserError');
-}
 
 /** A binary keyring holding only the Debian keys whose primary fingerprint is listed. */
 async function subsetKeyring(fingerprints: string[]): Promise<Uint8Array> {

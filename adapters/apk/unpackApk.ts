@@ -14,7 +14,7 @@ import { Readable, Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
 import { errorMessage, UserError } from '../../src/errors.js';
-import { relativeName, TAR_TYPES, unpackResult } from '../tarEntries.js';
+import { layerEntryOf, relativeName, TAR_TYPES, unpackResult } from '../tarEntries.js';
 import type { LayerEntry, PackageMetadata, UnpackedEntry, UnpackResult } from '../types.js';
 import { controlScripts, pkginfoValue, readApkHead, requiredDatahash, type ApkHead } from './apkHead.js';
 import type { ApkFile, ApkMetadata } from './apkMetadata.js';
@@ -97,16 +97,7 @@ export function unpackApk(file: string, label: string): UnpackResult {
           tarEntry.resume();
           continue;
         }
-        const entry: LayerEntry = {
-          path: rel,
-          type,
-          mode: (h.mode ?? 0o644) & 0o7777,
-          uid: h.uid ?? 0,
-          gid: h.gid ?? 0,
-          mtime: Math.floor((h.mtime?.getTime() ?? 0) / 1000),
-          size: type === 'file' ? (h.size ?? 0) : 0,
-        };
-        if (type === 'symlink') entry.linkname = h.linkname ?? '';
+        const entry = layerEntryOf(h, rel, type);
         if (type === 'hardlink') {
           // As apk-tools: a hard link must point at a file this package already shipped.
           const target = relativeName(h.linkname ?? '', label);
@@ -114,10 +105,6 @@ export function unpackApk(file: string, label: string): UnpackResult {
             throw new UserError(`${label}: refusing hard link "${rel}" to "${h.linkname}": its target is not an earlier file of the package`);
           }
           entry.linkname = target;
-        }
-        if (type === 'character-device' || type === 'block-device') {
-          entry.devmajor = h.devmajor ?? 0;
-          entry.devminor = h.devminor ?? 0;
         }
         files.push(apkFile(entry, h, label));
         if (type === 'file') regularFiles.add(rel);

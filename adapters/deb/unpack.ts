@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { UserError } from '../../src/errors.js';
-import { relativeName, TAR_TYPES, unpackResult } from '../tarEntries.js';
-import type { LayerEntry, PackageMetadata, UnpackedEntry, UnpackResult } from '../types.js';
+import { layerEntryOf, relativeName, TAR_TYPES, unpackResult } from '../tarEntries.js';
+import type { PackageMetadata, UnpackedEntry, UnpackResult } from '../types.js';
 import { listArMembers, readArMember } from './arReader.js';
 import type { DebMetadata } from './debMetadata.js';
 import { decompressStream } from './decompress.js';
@@ -49,21 +49,8 @@ export function unpackDeb(file: string, label = file): UnpackResult {
       }
       files.push(`/${rel}`);
       const path = canonicalPath(rel);
-      const entry: LayerEntry = {
-        path,
-        type,
-        mode: (h.mode ?? 0o644) & 0o7777,
-        uid: h.uid ?? 0,
-        gid: h.gid ?? 0,
-        mtime: Math.floor((h.mtime?.getTime() ?? 0) / 1000),
-        size: type === 'file' ? (h.size ?? 0) : 0,
-      };
-      if (type === 'symlink') entry.linkname = h.linkname ?? '';
+      const entry = layerEntryOf(h, path, type);
       if (type === 'hardlink') entry.linkname = canonicalPath(relativeName(h.linkname ?? '', label));
-      if (type === 'character-device' || type === 'block-device') {
-        entry.devmajor = h.devmajor ?? 0;
-        entry.devminor = h.devminor ?? 0;
-      }
       if (type !== 'directory') paths.push(path);
       if (type !== 'file') {
         tarEntry.resume();

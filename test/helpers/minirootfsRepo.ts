@@ -22,7 +22,7 @@ export async function minirootfsPackages(): Promise<MinirootfsPackages> {
   const byPath = new Map(entries.map((e) => [e.path, e]));
   const scripts = await readScripts(path.join(MINIROOTFS_DB, 'scripts.tar'));
   const triggers = (await readFile(path.join(MINIROOTFS_DB, 'triggers'), 'utf8')).split('\n');
-  const specs = records.map((record) => {
+  const specs = records.map((record): ApkSpec => {
     const header = new Map(record.header);
     const checksum = header.get('C')!;
     const pkginfo = pkginfoFrom(header);
@@ -30,7 +30,7 @@ export async function minirootfsPackages(): Promise<MinirootfsPackages> {
     if (trigger) pkginfo.push(['triggers', trigger.slice(checksum.length + 1)]);
     const prefix = `${header.get('P')}-${header.get('V')}.${checksum}.`;
     const own = Object.fromEntries([...scripts].filter(([n]) => n.startsWith(prefix)).map(([n, body]) => [`.${n.slice(prefix.length)}`, body]));
-    return { pkginfo, scripts: own, files: filesOf(record, byPath) } satisfies ApkSpec;
+    return { pkginfo, scripts: own, files: filesOf(record, byPath) };
   });
   specs.push(releaseSpec(byPath));
   return { specs, records, entries };
