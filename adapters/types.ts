@@ -73,6 +73,8 @@ export interface PackageRecord {
    */
   installIf?: Dependency[];
   installIfNot?: Dependency[];
+  /** Optional dependencies, never installed, reported to the user as written (pacman optdepends). */
+  optional?: string[];
 }
 
 /** One way to satisfy a dependency on a name: the package of that name, or one providing it. */
@@ -87,6 +89,8 @@ export interface IndexContext {
   arch: string;
   /** Download a URL to the cache after an optional integrity check; returns its bytes. */
   fetchBytes(url: string, expect?: { sha256: string; size?: number }): Promise<Buffer>;
+  /** The same, for a file that may be absent (an optional signature): undefined when the server says 404. */
+  fetchIfExists(url: string): Promise<Buffer | undefined>;
 }
 
 export interface RepositoryIndex {
@@ -171,7 +175,7 @@ export interface SelectedAlternative {
 
 /** A file of the final layer: a path and its content or link target. */
 export type FinalEntry =
-  | { path: string; type: 'file'; mode: number; content: Buffer; uid?: number; gid?: number }
+  | { path: string; type: 'file'; mode: number; content: Buffer; uid?: number; gid?: number; /** Default SOURCE_DATE_EPOCH (never later). */ mtime?: number }
   | { path: string; type: 'directory'; mode: number; uid?: number; gid?: number }
   | { path: string; type: 'symlink'; linkname: string };
 
@@ -180,10 +184,12 @@ export interface Adapter {
   /** Check and normalize the adapter-specific fields of a repository; throws UserError on bad input. */
   repositoryOptions(repo: { name: string; url: string; options: Record<string, unknown> }, file: string): Record<string, unknown>;
   /**
-   * For packages locked without a sha256: check a downloaded file (still outside the cache)
-   * against its record — the format's signature and `checksum`, the size. Throws UserError.
+   * Check a downloaded package file (still outside the cache) the way the format trusts it: for
+   * packages locked without a sha256, against `checksum` and size (apk); otherwise against a
+   * detached signature the format requires (pacman). Throws UserError. `fetchIfExists` gets
+   * companion files such as `<url>.sig` (undefined on a 404).
    */
-  verifyDownload?(file: string, pkg: LockedPackageRef, repo: RepositoryConfig): Promise<void>;
+  verifyDownload?(file: string, pkg: LockedPackageRef, repo: RepositoryConfig, ctx: { fetchIfExists(url: string): Promise<Buffer | undefined> }): Promise<void>;
   /** Download, verify and parse one repository's indexes for one architecture. */
   readIndex(repo: RepositoryConfig, ctx: IndexContext): Promise<RepositoryIndex>;
   /** Names of the packages a named seed ("required", "essential") selects from all candidates. */

@@ -97,6 +97,10 @@ function summary(r: BuildResult): string {
     lines.push(`  maintainer scripts not run and not translated (${r.untranslated.length} packages):`);
     for (const u of r.untranslated) lines.push(`    ${u.package}: ${u.items.join('; ')}`);
   }
+  if (r.optional?.length) {
+    lines.push('  optional dependencies, not installed:');
+    for (const o of r.optional) lines.push(`    ${o.package}: ${o.items.join('; ')}`);
+  }
   return `${lines.join('\n')}\n`;
 }
 

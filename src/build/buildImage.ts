@@ -7,6 +7,7 @@ import { openCas, repositoryConfigs } from '../cas/openCache.js';
 import { CacheIndex } from '../cas/cacheIndex.js';
 import type { ImageConfig } from '../config/imageConfig.js';
 import { UserError } from '../errors.js';
+import { fetchIfExists } from '../fetch/download.js';
 import { fetchPackages } from '../fetch/fetchPackages.js';
 import { checkPathConflicts } from '../final/checkPathConflicts.js';
 import { finalLayerKey } from '../final/finalLayerKey.js';
@@ -50,6 +51,8 @@ export interface BuildResult {
   layers: LayerReport[];
   downloaded: { packages: number; bytes: number };
   untranslated: { package: string; items: string[] }[];
+  /** Optional dependencies the lock records (pacman optdepends), not installed. */
+  optional: { package: string; items: string[] }[];
   timings: Record<string, number>;
   /** Set when nothing had to be done: same inputs, and the output is what that build wrote. */
   upToDate?: boolean;
@@ -79,7 +82,7 @@ export async function buildImage(opts: BuildOptions): Promise<BuildResult> {
       const verifierFor = (pkg: LockedPackage) => {
         const repo = repositories.find((r) => r.name === pkg.repository);
         const verify = adapter.verifyDownload;
-        return repo && verify ? (tmp: string) => verify.call(adapter, tmp, pkg, repo) : undefined;
+        return repo && verify ? (tmp: string) => verify.call(adapter, tmp, pkg, repo, { fetchIfExists }) : undefined;
       };
       const fetched = await watch.time('fetch', () => fetchPackages({ cas, index, verifierFor }, packages, 8, opts.lockPath));
       downloaded = { packages: downloaded.packages + fetched.downloaded, bytes: downloaded.bytes + fetched.bytes };
@@ -128,6 +131,10 @@ export async function buildImage(opts: BuildOptions): Promise<BuildResult> {
       layers: first.layers,
       downloaded,
       untranslated,
+      optional: config.image.architectures
+        .flatMap((arch) => lock.architectures[arch]!.packages)
+        .filter((p, i, all) => p.optional?.length && all.findIndex((q) => q.name === p.name) === i)
+        .map((p) => ({ package: p.name, items: p.optional! })),
       timings: watch.timings,
     };
   } finally {

@@ -45,6 +45,11 @@ export function downloadBytes(url: string, retry: RetryPolicy = DEFAULT_RETRY): 
   });
 }
 
+/** `downloadBytes` for a file that may be absent (an optional signature): undefined on a 404. */
+export function fetchIfExists(url: string): Promise<Buffer | undefined> {
+  return downloadBytes(url).catch((e: unknown) => (e instanceof NotFoundError ? undefined : Promise.reject(e)));
+}
+
 async function withRetries<T>(url: string, retry: RetryPolicy, consume: (body: Readable) => Promise<T>): Promise<T> {
   if (url.startsWith('file:')) {
     try {

@@ -16,14 +16,15 @@ export interface FetchReport {
 export interface FetchDeps {
   cas: Cas;
   index: CacheIndex;
-  /** For packages pinned by a format checksum only: the format's check of a downloaded file. */
+  /** The format's own check of a downloaded file, if it has one (required for checksum-pinned packages). */
   verifierFor: (pkg: LockedPackage) => ((tmpFile: string) => Promise<void>) | undefined;
 }
 
 /**
  * Make every locked package present in the CAS. A package with a locked sha256 is verified by it
- * (and its size) and found by it; one pinned by its format's checksum (apk `C:`) is checked by the
- * adapter before it enters the store, then found through the cache index. Packages the mirror no
+ * (and its size, and the format's own check if any, e.g. pacman's signature) and found by it; one
+ * pinned by its format's checksum (apk `C:`) is checked by the adapter before it enters the store,
+ * then found through the cache index. Packages the mirror no
  * longer serves are all named at once.
  */
 export async function fetchPackages(deps: FetchDeps, packages: LockedPackage[], concurrency: number, lockPath: string): Promise<FetchReport> {
@@ -46,7 +47,7 @@ export async function fetchPackages(deps: FetchDeps, packages: LockedPackage[], 
         try {
           const got =
             pkg.sha256 !== undefined
-              ? await downloadToCas(cas, pkg.url, { sha256: pkg.sha256, size: pkg.size })
+              ? await downloadToCas(cas, pkg.url, { sha256: pkg.sha256, size: pkg.size }, undefined, deps.verifierFor(pkg))
               : // The format's check covers the size too, and says first whether it is the pinned build at all.
                 await downloadToCas(cas, pkg.url, undefined, undefined, requireVerifier(deps, pkg, lockPath));
           if (pkg.sha256 === undefined) index.putPinned(id, got.digest);

@@ -16,7 +16,8 @@ export async function writeFinalLayer(cas: Cas, entries: FinalEntry[], sourceDat
       mode: e.type === 'symlink' ? 0o777 : e.mode,
       uid: e.type === 'symlink' ? 0 : (e.uid ?? 0),
       gid: e.type === 'symlink' ? 0 : (e.gid ?? 0),
-      mtime: sourceDateEpoch,
+      // A file keeps a time of its own when the format checks it (pacman's local/<pkg>/install).
+      mtime: e.type === 'file' && e.mtime !== undefined ? Math.min(e.mtime, sourceDateEpoch) : sourceDateEpoch,
       size: e.type === 'file' ? e.content.length : 0,
       linkname: e.type === 'symlink' ? e.linkname : undefined,
     };

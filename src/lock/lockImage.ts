@@ -4,7 +4,7 @@ import type { IndexContext, LockedIndex, PackageRecord } from '../../adapters/ty
 import { openCas, repositoryConfigs } from '../cas/openCache.js';
 import type { ImageConfig } from '../config/imageConfig.js';
 import { UserError } from '../errors.js';
-import { downloadBytes, downloadToCas } from '../fetch/download.js';
+import { downloadBytes, downloadToCas, fetchIfExists, NotFoundError } from '../fetch/download.js';
 import type { Progress } from '../progress.js';
 import { resolve } from '../resolve/resolve.js';
 import { inputsHash, LOCKFILE_VERSION, type Lockfile } from './lockfile.js';
@@ -25,10 +25,11 @@ export async function lockImage(config: ImageConfig, cacheDir: string, progress:
       arch,
       // Indexes pinned by a verified hash are cached by it, so re-locking an unchanged mirror is cheap.
       fetchBytes: async (url, expect) => {
-        if (!expect) return downloadBytes(url);
-        if (!(await cas.has(expect.sha256))) await downloadToCas(cas, url, expect);
+        if (!expect) return downloadBytes(url).catch(notFoundIsUserError);
+        if (!(await cas.has(expect.sha256))) await downloadToCas(cas, url, expect).catch(notFoundIsUserError);
         return readFile(cas.blobPath(expect.sha256));
       },
+      fetchIfExists,
     };
     const candidates: PackageRecord[] = [];
     for (const repo of repos) {
@@ -62,6 +63,7 @@ export async function lockImage(config: ImageConfig, cacheDir: string, progress:
         ...(record.checksum !== undefined ? { checksum: record.checksum } : {}),
         size: record.size,
         requiredBy,
+        ...(record.optional?.length ? { optional: record.optional } : {}),
       })),
     };
   }
@@ -80,4 +82,12 @@ export function imageAdapter(config: ImageConfig) {
   const types = [...new Set(config.repositories.map((r) => r.type))];
   if (types.length !== 1) throw new UserError(`${config.file}: repositories mix types ${types.join(', ')}; an image uses one package format`);
   return getAdapter(types[0]!, `${config.file}: repository.type`);
+}
+
+/** An index the repository does not have is a wrong url or name in image.toml, not a crash. */
+function notFoundIsUserError(e: unknown): never {
+  if (e instanceof NotFoundError) {
+    throw new UserError(`${e.url}: not found (HTTP ${e.status}); check the repository's url and the options that name its index`);
+  }
+  throw e;
 }

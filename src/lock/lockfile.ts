@@ -20,6 +20,7 @@ const lockedPackage = z
     checksum: z.string().min(1).optional(),
     size: z.number().int().nonnegative(),
     requiredBy: z.array(z.string()),
+    optional: z.array(z.string()).optional(),
   })
   .strict()
   .refine((p) => p.sha256 !== undefined || p.checksum !== undefined, { message: 'a package needs a sha256 or a checksum' });
