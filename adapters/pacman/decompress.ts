@@ -2,16 +2,13 @@
  * The compressions of a pacman package (`.pkg.tar.zst`, `.xz`, `.gz` or a plain `.tar`), told
  * apart by their magic bytes as libarchive does, never by the file name: a mirror or cache may
  * name a file anything.
- *
- * The zstd Transform repeats adapters/deb/decompress.ts's (adapters do not import each other);
- * both belong in a shared adapters/ module.
  */
 import { open } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { Decompress as ZstdDecompress } from 'fzstd';
 import lzma from 'lzma-native';
 import { errorMessage, UserError } from '../../src/errors.js';
+import { zstdTransform } from '../zstdTransform.js';
 
 export type PackageCompression = 'zstd' | 'xz' | 'gzip' | 'none';
 
@@ -88,34 +85,4 @@ export function decompressor(kind: PackageCompression): Transform | null {
     case 'none':
       return null;
   }
-}
-
-/**
- * fzstd is push-based; wrap it as a Transform. Node holds the transform callback while the
- * readable side is above its high-water mark, so a slow consumer bounds the memory used.
- * Truncated input fails at flush ("unexpected EOF").
- */
-function zstdTransform(): Transform {
-  const stream = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      try {
-        decoder.push(chunk);
-        callback();
-      } catch (e) {
-        callback(e as Error);
-      }
-    },
-    flush(callback) {
-      try {
-        decoder.push(new Uint8Array(0), true);
-        callback();
-      } catch (e) {
-        callback(e as Error);
-      }
-    },
-  });
-  const decoder = new ZstdDecompress((data) => {
-    if (data.length > 0) stream.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
-  });
-  return stream;
 }
