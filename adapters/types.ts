@@ -73,8 +73,8 @@ export interface PackageRecord {
    */
   installIf?: Dependency[];
   installIfNot?: Dependency[];
-  /** Optional dependencies, never installed, reported to the user as written (pacman optdepends). */
-  optional?: string[];
+  /** Optional dependencies (pacman optdepends): never installed for their own sake, reported to the user. */
+  optional?: { name: string; text: string }[];
 }
 
 /** One way to satisfy a dependency on a name: the package of that name, or one providing it. */
@@ -153,6 +153,8 @@ export interface FinalContext {
   arch: string;
   /** The names image.toml asked for (packages.include), as a package manager's "world" records them. */
   requested: string[];
+  /** The locked packages the user selected (include or seed), not pulled in as dependencies. */
+  explicit: string[];
   sourceDateEpoch: number;
   repositories: RepositoryConfig[];
   /** Everything the translation decided (which alternative won, which users exist...). */
@@ -197,6 +199,12 @@ export interface Adapter {
   /** Packages the image layout itself implies (Debian: usr-is-merged, since layers are merged-/usr). */
   implicitPackages(candidates: PackageRecord[]): string[];
   compareVersions(a: string, b: string): number;
+  /**
+   * Which of several packages of one name (from different repositories) is a candidate:
+   * "newest" (apt, apk; the default) or "first-repository" (pacman: the first repository in
+   * image.toml's order that has the name wins, whatever the version).
+   */
+  readonly candidatePolicy?: 'newest' | 'first-repository';
   /** Whether `candidate` (a package, or one of its provides) satisfies `dep`. */
   satisfies(dep: Dependency, candidate: { name: string; version?: string; arch: string; multiArch?: string; isProvide: boolean }, targetArch: string): boolean;
   formatDependency(dep: DependencyGroup): string;

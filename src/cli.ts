@@ -98,7 +98,7 @@ function summary(r: BuildResult): string {
     for (const u of r.untranslated) lines.push(`    ${u.package}: ${u.items.join('; ')}`);
   }
   if (r.optional?.length) {
-    lines.push('  optional dependencies, not installed:');
+    lines.push('  optional dependencies:');
     for (const o of r.optional) lines.push(`    ${o.package}: ${o.items.join('; ')}`);
   }
   return `${lines.join('\n')}\n`;

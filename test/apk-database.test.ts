@@ -267,6 +267,7 @@ describe('apkDatabase against the minirootfs', () => {
     const ctx: FinalContext = {
       arch: 'x86_64',
       requested: ['libc-utils', 'busybox', 'apk-tools', 'alpine-keys', 'alpine-baselayout'],
+      explicit: ['libc-utils', 'busybox', 'apk-tools', 'alpine-keys', 'alpine-baselayout'],
       sourceDateEpoch: scriptsMtime,
       repositories,
       applied: { alternatives: [] },

@@ -113,9 +113,11 @@ describe('examples/arch-local from a makepkg + repo-add repository', () => {
     expect(qi.stdout).toMatch(/Install Reason\s*: Installed as a dependency for another package/);
   });
 
-  it('keeps .PKGINFO, .MTREE and .INSTALL out of the rootfs and lists the .INSTALL as untranslated', () => {
+  it('keeps .PKGINFO, .MTREE, .BUILDINFO and .INSTALL out of the rootfs and lists the .INSTALL as untranslated', () => {
     expect(() => readFileSync(path.join(rootfs, '.PKGINFO'))).toThrow();
     expect(() => readFileSync(path.join(rootfs, '.INSTALL'))).toThrow();
+    expect(() => readFileSync(path.join(rootfs, '.MTREE'))).toThrow();
+    expect(() => readFileSync(path.join(rootfs, '.BUILDINFO'))).toThrow();
     expect(readFileSync(path.join(rootfs, 'var/lib/pacman/local/hello-1.35.0-1/install'), 'utf8')).toBe(INSTALL);
     const hello = built.untranslated.find((u) => u.package === 'hello')!;
     expect(hello.items).toEqual(['.INSTALL post_install: useradd -r -s /usr/bin/nologin hello', '.INSTALL post_install: echo "hello installed"']);

@@ -18,6 +18,8 @@ export const pacmanAdapter: Adapter = {
   seed: pacmanSeed,
   implicitPackages: () => [],
   compareVersions: comparePacmanVersions,
+  // libalpm takes a name from the first repository (pacman.conf order) that has it.
+  candidatePolicy: 'first-repository',
   satisfies: pacmanSatisfies,
   formatDependency: (group: DependencyGroup) => group.map((d) => formatPacmanDependency(d as PacmanDependency)).join(' | '),
   unpack: lazyUnpack(async () => (await import('./unpackPkg.js')).unpackPacman),

@@ -57,7 +57,8 @@ const RUNTIME_DIRECTORIES = [LOCAL_DB, `${PACMAN_DB}/sync`];
 export function pacmanLocalDb(packages: PackageMetadata[], ctx: FinalContext, options: PacmanLocalDbOptions = {}): PacmanDbEntry[] {
   const metas = packages.map(asPacman);
   const validationOf = options.validationOf ?? (() => validationFromRepositories(ctx.repositories));
-  const explicit = explicitlyInstalled(metas, ctx.requested);
+  // What the user selected (include or a seed group's members), as `pacman -S` marks it.
+  const explicit = explicitlyInstalled(metas, ctx.explicit);
 
   const shipped = new Set(metas.flatMap((m) => m.files.map((f) => f.path.replace(/\/+$/, ''))));
   const out: PacmanDbEntry[] = [];
@@ -99,7 +100,7 @@ export function pacmanLocalDb(packages: PackageMetadata[], ctx: FinalContext, op
     // their archive time (ARCHIVE_EXTRACT_TIME). PacmanMetadata has no .CHANGELOG yet: a
     // `changelog` (base64) is written when the metadata carries one.
     if (meta.mtree !== undefined) file(`${base}/mtree`, Buffer.from(meta.mtree, 'base64'));
-    const changelog = (meta as Record<string, unknown>).changelog;
+    const changelog = meta.changelog;
     const times = meta.install !== undefined || typeof changelog === 'string' ? metadataFileTimes(meta) : new Map<string, number>();
     if (meta.install !== undefined) file(`${base}/install`, Buffer.from(meta.install, 'base64'), times.get('.INSTALL'));
     if (typeof changelog === 'string') file(`${base}/changelog`, Buffer.from(changelog, 'base64'), times.get('.CHANGELOG'));
@@ -314,18 +315,11 @@ export function explicitlyInstalled(packages: PacmanMetadata[], requested: reado
 }
 
 /**
- * Whether a repository's SigLevel makes pacman check package signatures and fail without one.
- * Takes the adapter's option ("required" | "optional" | "never", see repositoryOptions.ts) or
- * pacman.conf's words ("Required DatabaseOptional", "PackageNever"...: the last package word
- * wins). No siglevel means pacman.conf's default, Required.
+ * Whether a repository's siglevel (repositoryOptions.ts) requires package signatures: "required"
+ * (the default) and "packages" do.
  */
 export function packageSignaturesRequired(siglevel: unknown): boolean {
-  const words = typeof siglevel === 'string' ? siglevel.split(/\s+/) : Array.isArray(siglevel) ? siglevel.filter((w) => typeof w === 'string') : [];
-  let state = 'required';
-  for (const word of words.map((w: string) => w.toLowerCase().replace(/^package/, ''))) {
-    if (word === 'required' || word === 'optional' || word === 'never') state = word;
-  }
-  return state === 'required';
+  return siglevel === undefined || siglevel === 'required' || siglevel === 'packages';
 }
 
 /**

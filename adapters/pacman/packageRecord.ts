@@ -31,6 +31,6 @@ export function pacmanPackageRecord(entry: PacmanDbEntry, repoName: string, repo
     provides: deps('PROVIDES').map((p) => ({ name: p.name, ...(p.op === '=' && p.version !== undefined ? { version: p.version } : {}) })),
     conflicts: deps('CONFLICTS'),
     tags: (f.get('GROUPS') ?? []).map((g) => `group:${g}`),
-    ...(f.get('OPTDEPENDS')?.length ? { optional: f.get('OPTDEPENDS')! } : {}),
+    ...(f.get('OPTDEPENDS')?.length ? { optional: deps('OPTDEPENDS').map((d, i) => ({ name: d.name, text: f.get('OPTDEPENDS')![i]! })) } : {}),
   };
 }

@@ -23,6 +23,8 @@ export type PacmanMetadata = PackageMetadata & {
   mtree?: string;
   /** The .INSTALL script, base64; pacman keeps it as local/<pkg>/install. */
   install?: string;
+  /** The .CHANGELOG, base64; pacman keeps it as local/<pkg>/changelog (`pacman -Qc`). */
+  changelog?: string;
   /** The data entries in archive order, directories included. */
   files: PacmanFile[];
   /** Each `backup` file of .PKGINFO with the md5 of its shipped content, for %BACKUP%. */

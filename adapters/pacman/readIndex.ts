@@ -37,6 +37,7 @@ async function verifyDb(bytes: Buffer, url: string, repo: RepositoryConfig, ctx:
   const sig = await ctx.fetchIfExists(`${url}.sig`);
   if (!sig) {
     if (opts.siglevel === 'optional') return 'unsigned (siglevel optional)';
+    if (opts.siglevel === 'packages') return 'unsigned database; packages openpgp (siglevel packages)';
     throw new UserError(`${url} has no signature (${url}.sig not found): repository "${repo.name}" requires one; sign the database (repo-add --sign), or set siglevel for a local repository`);
   }
   const keys = await readPacmanKeyring(path.resolve(repo.baseDir, opts.keyring!));

@@ -2,14 +2,18 @@ import { z } from 'zod';
 import { UserError } from '../../src/errors.js';
 
 /** pacman.conf's SigLevel, reduced to what a build can act on. */
-export type SigLevel = 'required' | 'optional' | 'never';
+export type SigLevel = 'required' | 'packages' | 'optional' | 'never';
 
 export interface PacmanRepositoryOptions {
   /** The database name: `<url>/<db>.db` (default: the repository's name, as pacman.conf's [section]). */
   db: string;
   /** OpenPGP keyring (binary or armored), relative to image.toml. */
   keyring?: string;
-  /** Signatures of the db and packages: required (default), optional, never (local repositories only). */
+  /**
+   * Signatures: "required" (default: db and packages), "packages" (packages required, the db's
+   * if present — pacman's `Required DatabaseOptional`, for Arch's unsigned official dbs),
+   * "optional" and "never" (local repositories only).
+   */
   siglevel: SigLevel;
 }
 
@@ -17,7 +21,7 @@ const schema = z
   .object({
     db: z.string().regex(/^[A-Za-z0-9._+-]+$/, 'a database name such as "core"').optional(),
     keyring: z.string().min(1).optional(),
-    siglevel: z.enum(['required', 'optional', 'never']).default('required'),
+    siglevel: z.enum(['required', 'packages', 'optional', 'never']).default('required'),
   })
   .strict();
 
@@ -33,8 +37,10 @@ export function pacmanRepositoryOptions(repo: { name: string; url: string; optio
   const { db, keyring, siglevel } = parsed.data;
   const local = repo.url.startsWith('file:');
   // A mirror is trusted only through signatures; relaxing that is for a repository on this disk.
-  if (siglevel !== 'required' && !local) {
-    throw new UserError(`${file}: repository "${repo.name}": siglevel "${siglevel}" is only allowed for a local repository; a remote one must be signed (siglevel "required")`);
+  if ((siglevel === 'optional' || siglevel === 'never') && !local) {
+    throw new UserError(
+      `${file}: repository "${repo.name}": siglevel "${siglevel}" is only allowed for a local repository; a remote one needs signed packages (siglevel "required", or "packages" for an unsigned database)`,
+    );
   }
   if (siglevel !== 'never' && !keyring) {
     throw new UserError(`${file}: repository "${repo.name}": keyring is required to verify signatures (an OpenPGP keyring file, relative to image.toml), or set siglevel = "never" for a local repository`);

@@ -23,7 +23,7 @@ import { decompressor, packageCompression, type PackageCompression } from './dec
 import type { PacmanFile, PacmanMetadata } from './pacmanMetadata.js';
 
 /** The dot-files kept in the metadata (pacman copies .MTREE and .INSTALL to its local database). */
-const CAPTURED = new Set(['.PKGINFO', '.MTREE', '.INSTALL']);
+const CAPTURED = new Set(['.PKGINFO', '.MTREE', '.INSTALL', '.CHANGELOG']);
 /** Far above any real one (a huge package's .MTREE is a few MB): a bound on memory, not a format rule. */
 const CAPTURE_LIMIT = 64 * 1024 * 1024;
 
@@ -231,6 +231,8 @@ export function unpackPacman(file: string, label: string): UnpackResult {
     if (mtree) meta.mtree = mtree.toString('base64');
     const install = captured.get('.INSTALL');
     if (install) meta.install = install.toString('base64');
+    const changelog = captured.get('.CHANGELOG');
+    if (changelog) meta.changelog = changelog.toString('base64');
     return meta;
   });
 }

@@ -51,7 +51,7 @@ export interface BuildResult {
   layers: LayerReport[];
   downloaded: { packages: number; bytes: number };
   untranslated: { package: string; items: string[] }[];
-  /** Optional dependencies the lock records (pacman optdepends), not installed. */
+  /** Optional dependencies the lock records (pacman optdepends); "[installed]" when the image has them. */
   optional: { package: string; items: string[] }[];
   timings: Record<string, number>;
   /** Set when nothing had to be done: same inputs, and the output is what that build wrote. */
@@ -95,7 +95,17 @@ export async function buildImage(opts: BuildOptions): Promise<BuildResult> {
 
       progress.stage('final', `database, accounts, links (${arch})`);
       const final = await watch.time('final', () =>
-        finalLayer({ cas, index, adapter, arch, sourceDateEpoch, repositories, requested: config.packages.include, layers }),
+        finalLayer({
+          cas,
+          index,
+          adapter,
+          arch,
+          sourceDateEpoch,
+          repositories,
+          requested: config.packages.include,
+          explicit: packages.filter((p) => p.requiredBy.includes('(requested)')).map((p) => p.name),
+          layers,
+        }),
       );
       untranslated = final.untranslated;
 
@@ -162,10 +172,11 @@ async function finalLayer(args: {
   sourceDateEpoch: number;
   repositories: RepositoryConfig[];
   requested: string[];
+  explicit: string[];
   layers: BuiltLayer[];
 }): Promise<{ layer: WrittenLayer; untranslated: BuildResult['untranslated']; cached: boolean }> {
-  const { cas, index, adapter, arch, sourceDateEpoch, repositories, requested, layers } = args;
-  const key = finalLayerKey({ type: adapter.type, arch, sourceDateEpoch, repositories, requested, metadataDigests: layers.map((l) => l.metadataDigest) });
+  const { cas, index, adapter, arch, sourceDateEpoch, repositories, requested, explicit, layers } = args;
+  const key = finalLayerKey({ type: adapter.type, arch, sourceDateEpoch, repositories, requested, explicit, metadataDigests: layers.map((l) => l.metadataDigest) });
   const hit = await index.findLayer(key, cas);
   if (hit) {
     const untranslated = JSON.parse(await readFile(cas.blobPath(hit.metadataDigest), 'utf8')) as BuildResult['untranslated'];
@@ -175,7 +186,7 @@ async function finalLayer(args: {
   const metadata = (await Promise.all(layers.map((l) => l.metadata()))).flat();
   checkPathConflicts(adapter, metadata);
   const t = translateEffects(adapter, metadata, sourceDateEpoch);
-  const entries: FinalEntry[] = [...adapter.database(metadata, { arch, sourceDateEpoch, repositories, requested, applied: t.applied }), ...t.entries];
+  const entries: FinalEntry[] = [...adapter.database(metadata, { arch, sourceDateEpoch, repositories, requested, explicit, applied: t.applied }), ...t.entries];
   const layer = await writeFinalLayer(cas, entries, sourceDateEpoch);
   const report = await cas.writeBuffer(Buffer.from(JSON.stringify(t.untranslated)));
   index.putLayer(key, { ...layer, metadataDigest: report.digest });

@@ -17,8 +17,9 @@ export function finalLayerKey(args: {
   metadataDigests: string[];
   repositories: RepositoryConfig[];
   requested: string[];
+  explicit: string[];
 }): string {
   const repos = args.repositories.map((r) => ({ name: r.name, type: r.type, url: r.url, options: r.options }));
-  const inputs = stableStringify({ arch: args.arch, sde: args.sourceDateEpoch, metadata: args.metadataDigests, repos, requested: args.requested });
+  const inputs = stableStringify({ arch: args.arch, sde: args.sourceDateEpoch, metadata: args.metadataDigests, repos, requested: args.requested, explicit: args.explicit });
   return `final-v${FINAL_FORMAT_VERSION}:${args.type}:${createHash('sha256').update(inputs).digest('hex')}`;
 }

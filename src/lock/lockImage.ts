@@ -63,7 +63,10 @@ export async function lockImage(config: ImageConfig, cacheDir: string, progress:
         ...(record.checksum !== undefined ? { checksum: record.checksum } : {}),
         size: record.size,
         requiredBy,
-        ...(record.optional?.length ? { optional: record.optional } : {}),
+        // As pacman -Qi shows them: marked when the image has them anyway.
+        ...(record.optional?.length
+          ? { optional: record.optional.map((o) => (resolved.some((r) => r.record.name === o.name) ? `${o.text} [installed]` : o.text)) }
+          : {}),
       })),
     };
   }

@@ -100,8 +100,10 @@ class CandidateIndex {
   constructor(private readonly adapter: Adapter, candidates: PackageRecord[], private readonly arch: string) {
     for (const pkg of candidates) {
       const current = this.byName.get(pkg.name);
-      // Newest version wins; on a tie the earlier repository (config order) keeps it.
-      if (!current || adapter.compareVersions(pkg.version, current.version) > 0) this.byName.set(pkg.name, pkg);
+      // Newest version wins (or the first repository, where the format says so); on a tie the
+      // earlier repository (config order) keeps it.
+      const replace = !current || (adapter.candidatePolicy !== 'first-repository' && adapter.compareVersions(pkg.version, current.version) > 0);
+      if (replace) this.byName.set(pkg.name, pkg);
     }
     for (const pkg of this.byName.values()) {
       for (const prov of pkg.provides) {
