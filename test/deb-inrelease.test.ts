@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createCleartextMessage, generateKey, readPrivateKey, sign } from 'openpgp';
 import { describe, expect, it } from 'vitest';
-import { parseReleaseDate, readKeyring, verifyInRelease } from '../adapters/deb/inRelease.js';
+import { readKeyring } from '../adapters/openpgpKeyring.js';
+import { parseReleaseDate, verifyInRelease } from '../adapters/deb/inRelease.js';
 import { userErrorOf as rejection } from './helpers/userError.js';
 
 const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url));

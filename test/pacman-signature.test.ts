@@ -4,7 +4,8 @@ import path from 'node:path';
 import { createMessage, generateKey, readPrivateKey, sign, type Key } from 'openpgp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unpackPacman } from '../adapters/pacman/unpackPkg.js';
-import { parsePacmanKeyring, readPacmanKeyring, verifyDetachedSignature } from '../adapters/pacman/verifySignature.js';
+import { readKeyring } from '../adapters/openpgpKeyring.js';
+import { readPacmanKeyring, verifyDetachedSignature } from '../adapters/pacman/verifySignature.js';
 import { SHARED_FIXTURES } from './helpers/sharedFixtures.js';
 import { userErrorOf } from './helpers/userError.js';
 
@@ -77,11 +78,11 @@ describe('readPacmanKeyring', () => {
   });
 
   it('refuses an empty file, a keybox, garbage and a missing file, naming it', async () => {
-    expect((await userErrorOf(parsePacmanKeyring(new Uint8Array(0), 'k.gpg'))).message).toMatch(/^k\.gpg is empty/);
+    expect((await userErrorOf(readKeyring(new Uint8Array(0), 'k.gpg'))).message).toMatch(/^k\.gpg is empty/);
     const kbx = Buffer.alloc(64);
     kbx.write('KBXf', 8, 'latin1');
-    expect((await userErrorOf(parsePacmanKeyring(kbx, 'k.kbx'))).message).toMatch(/^k\.kbx is a GnuPG keybox/);
-    expect((await userErrorOf(parsePacmanKeyring(Buffer.from('hello world'), 'k.gpg'))).message).toMatch(/^k\.gpg is not a readable OpenPGP public keyring/);
+    expect((await userErrorOf(readKeyring(kbx, 'k.kbx'))).message).toMatch(/^k\.kbx is a GnuPG keybox/);
+    expect((await userErrorOf(readKeyring(Buffer.from('hello world'), 'k.gpg'))).message).toMatch(/^k\.gpg is not a readable OpenPGP public keyring/);
     expect((await userErrorOf(readPacmanKeyring(path.join(work, 'absent.gpg')))).message).toMatch(/cannot read the keyring .*absent\.gpg/);
   });
 });

@@ -4,8 +4,9 @@
  * Everything returned comes from the text the signature covers: openpgp hands back only the
  * signed text, and anything outside the armor is refused outright, as apt does.
  */
-import { readCleartextMessage, readKeys, verify, type Key } from 'openpgp';
+import { readCleartextMessage, verify } from 'openpgp';
 import { errorMessage, UserError } from '../../src/errors.js';
+import { readKeyring } from '../openpgpKeyring.js';
 import { parseDeb822, type Paragraph } from './deb822.js';
 
 export interface ReleaseFileEntry {
@@ -29,43 +30,7 @@ export interface ReleaseFile {
 const BEGIN_SIGNED = '-----BEGIN PGP SIGNED MESSAGE-----';
 const BEGIN_SIGNATURE = '-----BEGIN PGP SIGNATURE-----';
 const END_SIGNATURE = '-----END PGP SIGNATURE-----';
-const PUBLIC_KEY_BLOCK = /-----BEGIN PGP PUBLIC KEY BLOCK-----[\s\S]*?-----END PGP PUBLIC KEY BLOCK-----/g;
 
-
-/**
- * Read an OpenPGP keyring: binary (a `.gpg` file, several keys concatenated) or armored
- * (a `.asc` file, one or more public key blocks). `source` names the file in error messages.
- *
- * openpgp's default policy is kept (RSA ≥ 2047 bits, no MD5/RIPEMD160 anywhere, no SHA1 for
- * data signatures): Debian's archive keys are RSA-4096 and Ed25519 with SHA-256/512 signatures.
- * Keys a policy rejects still load here; they simply fail to verify, with openpgp's reason.
- */
-export async function readKeyring(bytes: Uint8Array, source = 'keyring'): Promise<Key[]> {
-  if (bytes.length === 0) {
-    throw new UserError(`${source} is empty: point the repository's "keyring" at the repository's OpenPGP public keyring (.gpg or .asc)`);
-  }
-  const head = Buffer.from(bytes.subarray(0, 64)).toString('latin1');
-  if (head.slice(8, 12) === 'KBXf') {
-    throw new UserError(
-      `${source} is a GnuPG keybox (.kbx), not an OpenPGP keyring: export the keys with "gpg --export KEYID > keyring.gpg" and use that file`,
-    );
-  }
-  try {
-    if (head.trimStart().startsWith('-----BEGIN PGP')) {
-      const text = Buffer.from(bytes).toString('utf8');
-      const blocks = text.match(PUBLIC_KEY_BLOCK);
-      if (!blocks) throw new Error('no "BEGIN PGP PUBLIC KEY BLOCK" armor found');
-      const keys: Key[] = [];
-      for (const block of blocks) keys.push(...(await readKeys({ armoredKeys: block })));
-      return keys;
-    }
-    return await readKeys({ binaryKeys: bytes });
-  } catch (e) {
-    throw new UserError(
-      `${source} is not a readable OpenPGP public keyring (${errorMessage(e)}): use a binary .gpg keyring or an armored .asc public key`,
-    );
-  }
-}
 
 /** Refuse text outside the armor: apt does, and it can only be an attacker's or a proxy's addition. */
 function checkFraming(armored: string, url: string): void {

@@ -15,40 +15,9 @@
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { createMessage, enums, readKeys, readSignature, verify, type Key, type Signature } from 'openpgp';
+import { createMessage, enums, readSignature, verify, type Key, type Signature } from 'openpgp';
 import { errorMessage, UserError } from '../../src/errors.js';
-
-const PUBLIC_KEY_BLOCK = /-----BEGIN PGP PUBLIC KEY BLOCK-----[\s\S]*?-----END PGP PUBLIC KEY BLOCK-----/g;
-
-/**
- * The keys of an OpenPGP keyring: binary (`archlinux.gpg` style, keys concatenated) or armored
- * (one or more public key blocks). `source` names it in errors.
- */
-export async function parsePacmanKeyring(bytes: Uint8Array, source: string): Promise<Key[]> {
-  if (bytes.length === 0) {
-    throw new UserError(`${source} is empty: point the repository's keyring at the repository's OpenPGP public keyring (.gpg or .asc)`);
-  }
-  const head = Buffer.from(bytes.subarray(0, 64)).toString('latin1');
-  if (head.slice(8, 12) === 'KBXf') {
-    throw new UserError(
-      `${source} is a GnuPG keybox (.kbx), not an OpenPGP keyring: export the keys with "gpg --export KEYID > keyring.gpg" and use that file`,
-    );
-  }
-  let keys: Key[];
-  try {
-    if (head.trimStart().startsWith('-----BEGIN PGP')) {
-      const blocks = Buffer.from(bytes).toString('utf8').match(PUBLIC_KEY_BLOCK);
-      if (!blocks) throw new Error('no "BEGIN PGP PUBLIC KEY BLOCK" armor found');
-      keys = [];
-      for (const block of blocks) keys.push(...(await readKeys({ armoredKeys: block })));
-    } else {
-      keys = await readKeys({ binaryKeys: bytes });
-    }
-  } catch (e) {
-    throw new UserError(`${source} is not a readable OpenPGP public keyring (${errorMessage(e)}): use a binary .gpg keyring or an armored .asc public key`);
-  }
-  return keys;
-}
+import { readKeyring } from '../openpgpKeyring.js';
 
 /** The keys of the OpenPGP keyring file at `file` (binary or armored). */
 export async function readPacmanKeyring(file: string): Promise<Key[]> {
@@ -58,7 +27,7 @@ export async function readPacmanKeyring(file: string): Promise<Key[]> {
   } catch (e) {
     throw new UserError(`cannot read the keyring ${file} (${errorMessage(e)}): check the repository's keyring setting`);
   }
-  return parsePacmanKeyring(bytes, `the keyring ${file}`);
+  return readKeyring(bytes, `the keyring ${file}`);
 }
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
