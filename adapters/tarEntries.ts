@@ -18,6 +18,28 @@ export const TAR_TYPES: Record<string, LayerEntry['type']> = {
   fifo: 'fifo',
 };
 
+/**
+ * An entry's layer type and its path relative to the root ("" for the root itself, which callers
+ * skip); an entry type no layer can hold is refused.
+ */
+export function tarEntryPath(h: tar.Header, label: string): { type: LayerEntry['type']; rel: string } {
+  const type = TAR_TYPES[h.type ?? 'file'];
+  if (!type) throw new UserError(`${label}: unsupported tar entry type "${h.type}" for ${h.name}`);
+  return { type, rel: relativeName(h.name, label) };
+}
+
+/**
+ * A hard link's target, which must be a regular file the package shipped earlier: apk-tools and
+ * libalpm would link to whatever the root holds at that path, but a layer has only its package.
+ */
+export function hardlinkTarget(h: tar.Header, rel: string, earlierFiles: ReadonlySet<string>, label: string): string {
+  const target = relativeName(h.linkname ?? '', label);
+  if (!earlierFiles.has(target)) {
+    throw new UserError(`${label}: refusing hard link "${rel}" to "${h.linkname}": its target is not an earlier file of the package`);
+  }
+  return target;
+}
+
 /** "./usr/bin/x" → "usr/bin/x"; anything that could escape the root is refused. */
 export function relativeName(name: string, label: string): string {
   const parts = name.split('/').filter((p) => p !== '' && p !== '.');
@@ -26,6 +48,13 @@ export function relativeName(name: string, label: string): string {
   }
   return parts.join('/');
 }
+
+/**
+ * A package's entry as its format's database records it: a layer entry without size and times.
+ * `path` is relative to the root with no leading or trailing "/"; `linkname` is a symlink's
+ * target as shipped, or a hard link's target path (relative, like `path`).
+ */
+export type PackagedFile = Omit<LayerEntry, 'size' | 'mtime' | 'devmajor' | 'devminor'>;
 
 /**
  * A tar header as a layer entry at `path`: permission bits, numeric owner, whole-second mtime,

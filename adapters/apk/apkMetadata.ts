@@ -1,15 +1,8 @@
+import type { PackagedFile } from '../tarEntries.js';
 import type { PackageMetadata } from '../types.js';
 
 /** One entry of a package's data tar, as the installed database needs it. */
-export interface ApkFile {
-  /** Path relative to the root as the package ships it ("bin/busybox"), no leading or trailing "/". */
-  path: string;
-  type: 'file' | 'directory' | 'symlink' | 'hardlink' | 'character-device' | 'block-device' | 'fifo';
-  mode: number;
-  uid: number;
-  gid: number;
-  /** Symlink target as shipped, or the hardlink's target path (relative, like `path`). */
-  linkname?: string;
+export interface ApkFile extends PackagedFile {
   /** apk's per-file checksum (the data tar's `APK-TOOLS.checksum.SHA1` PAX header), hex; never for directories. */
   sha1?: string;
 }

@@ -14,7 +14,7 @@ import { Readable, Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
 import { errorMessage, UserError } from '../../src/errors.js';
-import { layerEntryOf, relativeName, TAR_TYPES, unpackResult } from '../tarEntries.js';
+import { hardlinkTarget, layerEntryOf, tarEntryPath, unpackResult } from '../tarEntries.js';
 import type { LayerEntry, PackageMetadata, UnpackedEntry, UnpackResult } from '../types.js';
 import { controlScripts, pkginfoValue, readApkHead, requiredDatahash, type ApkHead } from './apkHead.js';
 import type { ApkFile, ApkMetadata } from './apkMetadata.js';
@@ -90,22 +90,13 @@ export function unpackApk(file: string, label: string): UnpackResult {
     try {
       for await (const tarEntry of extract) {
         const h = tarEntry.header;
-        const type = TAR_TYPES[h.type ?? 'file'];
-        if (!type) throw new UserError(`${label}: unsupported tar entry type "${h.type}" for ${h.name}`);
-        const rel = relativeName(h.name, label);
+        const { type, rel } = tarEntryPath(h, label);
         if (rel === '' || ignoredByApk(rel, type)) {
           tarEntry.resume();
           continue;
         }
         const entry = layerEntryOf(h, rel, type);
-        if (type === 'hardlink') {
-          // As apk-tools: a hard link must point at a file this package already shipped.
-          const target = relativeName(h.linkname ?? '', label);
-          if (!regularFiles.has(target)) {
-            throw new UserError(`${label}: refusing hard link "${rel}" to "${h.linkname}": its target is not an earlier file of the package`);
-          }
-          entry.linkname = target;
-        }
+        if (type === 'hardlink') entry.linkname = hardlinkTarget(h, rel, regularFiles, label);
         files.push(apkFile(entry, h, label));
         if (type === 'file') regularFiles.add(rel);
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { UserError } from '../../src/errors.js';
-import { layerEntryOf, relativeName, TAR_TYPES, unpackResult } from '../tarEntries.js';
+import { layerEntryOf, relativeName, tarEntryPath, unpackResult } from '../tarEntries.js';
 import type { PackageMetadata, UnpackedEntry, UnpackResult } from '../types.js';
 import { listArMembers, readArMember } from './arReader.js';
 import type { DebMetadata } from './debMetadata.js';
@@ -40,9 +40,7 @@ export function unpackDeb(file: string, label = file): UnpackResult {
     source.pipe(extract);
     for await (const tarEntry of extract) {
       const h = tarEntry.header;
-      const type = TAR_TYPES[h.type ?? 'file'];
-      if (!type) throw new UserError(`${label}: unsupported tar entry type "${h.type}" for ${h.name}`);
-      const rel = relativeName(h.name, label);
+      const { type, rel } = tarEntryPath(h, label);
       if (rel === '') {
         tarEntry.resume();
         continue;

@@ -1,16 +1,8 @@
+import type { PackagedFile } from '../tarEntries.js';
 import type { PackageMetadata } from '../types.js';
 
 /** One entry of a package's data (everything but its dot-files), as the local database needs it. */
-export interface PacmanFile {
-  /** Path relative to the root ("usr/bin/ls"), no leading "/" and no trailing "/". */
-  path: string;
-  type: 'file' | 'directory' | 'symlink' | 'hardlink' | 'character-device' | 'block-device' | 'fifo';
-  mode: number;
-  uid: number;
-  gid: number;
-  /** Symlink target as shipped, or the hardlink's target path (relative, like `path`). */
-  linkname?: string;
-}
+export type PacmanFile = PackagedFile;
 
 /**
  * What the final layer needs of one .pkg.tar.*, stored as JSON beside its layer in the cache.

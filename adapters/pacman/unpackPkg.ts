@@ -17,7 +17,7 @@ import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { errorMessage, UserError } from '../../src/errors.js';
-import { layerEntryOf, relativeName, TAR_TYPES, unpackResult } from '../tarEntries.js';
+import { hardlinkTarget, layerEntryOf, relativeName, tarEntryPath, unpackResult } from '../tarEntries.js';
 import type { LayerEntry, PackageMetadata, UnpackedEntry, UnpackResult } from '../types.js';
 import { decompressor, packageCompression, type PackageCompression } from './decompress.js';
 import type { PacmanFile, PacmanMetadata } from './pacmanMetadata.js';
@@ -113,9 +113,7 @@ export function unpackPacman(file: string, label: string): UnpackResult {
     try {
       for await (const tarEntry of extract) {
         const h = tarEntry.header;
-        const type = TAR_TYPES[h.type ?? 'file'];
-        if (!type) throw new UserError(`${label}: unsupported tar entry type "${h.type}" for ${h.name}`);
-        const rel = relativeName(h.name, label);
+        const { type, rel } = tarEntryPath(h, label);
         if (rel === '') {
           tarEntry.resume();
           continue;
@@ -143,12 +141,7 @@ export function unpackPacman(file: string, label: string): UnpackResult {
 
         const entry = layerEntryOf(h, rel, type);
         if (type === 'hardlink') {
-          // libarchive would link to whatever the root holds at that path; a package may only
-          // link to a file it shipped earlier (as makepkg's bsdtar always writes them).
-          const target = relativeName(h.linkname ?? '', label);
-          if (!regularFiles.has(target)) {
-            throw new UserError(`${label}: refusing hard link "${rel}" to "${h.linkname}": its target is not an earlier file of the package`);
-          }
+          const target = hardlinkTarget(h, rel, regularFiles, label);
           entry.linkname = target;
           hardlinks.set(rel, target);
         }
