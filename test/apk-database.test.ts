@@ -6,8 +6,6 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable } from 'node:stream';
-import tar from 'tar-stream';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { apkDatabase, apkInstalledDb, apkKeyEntries, apkRepositories, apkTriggers, apkWorld, repositoryKeys } from '../adapters/apk/apkDatabase.js';
 import { readApkKeysSync, verifyAndParseApkIndex, type ApkIndexRecord } from '../adapters/apk/apkIndex.js';
@@ -19,6 +17,7 @@ import type { FinalContext, FinalEntry, RepositoryConfig } from '../adapters/typ
 import { UserError } from '../src/errors.js';
 import { CHANGED_AFTER_APK, hexOfQ1, pkginfoFrom, readMinirootfs, type InstalledRecord, type RootfsEntry } from './helpers/minirootfs.js';
 import { ALPINE_FIXTURES } from './helpers/sharedFixtures.js';
+import { readTarFiles } from './helpers/tarFiles.js';
 
 /** Written only into the installed database, never into APKINDEX: taken from the installed record. */
 const INSTALLED_ONLY = new Set(['r', 'q']);
@@ -38,45 +37,6 @@ function rootfsFile(p: string): Buffer {
 
 function headerValue(record: InstalledRecord, letter: string): string | undefined {
   return record.header.find(([l]) => l === letter)?.[1];
-}
-
-interface TarFile {
-  name: string;
-  type: string;
-  mode: number;
-  uid: number;
-  gid: number;
-  uname: string;
-  gname: string;
-  mtime: number;
-  linkname?: string;
-  pax: Record<string, string>;
-  body: Buffer;
-}
-
-async function readTarFiles(bytes: Buffer): Promise<TarFile[]> {
-  const extract = tar.extract();
-  Readable.from([bytes]).pipe(extract);
-  const out: TarFile[] = [];
-  for await (const entry of extract) {
-    const chunks: Buffer[] = [];
-    for await (const c of entry) chunks.push(c as Buffer);
-    const h = entry.header;
-    out.push({
-      name: h.name,
-      type: h.type ?? 'file',
-      mode: h.mode ?? 0,
-      uid: h.uid ?? -1,
-      gid: h.gid ?? -1,
-      uname: h.uname ?? '',
-      gname: h.gname ?? '',
-      mtime: (h.mtime?.getTime() ?? 0) / 1000,
-      ...(h.linkname ? { linkname: h.linkname } : {}),
-      pax: (h.pax ?? {}) as Record<string, string>,
-      body: Buffer.concat(chunks),
-    });
-  }
-  return out;
 }
 
 /**

@@ -1,9 +1,8 @@
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
-import { createReadStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createGunzip, gzipSync } from 'node:zlib';
-import tar from 'tar-stream';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readApkHead } from '../adapters/apk/apkHead.js';
 import { readApkKeysSync, verifyAndParseApkIndex, type ApkIndex } from '../adapters/apk/apkIndex.js';
@@ -14,6 +13,7 @@ import { unpackApk } from '../adapters/apk/unpackApk.js';
 import { verifyApkFile } from '../adapters/apk/verifyApk.js';
 import type { LayerEntry } from '../adapters/types.js';
 import { UserError } from '../src/errors.js';
+import { readRootfsEntries } from './helpers/minirootfs.js';
 import { ALPINE_FIXTURES } from './helpers/sharedFixtures.js';
 import { userErrorOf as userError } from './helpers/userError.js';
 
@@ -22,7 +22,6 @@ const INDEX_316 = path.join(ALPINE_FIXTURES, 'v3.16-main-x86_64/APKINDEX.tar.gz'
 const STRACE = path.join(ALPINE_FIXTURES, 'v3.16-main-x86_64/strace-5.17-r0.apk');
 const CURL_R1 = path.join(ALPINE_FIXTURES, 'v3.16-main-x86_64/curl-7.83.1-r1.apk');
 const BASELAYOUT = path.join(ALPINE_FIXTURES, 'v3.16-main-aarch64/alpine-baselayout-3.2.0-r23.apk');
-const ROOTFS = path.join(ALPINE_FIXTURES, 'rootfs/alpine-minirootfs-3.16.9-x86_64.tar.gz');
 const KEY_316 = 'alpine-devel@lists.alpinelinux.org-6165ee59.rsa.pub';
 const KEY_317 = 'alpine-devel@lists.alpinelinux.org-616ae350.rsa.pub';
 const STRACE_LABEL = 'strace 5.17-r0 (strace-5.17-r0.apk)';
@@ -187,18 +186,10 @@ function controlChecksum(apk: Buffer): string {
 
 /** bin/busybox and the applet links of the Alpine 3.16 minirootfs. */
 async function rootfsBusybox(): Promise<{ binary: Buffer; links: string[] }> {
-  const extract = tar.extract();
-  createReadStream(ROOTFS).pipe(createGunzip()).pipe(extract);
-  let binary: Buffer | undefined;
-  const links: string[] = [];
-  for await (const entry of extract) {
-    const name = entry.header.name.replace(/^\.\//, '');
-    const chunks: Buffer[] = [];
-    for await (const chunk of entry as AsyncIterable<Buffer>) chunks.push(chunk);
-    if (name === 'bin/busybox') binary = Buffer.concat(chunks);
-    if (entry.header.type === 'symlink' && entry.header.linkname === '/bin/busybox') links.push(name);
-  }
+  const entries = await readRootfsEntries();
+  const binary = entries.find((e) => e.path === 'bin/busybox')?.content;
   if (!binary) throw new Error('no bin/busybox in the minirootfs');
+  const links = entries.filter((e) => e.type === 'symlink' && e.linkname === '/bin/busybox').map((e) => e.path);
   return { binary, links: links.sort() };
 }
 

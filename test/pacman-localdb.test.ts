@@ -12,8 +12,6 @@ import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
-import tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   explicitlyInstalled,
@@ -32,6 +30,8 @@ import type { PacmanFile, PacmanMetadata } from '../adapters/pacman/pacmanMetada
 import type { FinalContext, FinalEntry, RepositoryConfig } from '../adapters/types.js';
 import { SHARED_FIXTURES } from './helpers/sharedFixtures.js';
 import { userError } from './helpers/userError.js';
+import { readTarFiles } from './helpers/tarFiles.js';
+import { parsePkginfo } from '../adapters/pacman/unpackPkg.js';
 
 const FIXTURES = path.join(SHARED_FIXTURES, 'pacman');
 const ARCHIMEDEOS = path.join(FIXTURES, 'thirdparty-repo-archimedeos');
@@ -46,48 +46,6 @@ const PACKAGE_FILES = [
 const REQUESTED = ['aos-forge', 'rebuilderd', 'polybar'];
 const SOURCE_DATE_EPOCH = 1700000000;
 const LOCAL_SAMPLE = path.join(FIXTURES, 'local-db/local');
-
-interface TarFile {
-  name: string;
-  type: string;
-  mode: number;
-  uid: number;
-  gid: number;
-  linkname?: string;
-  body: Buffer;
-}
-
-async function readTarFiles(bytes: Buffer): Promise<TarFile[]> {
-  const extract = tar.extract();
-  Readable.from([bytes]).pipe(extract);
-  const out: TarFile[] = [];
-  for await (const entry of extract) {
-    const chunks: Buffer[] = [];
-    for await (const c of entry) chunks.push(c as Buffer);
-    const h = entry.header;
-    out.push({
-      name: h.name,
-      type: h.type ?? 'file',
-      mode: h.mode ?? 0,
-      uid: h.uid ?? 0,
-      gid: h.gid ?? 0,
-      ...(h.linkname ? { linkname: h.linkname } : {}),
-      body: Buffer.concat(chunks),
-    });
-  }
-  return out;
-}
-
-/** .PKGINFO as libalpm's parse_descfile reads it: "key = value", the key up to the first space. */
-function parsePkginfo(text: string): [string, string][] {
-  const pairs: [string, string][] = [];
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const space = line.indexOf(' ');
-    if (space > 0 && line.startsWith(' = ', space)) pairs.push([line.slice(0, space), line.slice(space + 3)]);
-  }
-  return pairs;
-}
 
 const TYPES: Record<string, PacmanFile['type']> = { file: 'file', directory: 'directory', symlink: 'symlink', link: 'hardlink' };
 

@@ -30,7 +30,6 @@ const CH_Z = 90;
 const CH_a = 97;
 const CH_z = 122;
 const CH_COLON = 58;
-const CH_HYPHEN = 45;
 
 function isDigit(c: number): boolean {
   return c >= CH_0 && c <= CH_9;

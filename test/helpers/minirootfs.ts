@@ -5,12 +5,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
-import tar from 'tar-stream';
 import { TAR_TYPES } from '../../adapters/tarEntries.js';
 import type { LayerEntry } from '../../adapters/types.js';
 import { ALPINE_FIXTURES } from './sharedFixtures.js';
+import { readTarFiles } from './tarFiles.js';
 
 export const MINIROOTFS_TARBALL = path.join(ALPINE_FIXTURES, 'rootfs/alpine-minirootfs-3.16.9-x86_64.tar.gz');
 /** lib/apk/db and etc/apk files copied out of the tarball (see PROVENANCE.md). */
@@ -64,20 +63,15 @@ function relative(name: string): string {
 }
 
 export async function readRootfsEntries(tarball = MINIROOTFS_TARBALL): Promise<RootfsEntry[]> {
-  const extract = tar.extract();
-  Readable.from([gunzipSync(await readFile(tarball))]).pipe(extract);
   const entries: RootfsEntry[] = [];
-  for await (const item of extract) {
-    const h = item.header;
-    const chunks: Buffer[] = [];
-    for await (const chunk of item) chunks.push(chunk as Buffer);
-    const p = relative(h.name);
+  for (const f of await readTarFiles(gunzipSync(await readFile(tarball)))) {
+    const p = relative(f.name);
     if (p === '' || p === '.') continue;
-    const type = TAR_TYPES[h.type ?? 'file'];
-    if (!type) throw new Error(`${tarball}: unexpected tar entry type ${h.type} for ${h.name}`);
-    const entry: RootfsEntry = { path: p, type, mode: (h.mode ?? 0) & 0o7777, uid: h.uid ?? 0, gid: h.gid ?? 0, mtime: Math.floor((h.mtime?.getTime() ?? 0) / 1000) };
-    if (h.linkname) entry.linkname = type === 'hardlink' ? relative(h.linkname) : h.linkname;
-    if (type === 'file') entry.content = Buffer.concat(chunks);
+    const type = TAR_TYPES[f.type];
+    if (!type) throw new Error(`${tarball}: unexpected tar entry type ${f.type} for ${f.name}`);
+    const entry: RootfsEntry = { path: p, type, mode: f.mode & 0o7777, uid: f.uid, gid: f.gid, mtime: Math.floor(f.mtime) };
+    if (f.linkname) entry.linkname = type === 'hardlink' ? relative(f.linkname) : f.linkname;
+    if (type === 'file') entry.content = f.body;
     entries.push(entry);
   }
   return entries;

@@ -6,9 +6,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable } from 'node:stream';
-import tar from 'tar-stream';
 import type { ApkSpec, ApkSpecFile } from './apkRepo.js';
+import { readTarFiles } from './tarFiles.js';
 import { CHANGED_AFTER_APK, MINIROOTFS_DB, pkginfoFrom, readMinirootfs, type InstalledRecord, type RootfsEntry } from './minirootfs.js';
 
 export interface MinirootfsPackages {
@@ -99,13 +98,5 @@ function aclOf(acl: string | undefined, defaultMode: number): [number, number, n
 }
 
 async function readScripts(file: string): Promise<Map<string, Buffer>> {
-  const out = new Map<string, Buffer>();
-  const extract = tar.extract();
-  Readable.from([await readFile(file)]).pipe(extract);
-  for await (const entry of extract) {
-    const chunks: Buffer[] = [];
-    for await (const c of entry) chunks.push(c as Buffer);
-    out.set(entry.header.name, Buffer.concat(chunks));
-  }
-  return out;
+  return new Map((await readTarFiles(await readFile(file))).map((f) => [f.name, f.body]));
 }
