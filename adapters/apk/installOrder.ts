@@ -1,5 +1,5 @@
 import { pkginfoValues, type ApkMetadata } from './apkMetadata.js';
-import { parseApkDependencies } from './dependency.js';
+import { parseApkDependencies, type ApkDependency } from './dependency.js';
 
 /**
  * The order apk installs a package set in, which is the order of everything it records
@@ -10,6 +10,14 @@ import { parseApkDependencies } from './dependency.js';
  * Packages nothing reaches come last, by name.
  */
 export function installOrder(packages: ApkMetadata[], world: string[]): ApkMetadata[] {
+  // Parsed once: the install_if conditions are looked at after every package.
+  const parsed = new Map<string, ApkDependency[]>();
+  const atoms = (meta: ApkMetadata, key: string): ApkDependency[] => {
+    const id = `${meta.name}\0${key}`;
+    let list = parsed.get(id);
+    if (!list) parsed.set(id, (list = parseAtoms(meta, key)));
+    return list;
+  };
   const byName = new Map(packages.map((p) => [p.name, p]));
   const provider = new Map<string, ApkMetadata>();
   for (const p of packages) {
@@ -49,6 +57,6 @@ export function installOrder(packages: ApkMetadata[], world: string[]): ApkMetad
   return order;
 }
 
-function atoms(meta: ApkMetadata, key: string) {
+function parseAtoms(meta: ApkMetadata, key: string): ApkDependency[] {
   return pkginfoValues(meta, key).flatMap((v) => parseApkDependencies(v, `${meta.name} .PKGINFO ${key}`, { lenient: true }));
 }
