@@ -147,6 +147,28 @@ export interface UnpackResult {
 export interface ScriptEffects {
   effects: Effect[];
   untranslated: string[];
+  /** The scripts the package has that run on a fresh install (for the report's coverage figure). */
+  scripts?: string[];
+}
+
+export interface InstalledDirectory {
+  path: string;
+  mode: number;
+  uid: number;
+  gid: number;
+}
+
+/** What a script can look at while it runs: the unpacked package set, before any script. */
+export interface ScriptContext {
+  /** What is at an absolute path once every package is unpacked; undefined when unknown. */
+  pathType(absPath: string): 'file' | 'directory' | 'absent' | undefined;
+  /**
+   * The same, as a script that runs before the package's own files are unpacked sees it
+   * (preinst, .pre-install): the package's own paths are absent unless another package has them.
+   */
+  pathTypeBeforeUnpack(absPath: string): 'file' | 'directory' | 'absent' | undefined;
+  /** Every package of the image (triggers: one package's files make another's script run). */
+  packages: PackageMetadata[];
 }
 
 export interface FinalContext {
@@ -163,6 +185,8 @@ export interface FinalContext {
 
 export interface AppliedState {
   alternatives: SelectedAlternative[];
+  /** dpkg-statoverride entries (owner and group by name, as dpkg records them). */
+  statOverrides: { path: string; user: string; group: string; mode: number }[];
 }
 
 export interface SelectedAlternative {
@@ -222,12 +246,17 @@ export interface Adapter {
   unpack(file: string, label: string): UnpackResult;
   /** Whether `later` may overwrite a path `earlier` also ships (Debian Replaces). */
   mayOverwrite(later: PackageMetadata, earlier: PackageMetadata): boolean;
-  /** What the maintainer scripts would have done, recognized without running them. */
-  scriptEffects(pkg: PackageMetadata): ScriptEffects;
+  /** What the maintainer scripts would have done on a fresh install, recognized without running them. */
+  scriptEffects(pkg: PackageMetadata, ctx: ScriptContext): ScriptEffects;
   /** Entries of the final layer: the package database and the format's rootfs conventions. */
   database(packages: PackageMetadata[], ctx: FinalContext): FinalEntry[];
   /** Paths a package installs (canonical, relative), for conflict checks and effect targets. */
   installedPaths(pkg: PackageMetadata): string[];
+  /**
+   * Directories a package installs (canonical, relative path, mode, owner): scripts' `[ -d … ]`
+   * tests see empty ones too, and a chown on one keeps the mode it was shipped with.
+   */
+  installedDirectories(pkg: PackageMetadata): InstalledDirectory[];
   /** The OCI platform of a format's architecture name (Debian "arm64" → arm64/v8). */
   platform(arch: string): { architecture: string; variant?: string };
   /** Where an absolute path a script names physically lands (merged-/usr), relative to the root. */

@@ -57,9 +57,10 @@ program
   .option('-o, --output <dir>', 'OCI layout directory (default: out/<image name>)')
   .option('--lockfile <path>', 'the lock to build from (default: <image>.lock.json beside image.toml)')
   .option('--cache-dir <dir>', 'cache directory (default: $LAYERPKG_CACHE_DIR, $XDG_CACHE_HOME/layerpkg, ~/.cache/layerpkg)')
-  .option('--json', 'print one JSON object: manifest digest, layers, timings')
+  .option('--json', 'print one JSON object: manifest digest, layers, timings, script effects')
+  .option('--strict', 'fail, writing nothing, when a maintainer script effect is left untranslated')
   .option('-q, --quiet', 'print nothing on success')
-  .action(async (file: string, flags: CommonFlags & { output?: string }) => {
+  .action(async (file: string, flags: CommonFlags & { output?: string; strict?: boolean }) => {
     const started = performance.now();
     const cacheDir = resolveCacheDir(flags.cacheDir);
     const lockPath = path.resolve(flags.lockfile ?? defaultLockPath(path.resolve(file)));
@@ -67,6 +68,10 @@ program
     let result = key ? await upToDate(cacheDir, key) : undefined;
     if (result) {
       result.timings = { check: Math.round(performance.now() - started) };
+      if (flags.strict && result.untranslated.length) {
+        const { strictFailure } = await import('./build/buildImage.js');
+        throw strictFailure(result.untranslated, file);
+      }
     } else {
       const { loadImageConfig } = await import('./config/loadImageConfig.js');
       const { buildImage } = await import('./build/buildImage.js');
@@ -78,12 +83,56 @@ program
         outputDir: flags.output ?? path.join('out', config.image.name),
         cacheDir,
         progress: createProgress({ quiet: !!flags.quiet, json: !!flags.json }),
+        strict: !!flags.strict,
       });
       if (key) await recordBuild(cacheDir, key, result);
     }
     if (flags.json) process.stdout.write(`${JSON.stringify(result)}\n`);
     else if (!flags.quiet) process.stdout.write(summary(result));
   });
+
+program
+  .command('scripts')
+  .description("list, per package, what its maintainer scripts would do: the effects layerpkg translates and the lines it leaves untranslated")
+  .argument('<image.toml>')
+  .option('--lockfile <path>', 'the lock to read (default: <image>.lock.json beside image.toml)')
+  .option('--cache-dir <dir>', 'cache directory (default: $LAYERPKG_CACHE_DIR, $XDG_CACHE_HOME/layerpkg, ~/.cache/layerpkg)')
+  .option('--json', 'print one JSON object: per architecture, per package')
+  .option('--strict', 'exit 1 when anything is left untranslated')
+  .action(async (file: string, flags: CommonFlags & { strict?: boolean }) => {
+    const { loadImageConfig } = await import('./config/loadImageConfig.js');
+    const { scriptsReport, strictFailure } = await import('./build/buildImage.js');
+    const { createProgress } = await import('./progress.js');
+    const config = await loadImageConfig(file);
+    const report = await scriptsReport({
+      config,
+      lockPath: path.resolve(flags.lockfile ?? defaultLockPath(config.file)),
+      cacheDir: resolveCacheDir(flags.cacheDir),
+      progress: createProgress({ quiet: true, json: !!flags.json }),
+    });
+    if (flags.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+    else process.stdout.write(scriptsSummary(report));
+    const untranslated = Object.values(report)
+      .flat()
+      .filter((r) => r.untranslated.length)
+      .map((r) => ({ package: r.package, items: r.untranslated }));
+    if (flags.strict && untranslated.length) throw strictFailure(untranslated, file);
+  });
+
+function scriptsSummary(report: Record<string, { package: string; scripts: string[]; effects: string[]; untranslated: string[] }[]>): string {
+  const lines: string[] = [];
+  for (const [arch, packages] of Object.entries(report)) {
+    const withScripts = packages.filter((p) => p.scripts.length);
+    const complete = withScripts.filter((p) => !p.untranslated.length).length;
+    lines.push(`${arch}: ${withScripts.length} packages with scripts, ${complete} fully translated${withScripts.length ? ` (${((100 * complete) / withScripts.length).toFixed(1)} %)` : ''}`);
+    for (const p of packages) {
+      lines.push(`  ${p.package}${p.scripts.length ? ` (${p.scripts.join(', ')})` : ''}`);
+      for (const e of p.effects) lines.push(`    + ${e}`);
+      for (const u of p.untranslated) lines.push(`    ! ${u}`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
 
 function summary(r: BuildResult): string {
   const cached = r.layers.filter((l) => l.cached).length;

@@ -2,8 +2,10 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { DebMetadata } from '../adapters/deb/debMetadata.js';
+import { debAdapter } from '../adapters/deb/index.js';
 import { debScriptEffects } from '../adapters/deb/scriptEffects.js';
-import { commandWords, type ShellScript } from '../adapters/deb/shellCommands.js';
+import type { ScriptContext, ScriptEffects } from '../adapters/types.js';
+import { commandWords, type ShellScript } from '../adapters/shell/shellCommands.js';
 
 // Real bookworm maintainer scripts; see fixtures/deb/scripts/PROVENANCE.md.
 const DIR = join(import.meta.dirname, '..', 'fixtures', 'deb', 'scripts');
@@ -16,7 +18,7 @@ const wordsOf = (script: string): string[] => names(commandWords(script));
 function debPackage(name: string, scripts: Record<string, string>, captured: Record<string, string> = {}, paths: string[] = []): DebMetadata {
   const controlFiles = Object.fromEntries(Object.entries(scripts).map(([k, v]) => [k, b64(v)]));
   const capturedB64 = Object.fromEntries(Object.entries(captured).map(([k, v]) => [k, b64(v)]));
-  return { name, version: '0', arch: 'amd64', control: [], controlFiles, conffiles: [], files: [], paths, captured: capturedB64 };
+  return { name, version: '0', arch: 'amd64', control: [], controlFiles, conffiles: [], files: [], paths, directories: [], captured: capturedB64 };
 }
 
 /** A package built from the fixtures named <name>.preinst / <name>.postinst. */
@@ -30,6 +32,20 @@ function fixturePackage(name: string, captured: Record<string, string> = {}, pat
     }
   }
   return debPackage(name, scripts, captured, paths);
+}
+
+/** debScriptEffects with the package alone as the image: its paths are all a script can see. */
+function effectsOf(meta: DebMetadata, others: DebMetadata[] = []): ScriptEffects {
+  const all = [meta, ...others];
+  const files = new Set(all.flatMap((m) => m.paths));
+  const dirs = new Set(all.flatMap((m) => [...m.directories.map((d) => d.path), ...m.paths.flatMap((p) => p.split('/').slice(0, -1).map((_, i, a) => a.slice(0, i + 1).join('/')))]));
+  const pathType = (abs: string) => {
+    const rel = debAdapter.canonicalPath(abs);
+    return rel === '' || dirs.has(rel) ? 'directory' : files.has(rel) ? 'file' : 'absent';
+  };
+  // Fixture packages ship nothing a preinst would see differently.
+  const ctx: ScriptContext = { pathType, pathTypeBeforeUnpack: pathType, packages: all };
+  return debScriptEffects(meta, ctx);
 }
 
 const BASE_PASSWD_MASTERS = {
@@ -237,7 +253,7 @@ describe('commandWords: real bookworm scripts', () => {
 
 describe('debScriptEffects on real bookworm scripts', () => {
   it('recognizes the mawk alternative and reports nothing else', () => {
-    const r = debScriptEffects(fixturePackage('mawk'));
+    const r = effectsOf(fixturePackage('mawk'));
     expect(r.untranslated).toEqual([]);
     expect(r.effects).toEqual([
       {
@@ -256,35 +272,35 @@ describe('debScriptEffects on real bookworm scripts', () => {
   });
 
   it('seeds base-passwd accounts once, from the preinst heredocs', () => {
-    const r = debScriptEffects(fixturePackage('base-passwd', BASE_PASSWD_MASTERS));
+    const r = effectsOf(fixturePackage('base-passwd', BASE_PASSWD_MASTERS));
     const users = r.effects.filter((e) => e.kind === 'user');
     const groups = r.effects.filter((e) => e.kind === 'group');
     expect(users).toHaveLength(18);
     expect(groups).toHaveLength(38);
-    expect(users[0]).toEqual({ kind: 'user', name: 'root', password: '*', uid: 0, gid: 0, gecos: 'root', home: '/root', shell: '/bin/bash' });
+    expect(users[0]).toEqual({ kind: 'user', name: 'root', password: '*', uid: 0, group: 0, gecos: 'root', home: '/root', shell: '/bin/bash', origin: 'base' });
     expect(groups.find((g) => g.kind === 'group' && g.name === 'shadow')).toMatchObject({ gid: 42, members: [] });
-    // Only the restore of /etc/passwd.org when upgrading from 3.2.2 is left.
-    expect(r.untranslated).toEqual(['postinst: >/etc/passwd']);
+    // The restore of /etc/passwd.org and update-passwd run only on upgrades: nothing is left.
+    expect(r.untranslated).toEqual([]);
   });
 
   it('seeds the same accounts from the postinst copy of the masters', () => {
-    const both = debScriptEffects(fixturePackage('base-passwd', BASE_PASSWD_MASTERS));
-    const postinstOnly = debScriptEffects(debPackage('base-passwd', { postinst: fixture('base-passwd.postinst') }, BASE_PASSWD_MASTERS));
+    const both = effectsOf(fixturePackage('base-passwd', BASE_PASSWD_MASTERS));
+    const postinstOnly = effectsOf(debPackage('base-passwd', { postinst: fixture('base-passwd.postinst') }, BASE_PASSWD_MASTERS));
     expect(postinstOnly.effects).toEqual(both.effects);
     // Without the captured masters, the copy is not understood and is reported.
-    const blind = debScriptEffects(debPackage('base-passwd', { postinst: fixture('base-passwd.postinst') }));
+    const blind = effectsOf(debPackage('base-passwd', { postinst: fixture('base-passwd.postinst') }));
     expect(blind.effects).toEqual([]);
-    expect(blind.untranslated).toEqual(['postinst: >/etc/passwd, cp, update-passwd']);
+    expect(blind.untranslated).toEqual(['postinst: cp']);
   });
 
   it('recognizes update-ca-certificates and the conf it writes', () => {
-    const r = debScriptEffects(fixturePackage('ca-certificates', { 'usr/share/ca-certificates/mozilla/X.crt': 'PEM' }));
+    const r = effectsOf(fixturePackage('ca-certificates', { 'usr/share/ca-certificates/mozilla/X.crt': 'PEM' }));
     expect(r.effects).toEqual([{ kind: 'ca-bundle', certificates: [{ relPath: 'mozilla/X.crt', base64: Buffer.from('PEM').toString('base64') }] }]);
     expect(r.untranslated.join()).not.toMatch(/>\/etc\/ca-certificates\.conf(,|$)/);
   });
 
   it('translates base-files\' fresh-install layout from its helper functions', () => {
-    const r = debScriptEffects(baseFiles());
+    const r = effectsOf(baseFiles());
     expect(r.untranslated).toEqual([]);
     const root = { user: 'root', group: 'root' };
     const dflt = (name: string, path: string) => ({ kind: 'file', path, mode: 0o644, ...root, content: b64(`default ${name}\n`), ifMissing: true });
@@ -318,29 +334,35 @@ describe('debScriptEffects on real bookworm scripts', () => {
 
   it('reports base-files helpers it cannot translate', () => {
     // Without the captured defaults (metadata from an older cache), the copies stay reported.
-    const blind = debScriptEffects(fixturePackage('base-files', {}, BASE_FILES_PATHS));
+    const blind = effectsOf(fixturePackage('base-files', {}, BASE_FILES_PATHS));
     expect(blind.effects.some((e) => e.kind === 'file' && e.path === '/root/.bashrc')).toBe(false);
     expect(blind.effects.some((e) => e.kind === 'directory' && e.path === '/var/mail')).toBe(true);
-    // update_to_current_default is left too: its calls no longer follow a translated copy.
-    expect(blind.untranslated).toEqual(['postinst: chmod, cp']);
+    // The info dir copy is left too (its chmod is translated on its own).
+    expect(blind.untranslated).toEqual(['postinst: cp']);
 
-    // No shipped debian origin: the link's guard fails, so it is not translated.
-    const noOrigin = debScriptEffects(fixturePackage('base-files', BASE_FILES_DEFAULTS));
-    expect(noOrigin.untranslated).toEqual(['postinst: ln']);
+    // No shipped debian origin: the link's guard fails, so the script makes no link.
+    const noOrigin = effectsOf(fixturePackage('base-files', BASE_FILES_DEFAULTS));
+    expect(noOrigin.untranslated).toEqual([]);
+    expect(noOrigin.effects.some((e) => e.kind === 'symlink' && e.path === '/etc/dpkg/origins/default')).toBe(false);
 
     // A helper whose body differs from base-files' is not recognized: its calls are not translated.
     const changed = fixture('base-files.postinst').replace('chmod "$2" "$DPKG_ROOT/$1"', 'chmod "$2" "$DPKG_ROOT/$1"; rm -rf "$DPKG_ROOT/$1"');
-    const r = debScriptEffects(debPackage('base-files', { postinst: changed }, BASE_FILES_DEFAULTS, BASE_FILES_PATHS));
+    const r = effectsOf(debPackage('base-files', { postinst: changed }, BASE_FILES_DEFAULTS, BASE_FILES_PATHS));
     expect(r.effects.some((e) => e.kind === 'directory' && e.path === '/mnt')).toBe(false);
-    expect(r.untranslated).toEqual(['postinst: chmod, chown, mkdir, rm']);
+    expect(r.untranslated).toEqual([
+      'postinst: chmod: "$2" is not known before the script runs',
+      'postinst: chown: "root:$3" is not known before the script runs',
+      'postinst: mkdir: "/$1" is not known before the script runs',
+      'postinst: rm',
+    ]);
 
-    // The literal links mean nothing outside base-files' script.
-    const stray = debScriptEffects(debPackage('p', { postinst: '#!/bin/sh\nln -s ../mail "$DPKG_ROOT/var/spool/mail"\n' }));
-    expect(stray).toEqual({ effects: [], untranslated: ['postinst: ln'] });
+    // Outside base-files' helpers, a literal link is a plain `ln -s`.
+    const stray = effectsOf(debPackage('p', { postinst: '#!/bin/sh\nln -s ../mail "$DPKG_ROOT/var/spool/mail"\n' }));
+    expect(stray).toEqual({ effects: [{ kind: 'symlink', path: '/var/spool/mail', target: '../mail', ifMissing: true }], untranslated: [], scripts: ['postinst'] });
   });
 
   it('reports a script that is not sh', () => {
-    const r = debScriptEffects(debPackage('p', { postinst: '#!/usr/bin/perl\nprint 1;\n' }));
+    const r = effectsOf(debPackage('p', { postinst: '#!/usr/bin/perl\nprint 1;\n' }));
     expect(r.untranslated).toEqual(['postinst: not a shell script (#!/usr/bin/perl); its effects are unknown']);
   });
 
@@ -348,33 +370,34 @@ describe('debScriptEffects on real bookworm scripts', () => {
     const pkgs = [...new Set(readdirSync(DIR).filter((n) => /\.(pre|post)inst$/.test(n)).map((n) => n.replace(/\.[a-z]+$/, '')))].sort();
     const meta = (p: string): DebMetadata =>
       p === 'base-passwd' ? fixturePackage(p, BASE_PASSWD_MASTERS) : p === 'base-files' ? baseFiles() : fixturePackage(p);
-    const report = Object.fromEntries(pkgs.map((p) => [p, debScriptEffects(meta(p)).untranslated]));
+    const report = Object.fromEntries(pkgs.map((p) => [p, effectsOf(meta(p)).untranslated]));
+    // Units are reported missing here because these packages come without their files.
     expect(report).toEqual({
-      adduser: ['preinst: mv'],
-      apt: ['postinst: adduser, rm'],
+      adduser: [],
+      apt: ['postinst: unit apt-daily-upgrade.timer: no package in the image ships its file', 'postinst: unit apt-daily.timer: no package in the image ships its file'],
       'base-files': [],
-      'base-passwd': ['postinst: >/etc/passwd'],
-      bash: ['postinst: ln, update-menus'],
-      'ca-certificates': ['postinst: >/etc/ca-certificates.conf.dpkg-new, chgrp, chmod, chown, mkdir, mv, rm'],
-      coreutils: ['postinst: ln'],
-      dash: ['postinst: cp, dpkg-divert, ln, mv, rm, touch, update-menus'],
+      'base-passwd': [],
+      bash: [], // update-menus only where command -v finds it
+      'ca-certificates': ['postinst: chgrp: "$(stat -L -c %g /usr/local)" is not known before the script runs', 'postinst: mkdir: mode "$(stat -L -c %a /usr/local)" is not an octal mode'],
+      coreutils: [],
+      dash: ['postinst: cp', 'postinst: dpkg-divert', 'postinst: ln: "$ltarget" is not known before the script runs', 'postinst: mv', 'postinst: rm', 'postinst: touch: "$DPKG_ROOT$dfile" is not known before the script runs'],
       debconf: [],
-      debianutils: ['postinst: cp, update-shells'],
-      dpkg: ['postinst: mv'],
-      e2fsprogs: ['preinst: rm', 'postinst: update-initramfs'],
-      'libc-bin': ['postinst: cp, ldconfig'],
-      libc6: ['preinst: ln, mkdir, rm, touch', 'postinst: rm'],
-      'libpam-modules': ['postinst: touch'],
-      'libpam-runtime': ['postinst: pam-auth-update, rm'],
-      libpam0g: ['postinst: $idl'],
-      login: ['postinst: chmod, chown, touch'],
+      debianutils: [],
+      dpkg: ['postinst: mv', 'postinst: unit dpkg-db-backup.timer: no package in the image ships its file'],
+      e2fsprogs: ['postinst: unit e2scrub_all.timer: no package in the image ships its file', 'postinst: unit e2scrub_reap.service: no package in the image ships its file'],
+      'libc-bin': ['postinst: cp', 'postinst: ldconfig'],
+      libc6: [],
+      'libpam-modules': [],
+      'libpam-runtime': ['postinst: pam-auth-update'],
+      libpam0g: [],
+      login: [],
       mawk: [],
-      passwd: ['postinst: groupadd, systemd-tmpfiles'],
+      passwd: [], // systemd-tmpfiles runs only where the image has it
       'perl-base': [],
       tar: [],
-      tzdata: ['postinst: >/etc/timezone, ln, mv'],
-      'usr-is-merged': ['postinst: rm, rmdir'],
-      'util-linux': [],
+      tzdata: ['postinst: >/etc/timezone', 'postinst: ln: "/usr/share/zoneinfo/$TIMEZONE" is not known before the script runs', 'postinst: mv'],
+      'usr-is-merged': ['postinst: rm', 'postinst: rmdir'],
+      'util-linux': ['postinst: unit fstrim.timer: no package in the image ships its file'],
     });
   });
 });

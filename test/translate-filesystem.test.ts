@@ -5,8 +5,8 @@ import type { DebMetadata } from '../adapters/deb/debMetadata.js';
 import { debAdapter } from '../adapters/deb/index.js';
 import type { FinalEntry } from '../adapters/types.js';
 import { translateEffects } from '../src/translate/applyEffects.js';
-import type { FilesystemEffect, GroupEffect, UserEffect } from '../src/translate/effects.js';
-import { applyFilesystem, type FilesystemContext } from '../src/translate/filesystem.js';
+import type { FilesystemEffect } from '../src/translate/effects.js';
+import { applyFilesystem as applyTagged, type FilesystemContext } from '../src/translate/filesystem.js';
 
 // Real bookworm scripts and base-passwd masters; see fixtures/deb/scripts/PROVENANCE.md.
 const DIR = join(import.meta.dirname, '..', 'fixtures', 'deb', 'scripts');
@@ -15,7 +15,7 @@ const b64 = (s: string): string => Buffer.from(s).toString('base64');
 
 function deb(name: string, controlFiles: Record<string, string>, captured: Record<string, string>, paths: string[]): DebMetadata {
   const enc = (o: Record<string, string>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, b64(v)]));
-  return { name, version: '0', arch: 'amd64', control: [], controlFiles: enc(controlFiles), conffiles: [], files: [], paths, captured: enc(captured) };
+  return { name, version: '0', arch: 'amd64', control: [], controlFiles: enc(controlFiles), conffiles: [], files: [], paths, directories: [], captured: enc(captured) };
 }
 
 const basePasswd = (): DebMetadata =>
@@ -84,21 +84,24 @@ describe('base-files on top of base-passwd, through the deb adapter', () => {
 });
 
 describe('applyFilesystem', () => {
-  const users: UserEffect[] = [{ kind: 'user', name: 'daemon', uid: 1, gid: 1, gecos: '', home: '/', shell: '/bin/sh', password: '*' }];
-  const groups: GroupEffect[] = [
-    { kind: 'group', name: 'adm', gid: 4, members: [], password: '*' },
-    { kind: 'group', name: 'adm', gid: 999, members: [], password: '*' },
-  ];
-  const ctx = (installed: string[] = []): FilesystemContext => ({
-    users,
-    groups,
+  const users = new Map([['daemon', 1]]);
+  const groups = new Map([['adm', 4]]);
+  const id = (ids: Map<string, number>) => (name: string) => (/^\d+$/.test(name) ? Number(name) : name === 'root' ? 0 : ids.get(name));
+  const ctx = (installed: string[] = [], directories: string[] = []): FilesystemContext => ({
+    uidOf: id(users),
+    gidOf: id(groups),
     installed: new Set(installed),
+    directories: new Map(directories.map((d) => [d, { path: d, mode: 0o700, uid: 0, gid: 0 }])),
     canonical: (p) => debAdapter.canonicalPath(p),
   });
+  const applyFilesystem = (effects: FilesystemEffect[], c: FilesystemContext) => {
+    const out = applyTagged(effects.map((effect) => ({ source: 'pkg', effect })), c);
+    return { ...out, unresolved: out.unresolved.map((u) => u.effect) };
+  };
   const dir = (path: string, user = 'root', group = 'root'): FilesystemEffect => ({ kind: 'directory', path, mode: 0o750, user, group });
   const file = (path: string, content: string, ifMissing: boolean): FilesystemEffect => ({ kind: 'file', path, mode: 0o600, user: 'daemon', group: 'adm', content: b64(content), ifMissing });
 
-  it('resolves owners by the first definition, numbers as ids, root as 0', () => {
+  it('resolves owners by name, numbers as ids, root as 0', () => {
     expect(applyFilesystem([dir('/srv/a', 'daemon', 'adm'), dir('/srv/b', '1000', '1000')], ctx()).entries).toEqual([
       { path: 'srv/a', type: 'directory', mode: 0o750, uid: 1, gid: 4 },
       { path: 'srv/b', type: 'directory', mode: 0o750, uid: 1000, gid: 1000 },
@@ -112,8 +115,8 @@ describe('applyFilesystem', () => {
       { path: 'x', type: 'directory', mode: 0o750, uid: 0, gid: 0 },
     ]);
     expect(out.unresolved).toEqual([
-      '/var/mail: group "mail" is not defined by any package in the image; left to root',
-      '/x: user "nobody" is not defined by any package in the image; left to root',
+      '/var/mail: group "mail" is not defined in the image; left to root',
+      '/x: user "nobody" is not defined in the image; left to root',
     ]);
   });
 
@@ -147,5 +150,35 @@ describe('applyFilesystem', () => {
     expect(() => applyFilesystem([link], ctx(['var/run/foo.pid']))).toThrow(/\/var\/run into a link to \/run, which would hide \/var\/run\/foo\.pid/);
     expect(applyFilesystem([link], ctx(['var/runner'])).entries).toEqual([{ path: 'var/run', type: 'symlink', linkname: '/run' }]);
     expect(() => applyFilesystem([dir('/etc/motd')], ctx(['etc/motd']))).toThrow(/directory \/etc\/motd, but a package installs a file there/);
+  });
+
+  it('changes owner and mode of a shipped or made directory, keeping what is not changed, and declares it in tmpfiles.d', () => {
+    const out = applyFilesystem(
+      [
+        { kind: 'attributes', path: '/var/log/app', group: 'adm' },
+        dir('/srv/made'),
+        { kind: 'attributes', path: '/srv/made', mode: 0o2750, user: 'daemon' },
+      ],
+      ctx([], ['var/log/app']),
+    );
+    expect(out.entries).toEqual([
+      { path: 'var/log/app', type: 'directory', mode: 0o700, uid: 0, gid: 4 },
+      { path: 'srv/made', type: 'directory', mode: 0o2750, uid: 1, gid: 0 },
+    ]);
+    // The chown of a directory the same source made folds into its d line.
+    expect(out.tmpfiles.get('pkg')).toEqual(['z /var/log/app - - adm -', 'd /srv/made 2750 daemon root -']);
+  });
+
+  it('reports an owner change of a packaged file or of a missing path, and leaves them', () => {
+    const out = applyFilesystem([{ kind: 'attributes', path: '/etc/shipped', mode: 0o600 }, { kind: 'attributes', path: '/nowhere', user: 'daemon' }], ctx(['etc/shipped']));
+    expect(out.entries).toEqual([]);
+    expect(out.unresolved).toEqual([
+      '/etc/shipped: mode 0600 of a packaged file is not applied yet (it needs a copy in the final layer)',
+      '/nowhere: no such directory in the image, so owner daemon: is not applied',
+    ]);
+  });
+
+  it('keeps a shipped directory under an ifMissing link or file', () => {
+    expect(applyFilesystem([{ kind: 'symlink', path: '/etc/app', target: 'x', ifMissing: true }], ctx([], ['etc/app'])).entries).toEqual([]);
   });
 });

@@ -27,6 +27,8 @@ export type ApkMetadata = PackageMetadata & {
    * would make, as relative paths ("bin/ash", "usr/bin/wget"), read from the binary's own tables.
    */
   busyboxApplets?: string[];
+  /** The account files it ships (etc/passwd, etc/group, etc/shadow), as text. */
+  accountFiles?: Record<string, string>;
 };
 
 export function asApk(pkg: PackageMetadata): ApkMetadata {

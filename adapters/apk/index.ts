@@ -41,6 +41,7 @@ export const apkAdapter: Adapter = {
   scriptEffects: apkScriptEffects,
   database: apkDatabase,
   installedPaths: (pkg) => asApk(pkg).files.filter((f) => f.type !== 'directory').map((f) => f.path),
+  installedDirectories: (pkg) => asApk(pkg).files.filter((f) => f.type === 'directory').map(({ path, mode, uid, gid }) => ({ path, mode, uid, gid })),
   platform: apkPlatform,
   // Alpine is not merged-/usr: a path lands where it is named.
   canonicalPath: (absPath) => absPath.replace(/^\/+/, ''),

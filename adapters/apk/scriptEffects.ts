@@ -1,46 +1,84 @@
 import type { Effect } from '../../src/translate/effects.js';
-import type { PackageMetadata, ScriptEffects } from '../types.js';
+import { fileCommandEffects, type FileCommandResult } from '../fileCommands.js';
+import { invocation } from '../shell/invocation.js';
+import { guardsHold, knownVariables, type ScriptEnv } from '../shell/scriptConditions.js';
+import { commandWords } from '../shell/shellCommands.js';
+import type { PackageMetadata, ScriptContext, ScriptEffects } from '../types.js';
 import { asApk } from './apkMetadata.js';
+import { parseBusyboxAddgroup, parseBusyboxAdduser } from './busyboxAccounts.js';
 
 /** The scripts apk runs on a fresh install, in order; upgrade and removal scripts never run here. */
-const INSTALL_SCRIPTS = ['.pre-install', '.post-install', '.trigger'];
+const INSTALL_SCRIPTS = ['.pre-install', '.post-install', '.trigger'] as const;
 
-/** `busybox --install -s`, however the path to busybox is spelled. */
-const BUSYBOX_INSTALL = /^(exec\s+)?(\/bin\/)?busybox\s+--install\s+-s\s*$/;
+/** Commands that change nothing in the image: the script's own control flow, messages and queries. */
+const INERT = new Set([
+  '[', 'test', 'echo', 'printf', 'true', 'false', ':', 'exit', 'return', 'set', 'shift', 'local', 'export', 'unset',
+  'cat', 'grep', 'readlink', 'dirname', 'basename', 'sed', 'awk', 'cut', 'head', 'tail', 'sort', 'id', 'getent', 'stat',
+  // Services of a running system: there is none while building.
+  'rc-service', 'rc-update', 'openrc',
+]);
 
 /**
- * What a package's install scripts would do. Recognized so far: busybox's `--install -s` (in its
- * .post-install and .trigger), whose links come from the applet table unpack read out of the
- * binary. Every other line that does something is reported as untranslated, by script.
+ * What a package's install scripts would do on a fresh install (`.pre-install VERSION`, then
+ * `.post-install VERSION`, and `.trigger` with the changed directories), read with the shell
+ * reader: busybox's `--install -s` (links from the applet table unpack read out of the binary),
+ * `addgroup`/`adduser` as busybox implements them, and the file commands. Every other command
+ * that can run is reported, with its words as written.
  */
-export function apkScriptEffects(pkg: PackageMetadata): ScriptEffects {
+export function apkScriptEffects(pkg: PackageMetadata, image: ScriptContext): ScriptEffects {
   const meta = asApk(pkg);
   const effects: Effect[] = [];
   const untranslated: string[] = [];
+  if (meta.accountFiles) {
+    const f = meta.accountFiles;
+    effects.push({ kind: 'account-files', passwd: f['etc/passwd'], group: f['etc/group'], shadow: f['etc/shadow'] });
+  }
+  const scripts = INSTALL_SCRIPTS.filter((s) => meta.scripts[s] !== undefined);
   let linked = false;
-  for (const script of INSTALL_SCRIPTS) {
-    const body = meta.scripts[script];
-    if (body === undefined) continue;
-    for (const raw of Buffer.from(body, 'base64').toString('utf8').split('\n')) {
-      const line = raw.trim();
-      if (isInert(line)) continue;
-      if (BUSYBOX_INSTALL.test(line) && meta.busyboxApplets) {
-        if (!linked) effects.push(...appletLinks(meta.busyboxApplets));
+  for (const script of scripts) {
+    const text = Buffer.from(meta.scripts[script]!, 'base64').toString('utf8');
+    // .pre-install runs before the package's files are unpacked.
+    const ctx: ScriptContext = script === '.pre-install' ? { ...image, pathType: image.pathTypeBeforeUnpack } : image;
+    const parsed = commandWords(text);
+    // A trigger gets the directories that changed: not known here.
+    const args = script === '.trigger' ? [] : [meta.version];
+    const env: ScriptEnv = { args, variables: knownVariables(text, parsed, { args, variables: {} }), pathType: ctx.pathType };
+    const defined = new Set(parsed.functions);
+    for (const c of parsed.commands) {
+      if (guardsHold(c.guards, env) === 'never' || (c.function !== undefined && !calledFunction(parsed.commands, c.function))) continue;
+      const inv = invocation(c, env);
+      if (inv === undefined || INERT.has(inv.name) || defined.has(inv.name)) continue;
+      const shown = `${script}: ${c.raw.join(' ')}`;
+      if (inv.name === 'busybox' && inv.args[0] === '--install') {
+        if (inv.args.join(' ') !== '--install -s' || !meta.busyboxApplets) untranslated.push(shown);
+        else if (!linked) effects.push(...appletLinks(meta.busyboxApplets));
         linked = true;
         continue;
       }
-      untranslated.push(`${script}: ${line}`);
+      const result = recognize(inv.name, inv.args, ctx);
+      if (result === undefined) untranslated.push(shown);
+      else if ('unrecognized' in result) untranslated.push(`${shown} (${result.unrecognized})`);
+      else {
+        effects.push(...result.effects);
+        if ('note' in result && result.note) untranslated.push(`${shown} (${result.note})`);
+      }
     }
   }
-  return { effects, untranslated };
+  return { effects, untranslated, scripts };
+}
+
+function recognize(name: string, args: string[], ctx: ScriptContext): FileCommandResult | ReturnType<typeof parseBusyboxAdduser> | undefined {
+  if (name === 'addgroup') return parseBusyboxAddgroup(args);
+  if (name === 'adduser') return parseBusyboxAdduser(args);
+  return fileCommandEffects(name, args, ctx);
+}
+
+/** Whether a function is called from top level (apk scripts define helpers, as alpine-baselayout does). */
+function calledFunction(commands: { command: string; function?: string }[], fn: string): boolean {
+  return commands.some((c) => c.command === fn && c.function === undefined);
 }
 
 /** As `busybox --install -s` makes them: absolute links to /bin/busybox, never over a file. */
 function appletLinks(applets: string[]): Effect[] {
   return applets.map((rel) => ({ kind: 'symlink', path: `/${rel}`, target: '/bin/busybox', ifMissing: true }));
-}
-
-/** Lines that change nothing by themselves: blank, comments, `exit 0` and bare shell keywords. */
-function isInert(line: string): boolean {
-  return line === '' || line.startsWith('#') || /^exit( 0)?$/.test(line) || /^(fi|done|esac|;;|else|then|do|\{|\}|\))$/.test(line);
 }

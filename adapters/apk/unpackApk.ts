@@ -35,6 +35,9 @@ const SHA1_HEX = /^[0-9a-f]{40}$/i;
 const BUSYBOX = 'bin/busybox';
 /** Far above any real busybox: a larger "busybox" is not kept in memory. */
 const BUSYBOX_LIMIT = 16 * 1024 * 1024;
+/** The account files alpine-baselayout(-data) ships; adduser and addgroup in scripts append to them. */
+const ACCOUNT_FILES = new Set(['etc/passwd', 'etc/group', 'etc/shadow']);
+const ACCOUNT_FILE_LIMIT = 1024 * 1024;
 
 
 
@@ -69,6 +72,7 @@ export function unpackApk(file: string, label: string): UnpackResult {
     const files: ApkFile[] = [];
     const regularFiles = new Set<string>();
     let busybox: Buffer | undefined;
+    const accounts: Record<string, string> = {};
 
     const digest = createHash('sha256');
     let metered = 0;
@@ -105,10 +109,13 @@ export function unpackApk(file: string, label: string): UnpackResult {
           yield { entry };
           continue;
         }
-        // bin/busybox is kept whole (up to BUSYBOX_LIMIT) to read its applet tables once it has streamed by.
-        const chunks: Buffer[] | undefined = rel === BUSYBOX && entry.size <= BUSYBOX_LIMIT ? [] : undefined;
+        // bin/busybox is kept whole (up to BUSYBOX_LIMIT) to read its applet tables once it has
+        // streamed by; the account files, so scripts' adduser/addgroup extend what is shipped.
+        const accountFile = ACCOUNT_FILES.has(rel) && entry.size <= ACCOUNT_FILE_LIMIT;
+        const chunks: Buffer[] | undefined = (rel === BUSYBOX && entry.size <= BUSYBOX_LIMIT) || accountFile ? [] : undefined;
         yield { entry, body: entryBody(tarEntry as AsyncIterable<Buffer>, corrupt, chunks) };
-        if (chunks) busybox = Buffer.concat(chunks);
+        if (chunks && accountFile) accounts[rel] = Buffer.concat(chunks).toString('utf8');
+        else if (chunks) busybox = Buffer.concat(chunks);
       }
     } catch (e) {
       throw corrupt(e);
@@ -137,6 +144,7 @@ export function unpackApk(file: string, label: string): UnpackResult {
       scripts: controlScripts(head),
       files,
       ...(applets ? { busyboxApplets: applets } : {}),
+      ...(Object.keys(accounts).length ? { accountFiles: accounts } : {}),
     };
     return meta;
   });

@@ -7,7 +7,7 @@
  */
 import type { FileEffect, FilesystemEffect } from '../../src/translate/effects.js';
 import type { DebMetadata } from './debMetadata.js';
-import type { Redirect, ShellCommand, ShellScript } from './shellCommands.js';
+import type { Redirect, ShellCommand, ShellScript } from '../shell/shellCommands.js';
 
 /** The defaults install_from_default copies; unpack captures them for this translation. */
 export const BASE_FILES_DEFAULTS = 'usr/share/base-files/';

@@ -27,7 +27,10 @@ export function debDatabase(packages: PackageMetadata[], ctx: FinalContext): Fin
 
   for (const d of ['', '/info', '/updates', '/parts', '/alternatives', '/triggers']) dir(`${DPKG}${d}`);
   file(`${DPKG}/status`, debs.map(statusParagraph).join('\n'));
-  for (const empty of ['available', 'diversions', 'statoverride', 'lock', 'lock-frontend', 'triggers/Lock', 'triggers/Unincorp']) {
+  // dpkg-statoverride's database: "user group mode path", mode in octal, sorted by path as dpkg writes it.
+  const overrides = [...ctx.applied.statOverrides].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  file(`${DPKG}/statoverride`, overrides.map((o) => `${o.user} ${o.group} ${o.mode.toString(8)} ${o.path}\n`).join(''));
+  for (const empty of ['available', 'diversions', 'lock', 'lock-frontend', 'triggers/Lock', 'triggers/Unincorp']) {
     file(`${DPKG}/${empty}`, '');
   }
   file(`${DPKG}/cmethopt`, 'apt apt\n');

@@ -1,4 +1,4 @@
-import type { PackageMetadata } from '../types.js';
+import type { InstalledDirectory, PackageMetadata } from '../types.js';
 
 /** What the final layer needs from a .deb, kept as JSON beside its layer in the cache. */
 export interface DebMetadata extends PackageMetadata {
@@ -12,6 +12,8 @@ export interface DebMetadata extends PackageMetadata {
   files: string[];
   /** Canonical (merged-/usr) relative paths of non-directories, for conflict checks. */
   paths: string[];
+  /** The directories it ships, canonical, with mode and owner (for script effects). */
+  directories: InstalledDirectory[];
   /** Contents of files that script effects need (base64), keyed by canonical path. */
   captured: Record<string, string>;
 }

@@ -35,6 +35,8 @@ export const debAdapter: Adapter = {
   scriptEffects: debScriptEffects,
   database: debDatabase,
   installedPaths: (pkg) => asDeb(pkg).paths,
+  installedDirectories: (pkg) => asDeb(pkg).directories,
   platform: debPlatform,
   canonicalPath: (absPath) => canonicalPath(absPath.replace(/^\/+/, '')),
 };
+

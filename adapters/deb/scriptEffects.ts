@@ -1,8 +1,27 @@
 import type { Effect, GroupEffect, UserEffect } from '../../src/translate/effects.js';
-import type { PackageMetadata, ScriptEffects } from '../types.js';
+import { parseAdduser, parseAddgroup } from './adduserCommand.js';
+import { debCommandStatus } from './commandStatus.js';
+import { applyUserUpdate, DEBIAN_SHADOW_DEFAULTS, parseGpasswd, parseGroupadd, parseUseradd, parseUsermod } from '../shadowCommands.js';
+import { fileCommandEffects } from '../fileCommands.js';
+import type { PackageMetadata, ScriptContext, ScriptEffects } from '../types.js';
 import { BASE_FILES_DEFAULTS, recognizeBaseFiles } from './baseFiles.js';
 import { asDeb, controlFile, type DebMetadata } from './debMetadata.js';
-import { commandWords, type Redirect, type ShellCommand, type ShellScript } from './shellCommands.js';
+import {
+  addShell,
+  debSystemdHelper,
+  dpkgStatoverride,
+  isCapturedForServices,
+  pythonBytecode,
+  systemctl,
+  systemdSysusers,
+  systemdTmpfiles,
+  updateRcD,
+  updateShells,
+  type CommandResult,
+} from './serviceCommands.js';
+import { invocation } from '../shell/invocation.js';
+import { FRESH_INSTALL_ARGS, guardsHold, knownVariables, type ScriptEnv } from '../shell/scriptConditions.js';
+import { commandWords, type Guard, type Redirect, type ShellCommand, type ShellScript } from '../shell/shellCommands.js';
 import { parseAlternativeInstalls } from './updateAlternatives.js';
 
 const CA_STORE = 'usr/share/ca-certificates/';
@@ -13,7 +32,8 @@ export function isCapturedForEffects(path: string): boolean {
     (path.startsWith('usr/share/base-passwd/') && path.endsWith('.master')) ||
     (path.startsWith(CA_STORE) && path.endsWith('.crt')) ||
     // A handful of small defaults (dotfiles, /etc/profile, motd, info dir).
-    path.startsWith(BASE_FILES_DEFAULTS)
+    path.startsWith(BASE_FILES_DEFAULTS) ||
+    isCapturedForServices(path)
   );
 }
 
@@ -41,12 +61,12 @@ const INERT = new Set([
   // Acts only when upgrading from the versions it names (conffile and directory moves).
   'dpkg-maintscript-helper',
   // Talk to the running system (services, daemons, init, logind): there is none while building.
-  // TODO: deb-systemd-helper enable / update-rc.d defaults also leave unit and rc.d symlinks;
-  // enablement is a separate effect to model later, so they are not reported here.
-  'invoke-rc.d', 'systemctl', 'deb-systemd-invoke', 'deb-systemd-helper', 'update-rc.d', 'nscd', 'telinit',
-  'busctl',
+  // (Enabling, which leaves links, is recognized: see serviceCommands.ts.)
+  'invoke-rc.d', 'deb-systemd-invoke', 'nscd', 'telinit', 'busctl',
   // SELinux labels are not carried by image layers.
   'restorecon',
+  // AppArmor profiles are loaded into the running kernel (dh_apparmor); the files stay as shipped.
+  'apparmor_parser', 'aa-enabled', 'aa-status',
 ]);
 
 /** Shell libraries that scripts source, with the functions they define: messages only. */
@@ -64,10 +84,11 @@ const DEVICES = new Set(['/dev/null', '/dev/stdout', '/dev/stderr', '/dev/tty'])
 type AccountFile = 'passwd' | 'group';
 
 /** Recognize what a .deb's maintainer scripts would do on a fresh install. */
-export function debScriptEffects(pkg: PackageMetadata): ScriptEffects {
+export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): ScriptEffects {
   const meta = asDeb(pkg);
   const effects: Effect[] = [];
   const untranslated: string[] = [];
+  const scripts = (['preinst', 'postinst'] as const).filter((s) => controlFile(meta, s) !== undefined);
   /** Account files already created by an earlier command: later "create if absent" steps do nothing. */
   const accounts = new Set<AccountFile>();
   let caBundle = false;
@@ -78,9 +99,20 @@ export function debScriptEffects(pkg: PackageMetadata): ScriptEffects {
       untranslated.push(`${script}: not a shell script (${text.slice(0, 40).split('\n')[0]}); its effects are unknown`);
       continue;
     }
+    // preinst runs before the package's own files are unpacked.
+    const ctx: ScriptContext = script === 'preinst' ? { ...image, pathType: image.pathTypeBeforeUnpack } : image;
     const parsed = commandWords(text);
-    const live = liveFunctions(parsed);
-    const commands = parsed.commands.filter((c) => live(c.function));
+    // A fresh install: `preinst install`, `postinst configure` with no old version, no DPKG_ROOT.
+    const args = [...FRESH_INSTALL_ARGS[script]];
+    const env: ScriptEnv = {
+      args,
+      variables: knownVariables(text, parsed, { args, variables: { DPKG_ROOT: '' } }),
+      pathType: ctx.pathType,
+      commandStatus: debCommandStatus,
+    };
+    const runs = (x: { guards: Guard[] }) => guardsHold(x.guards, env) !== 'never';
+    const live = liveFunctions(parsed, runs);
+    const commands = parsed.commands.filter((c) => live(c.function) && runs(c));
     const handled = new Set<ShellCommand>();
     const coveredWrites = new Set<Redirect>();
     const libraryFunctions = new Set<string>();
@@ -93,7 +125,8 @@ export function debScriptEffects(pkg: PackageMetadata): ScriptEffects {
 
     // Pass 1: recognized effects, and the libraries the script relies on.
     for (const c of commands) {
-      const inv = invocation(c);
+      if (handled.has(c)) continue;
+      const inv = invocation(c, env);
       if (inv === undefined) continue;
       const { name, args } = inv;
       if (name === '.' || name === 'source') {
@@ -108,6 +141,9 @@ export function debScriptEffects(pkg: PackageMetadata): ScriptEffects {
         // Only when every argument was understood (no $(…) slaves, no unknown options after them).
         const [one] = installs;
         if (installs.length === 1 && one && args.length === args.indexOf('--install') + 5 + 4 * one.slaves.length) handled.add(c);
+      } else if (name === 'cp' && isShellsTemplateCopy(args)) {
+        // debianutils seeds /etc/shells from its template; update-shells' translation writes it whole.
+        handled.add(c);
       } else if (name === 'cp' || name === 'cat') {
         const seeded = seedAccounts(meta, c, name, args, accounts);
         if (seeded) {
@@ -125,6 +161,23 @@ export function debScriptEffects(pkg: PackageMetadata): ScriptEffects {
       } else if (name === 'shadowconfig' && args[0] === 'on') {
         // pwconv/grpconv: the translation always writes shadow and gshadow beside passwd and group.
         handled.add(c);
+      } else if (name === 'usermod') {
+        handled.add(c);
+        const result = parseUsermod(args);
+        if ('unrecognized' in result) items.push(result.unrecognized);
+        else {
+          effects.push(...result.effects);
+          if (result.update && !applyUserUpdate(effects, result.update)) items.push(`usermod of ${result.update.user}, an account this script did not create`);
+          if (result.note) items.push(result.note);
+        }
+      } else {
+        const result = recognizeCommand(name, args, ctx);
+        if (result === undefined) continue;
+        handled.add(c);
+        if ('effects' in result) {
+          effects.push(...result.effects);
+          if (result.note) items.push(result.note);
+        } else if ('unrecognized' in result) items.push(result.unrecognized);
       }
     }
     // The CA translation writes /etc/ca-certificates.conf as the fresh-install branch does.
@@ -135,24 +188,67 @@ export function debScriptEffects(pkg: PackageMetadata): ScriptEffects {
     const scratch = scratchVariables(parsed);
     for (const c of commands) {
       if (handled.has(c) || defined.has(c.command) || libraryFunctions.has(c.command)) continue;
-      const inv = invocation(c);
-      if (inv === undefined || isInert(inv.name, inv.args, scratch)) continue;
+      const inv = invocation(c, env);
+      if (inv === undefined || isInert(inv.name, inv.args, scratch, ctx.pathType)) continue;
       items.push(inv.name === '.' || inv.name === 'source' ? `. ${inv.args[0] ?? ''}` : inv.name);
     }
     for (const w of parsed.writes) {
-      if (!live(w.function) || coveredWrites.has(w) || DEVICES.has(w.target) || isScratch(w.target, scratch)) continue;
+      if (!live(w.function) || !runs(w) || coveredWrites.has(w) || DEVICES.has(w.target) || isScratch(w.target, scratch)) continue;
       items.push(`>${shownPath(w.target)}`);
     }
-    if (items.length) untranslated.push(`${script}: ${[...new Set(items)].sort().join(', ')}`);
+    for (const item of [...new Set(items)].sort()) untranslated.push(`${script}: ${item}`);
   }
-  return { effects, untranslated };
+  return { effects, untranslated, scripts };
+}
+
+/** The commands of every format's and Debian's own helpers that serviceCommands and fileCommands know. */
+function recognizeCommand(name: string, args: string[], ctx: ScriptContext): CommandResult | undefined {
+  const accounts = { homeExists: (p: string) => ctx.pathType(p) === 'directory' };
+  switch (name) {
+    case 'adduser':
+      return parseAdduser(args, 'adduser', accounts);
+    case 'addgroup':
+      return parseAddgroup(args, accounts);
+    case 'useradd':
+      return parseUseradd(args, DEBIAN_SHADOW_DEFAULTS, accounts);
+    case 'groupadd':
+      return parseGroupadd(args, DEBIAN_SHADOW_DEFAULTS);
+    case 'gpasswd':
+      return parseGpasswd(args);
+    case 'deb-systemd-helper':
+      return debSystemdHelper(args, ctx);
+    case 'systemctl':
+      return systemctl(args, ctx);
+    case 'update-rc.d':
+      return updateRcD(args, ctx);
+    case 'systemd-sysusers':
+      return systemdSysusers(args, ctx);
+    case 'systemd-tmpfiles':
+      return systemdTmpfiles(args, ctx);
+    case 'add-shell':
+      return addShell(args);
+    case 'py3compile':
+    case 'pypy3compile':
+      return pythonBytecode(name);
+    case 'update-shells':
+      return updateShells(ctx);
+    case 'dpkg-statoverride':
+      return args.includes('--add') ? dpkgStatoverride(args) : undefined;
+    default:
+      return fileCommandEffects(name, args.map(shownPath), ctx);
+  }
+}
+
+function isShellsTemplateCopy(args: string[]): boolean {
+  const files = args.filter((a) => !a.startsWith('-')).map(shownPath);
+  return files.length === 2 && files[0] === '/usr/share/debianutils/shells' && files[1] === '/etc/shells';
 }
 
 /**
  * Functions that can run: those called from top level or from another live function. A command
  * named by an expansion ($cmd) or eval could call anything, so then every function is live.
  */
-function liveFunctions(s: ShellScript): (fn: string | undefined) => boolean {
+function liveFunctions(s: ShellScript, runs: (c: ShellCommand) => boolean): (fn: string | undefined) => boolean {
   const defined = new Set(s.functions);
   const live = new Set<string>();
   let all = false;
@@ -160,7 +256,7 @@ function liveFunctions(s: ShellScript): (fn: string | undefined) => boolean {
   for (let changed = true; changed && !all; ) {
     changed = false;
     for (const c of s.commands) {
-      if (!isLive(c.function)) continue;
+      if (!isLive(c.function) || !runs(c)) continue;
       if (c.dynamic || c.command === 'eval') all = true;
       else if (defined.has(c.command) && !live.has(c.command)) {
         live.add(c.command);
@@ -171,33 +267,18 @@ function liveFunctions(s: ShellScript): (fn: string | undefined) => boolean {
   return isLive;
 }
 
+
 /**
- * The program a simple command runs and its arguments, seeing through `command`, `exec`, `env`
- * and `nohup`; named by basename. Undefined for `command -v` / `-V` lookups.
+ * `--remove NAME PATH` of a choice whose file is not there, and `--auto NAME` (every alternative
+ * layerpkg sets up is in auto mode): cleanups of older versions that change nothing when fresh.
  */
-function invocation(c: ShellCommand): { name: string; args: string[] } | undefined {
-  let words = [c.command, ...c.args];
-  for (;;) {
-    const first = words[0] ?? '';
-    if (first === 'command') {
-      if (words[1] === '-v' || words[1] === '-V') return undefined;
-      words = words.slice(words[1] === '-p' ? 2 : 1);
-    } else if (first === 'exec' || first === 'nohup') words = words.slice(1);
-    else if (first === 'env' && words.length > 1) {
-      let i = 1;
-      while (i < words.length && (words[i]!.startsWith('-') || /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[i]!))) i++;
-      if (i === words.length) break;
-      words = words.slice(i);
-    } else break;
-  }
-  const word = words[0] ?? '';
-  if (!word) return undefined;
-  // "$DPKG_ROOT/usr/sbin/foo" is still foo; "$cmd" or "/usr/bin/$python" stays as written.
-  const base = word.slice(word.lastIndexOf('/') + 1);
-  return { name: base && !/[$`]/.test(base) ? base : word, args: words.slice(1) };
+function isFreshAlternativesNoop(args: string[], pathType: ScriptContext['pathType']): boolean {
+  const words = args.filter((a) => a !== '--quiet' && a !== '--force');
+  if (words[0] === '--auto' && words.length === 2) return true;
+  return words[0] === '--remove' && words.length === 3 && words[2]!.startsWith('/') && pathType(words[2]!) === 'absent';
 }
 
-function isInert(name: string, args: string[], scratch: Set<string>): boolean {
+function isInert(name: string, args: string[], scratch: Set<string>, pathType: ScriptContext['pathType']): boolean {
   if (INERT.has(name) || name.startsWith('db_')) return true;
   // `foo --help` / `foo --version`: probing whether a program works.
   if (args.length === 1 && (args[0] === '--help' || args[0] === '--version')) return true;
@@ -209,7 +290,7 @@ function isInert(name: string, args: string[], scratch: Set<string>): boolean {
     case 'dpkg-statoverride':
       return args.includes('--list');
     case 'update-alternatives':
-      return args.some((a) => ALTERNATIVES_QUERIES.has(a));
+      return args.some((a) => ALTERNATIVES_QUERIES.has(a)) || isFreshAlternativesNoop(args, pathType);
     case 'sed':
       return !args.some((a) => /^-[a-zA-Z]*i|^--in-place/.test(a));
     case 'find':
@@ -283,9 +364,9 @@ function accountsFrom(file: AccountFile, content: string): (UserEffect | GroupEf
   for (const line of content.split('\n').filter((l) => l && !l.startsWith('#'))) {
     const f = line.split(':');
     if (file === 'passwd' && f.length >= 7) {
-      out.push({ kind: 'user', name: f[0]!, password: f[1]!, uid: Number(f[2]), gid: Number(f[3]), gecos: f[4]!, home: f[5]!, shell: f[6]! });
+      out.push({ kind: 'user', name: f[0]!, password: f[1]!, uid: Number(f[2]), group: Number(f[3]), gecos: f[4]!, home: f[5]!, shell: f[6]!, origin: 'base' });
     } else if (file === 'group' && f.length >= 4) {
-      out.push({ kind: 'group', name: f[0]!, password: f[1]!, gid: Number(f[2]), members: f[3] ? f[3].split(',') : [] });
+      out.push({ kind: 'group', name: f[0]!, password: f[1]!, gid: Number(f[2]), members: f[3] ? f[3].split(',') : [], origin: 'base' });
     }
   }
   return out;

@@ -3,13 +3,21 @@ import type { PackageRecord } from '../types.js';
 
 /**
  * The base sets Debian's installers start from. "required" is mmdebstrap's minbase variant:
- * every Essential: yes package, every Priority: required package, and apt.
+ * every Essential: yes package, every Priority: required package, and apt; "important" and
+ * "standard" add those priorities, as mmdebstrap's variants of the same names do.
  */
 const SEEDS: Record<string, (p: PackageRecord) => boolean> = {
   essential: (p) => p.tags.includes('essential'),
   required: (p) => p.tags.includes('essential') || p.tags.includes('priority:required') || p.name === 'apt',
   important: (p) =>
     p.tags.includes('essential') || p.tags.includes('priority:required') || p.tags.includes('priority:important') || p.name === 'apt',
+  // debootstrap's and tasksel's "standard system": everything of Priority standard and above.
+  standard: (p) =>
+    p.tags.includes('essential') ||
+    p.tags.includes('priority:required') ||
+    p.tags.includes('priority:important') ||
+    p.tags.includes('priority:standard') ||
+    p.name === 'apt',
 };
 
 export function debSeed(seedName: string, candidates: PackageRecord[]): string[] {

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { UserError } from '../../src/errors.js';
 import { layerEntryOf, relativeName, tarEntryPath, unpackResult } from '../tarEntries.js';
-import type { PackageMetadata, UnpackedEntry, UnpackResult } from '../types.js';
+import type { InstalledDirectory, PackageMetadata, UnpackedEntry, UnpackResult } from '../types.js';
 import { listArMembers, readArMember } from './arReader.js';
 import type { DebMetadata } from './debMetadata.js';
 import { decompressStream } from './decompress.js';
@@ -32,6 +32,7 @@ export function unpackDeb(file: string, label = file): UnpackResult {
     const conffileMd5 = new Map<string, string>();
     const files: string[] = ['/.'];
     const paths: string[] = [];
+    const directories: InstalledDirectory[] = [];
     const captured: Record<string, string> = {};
 
     const extract = tar.extract();
@@ -50,6 +51,7 @@ export function unpackDeb(file: string, label = file): UnpackResult {
       const entry = layerEntryOf(h, path, type);
       if (type === 'hardlink') entry.linkname = canonicalPath(relativeName(h.linkname ?? '', label));
       if (type !== 'directory') paths.push(path);
+      else directories.push({ path, mode: entry.mode, uid: entry.uid, gid: entry.gid });
       if (type !== 'file') {
         tarEntry.resume();
         yield { entry };
@@ -97,6 +99,7 @@ export function unpackDeb(file: string, label = file): UnpackResult {
       })),
       files,
       paths,
+      directories,
       captured,
     };
     return meta;

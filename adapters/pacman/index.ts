@@ -28,6 +28,7 @@ export const pacmanAdapter: Adapter = {
   scriptEffects: pacmanScriptEffects,
   database: (packages, ctx) => pacmanLocalDb(packages, ctx),
   installedPaths: (pkg) => asPacman(pkg).files.filter((f) => f.type !== 'directory').map((f) => f.path),
+  installedDirectories: (pkg) => asPacman(pkg).files.filter((f) => f.type === 'directory').map(({ path, mode, uid, gid }) => ({ path, mode, uid, gid })),
   platform: pacmanPlatform,
   // Arch is merged-/usr through the filesystem package's own links; paths land where named.
   canonicalPath: (absPath) => absPath.replace(/^\/+/, ''),

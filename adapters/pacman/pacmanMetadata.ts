@@ -17,6 +17,8 @@ export type PacmanMetadata = PackageMetadata & {
   install?: string;
   /** The .CHANGELOG, base64; pacman keeps it as local/<pkg>/changelog (`pacman -Qc`). */
   changelog?: string;
+  /** Contents of the files script effects read (account files, sysusers.d, tmpfiles.d, alpm hooks), base64 by path. */
+  effectFiles?: Record<string, string>;
   /** The data entries in archive order, directories included. */
   files: PacmanFile[];
   /** Each `backup` file of .PKGINFO with the md5 of its shipped content, for %BACKUP%. */

@@ -1,58 +1,138 @@
-import type { PackageMetadata, ScriptEffects } from '../types.js';
+import type { Effect } from '../../src/translate/effects.js';
+import { fileCommandEffects } from '../fileCommands.js';
+import { ARCH_SHADOW_DEFAULTS, applyUserUpdate, parseGpasswd, parseGroupadd, parseUseradd, parseUsermod } from '../shadowCommands.js';
+import { invocation } from '../shell/invocation.js';
+import { guardsHold, knownVariables, type ScriptEnv } from '../shell/scriptConditions.js';
+import { commandWords, type ShellCommand, type ShellScript } from '../shell/shellCommands.js';
+import type { PackageMetadata, ScriptContext, ScriptEffects } from '../types.js';
 import { asPacman } from './pacmanMetadata.js';
 
 /** The .INSTALL functions pacman runs on a fresh install; upgrade and removal ones never run here. */
-const INSTALL_FUNCTIONS = new Set(['pre_install', 'post_install']);
+const INSTALL_FUNCTIONS = ['pre_install', 'post_install'] as const;
+const SYSUSERS_DIR = 'usr/lib/sysusers.d/';
+const TMPFILES_DIR = 'usr/lib/tmpfiles.d/';
+const HOOKS_DIR = 'usr/share/libalpm/hooks/';
+
+/** Commands that change nothing in the image: control flow, messages, queries, a running system's services. */
+const INERT = new Set([
+  '[', '[[', 'test', 'echo', 'printf', 'true', 'false', ':', 'exit', 'return', 'set', 'local', 'export', 'unset',
+  'cat', 'grep', 'getent', 'id', 'readlink', 'dirname', 'basename', 'vercmp', 'systemctl', 'udevadm', 'ldconfig',
+]);
 
 /**
- * What a package's .INSTALL would do on install. Nothing is translated yet (that is the script
- * engine's work): every command of pre_install and post_install is listed. The functions are
- * found line by line (`name() {` … `}` at the start of a line, or `name() { …; }` on one line);
- * when the file does not have that plain shape, every line that does something is listed, so
- * that nothing it would do goes unreported.
+ * What a package's .INSTALL would do on install (pre_install, post_install, and the functions
+ * they call), read with the shell reader: useradd/groupadd/usermod/gpasswd as shadow does them on
+ * Arch, systemd-sysusers / systemd-tmpfiles on the package's files, and the file commands. The
+ * alpm hooks a package ships run for the whole transaction: systemd's sysusers and tmpfiles
+ * hooks become those tools on every package's files; any other hook is reported.
  */
-export function pacmanScriptEffects(pkg: PackageMetadata): ScriptEffects {
+export function pacmanScriptEffects(pkg: PackageMetadata, image: ScriptContext): ScriptEffects {
   const meta = asPacman(pkg);
-  if (meta.install === undefined) return { effects: [], untranslated: [] };
-  const lines = Buffer.from(meta.install, 'base64').toString('utf8').split('\n');
-  return { effects: [], untranslated: installFunctionLines(lines) ?? lines.map((l) => l.trim()).filter((l) => !isInert(l)).map((l) => `.INSTALL: ${l}`) };
-}
-
-/** The commands of pre_install/post_install, or undefined when the file is not plainly shaped. */
-function installFunctionLines(lines: string[]): string[] | undefined {
-  const out: string[] = [];
-  let current: string | undefined;
-  for (const raw of lines) {
-    const line = raw.trim();
-    const oneLine = /^(?:function\s+)?([A-Za-z_]\w*)\s*\(\s*\)\s*\{(.*)\}\s*$/.exec(line);
-    const opening = /^(?:function\s+)?([A-Za-z_]\w*)\s*\(\s*\)\s*\{\s*$/.exec(line);
-    if (current === undefined) {
-      if (oneLine) {
-        if (INSTALL_FUNCTIONS.has(oneLine[1]!)) out.push(...commands(oneLine[2]!).map((c) => `.INSTALL ${oneLine[1]}: ${c}`));
-      } else if (opening) {
-        current = opening[1]!;
-      } else if (!isInert(line)) {
-        return undefined; // top-level code, or a shape this reader does not follow
-      }
-      continue;
-    }
-    // A function ends at a `}` alone at the start of its line, as makepkg's templates write it.
-    if (/^\}\s*$/.test(raw)) {
-      current = undefined;
-      continue;
-    }
-    if (INSTALL_FUNCTIONS.has(current) && !isInert(line)) out.push(`.INSTALL ${current}: ${line}`);
+  const effects: Effect[] = [];
+  const untranslated: string[] = [];
+  const files = meta.effectFiles ?? {};
+  const text = (rel: string) => (files[rel] === undefined ? undefined : Buffer.from(files[rel]!, 'base64').toString('utf8'));
+  if (['etc/passwd', 'etc/group', 'etc/shadow', 'etc/gshadow'].some((f) => files[f] !== undefined)) {
+    effects.push({ kind: 'account-files', passwd: text('etc/passwd'), group: text('etc/group'), shadow: text('etc/shadow'), gshadow: text('etc/gshadow') });
   }
-  return current === undefined ? out : undefined;
+  const scripts: string[] = [];
+  if (meta.install !== undefined) {
+    const install = Buffer.from(meta.install, 'base64').toString('utf8');
+    const parsed = commandWords(install);
+    // pacman sources the file before calling a function: top-level commands run too.
+    const entries = [...(parsed.commands.some((c) => c.function === undefined && !parsed.functions.includes(c.command)) ? [undefined] : []), ...INSTALL_FUNCTIONS.filter((fn) => parsed.functions.includes(fn))];
+    for (const fn of entries) {
+      scripts.push(fn === undefined ? '.INSTALL' : `.INSTALL ${fn}`);
+      const ctx: ScriptContext = fn === 'pre_install' ? { ...image, pathType: image.pathTypeBeforeUnpack } : image;
+      // pacman calls the function with the new version; $1 inside it is that.
+      const args = [meta.version];
+      const env: ScriptEnv = { args, variables: knownVariables(install, parsed, { args, variables: {} }), pathType: ctx.pathType };
+      const commands = fn === undefined ? parsed.commands.filter((c) => c.function === undefined && !parsed.functions.includes(c.command)) : functionCommands(parsed, fn);
+      for (const c of commands) {
+        // Guards inside a function see its own $1, which the reader leaves unknown: good enough.
+        if (guardsHold(c.guards, env) === 'never') continue;
+        const inv = invocation({ ...c, function: undefined }, env);
+        if (inv === undefined || INERT.has(inv.name) || parsed.functions.includes(inv.name)) continue;
+        recognizeInto(inv.name, inv.args, ctx, effects, untranslated, `${fn === undefined ? '.INSTALL' : `.INSTALL ${fn}`}: ${c.raw.join(' ')}`);
+      }
+    }
+  }
+  effects.push(...hookEffects(meta.name, files, image, untranslated));
+  return { effects, untranslated, scripts };
 }
 
-function commands(body: string): string[] {
-  return body
-    .split(';')
-    .map((c) => c.trim())
-    .filter((c) => !isInert(c));
+/** The commands of `fn` and of the functions it calls, in order. */
+function functionCommands(s: ShellScript, fn: string, seen = new Set<string>()): ShellCommand[] {
+  if (seen.has(fn)) return [];
+  seen.add(fn);
+  const out: ShellCommand[] = [];
+  for (const c of s.commands.filter((x) => x.function === fn)) {
+    if (s.functions.includes(c.command)) out.push(...functionCommands(s, c.command, seen));
+    else out.push(c);
+  }
+  return out;
 }
 
-function isInert(line: string): boolean {
-  return line === '' || line.startsWith('#') || /^(fi|done|esac|;;|else|then|do|:|true|return( 0)?)$/.test(line);
+function recognizeInto(name: string, args: string[], ctx: ScriptContext, effects: Effect[], untranslated: string[], shown: string): void {
+  const accounts = { homeExists: (p: string) => ctx.pathType(p) === 'directory' };
+  if (name === 'usermod') {
+    const r = parseUsermod(args);
+    if ('unrecognized' in r) untranslated.push(`${shown} (${r.unrecognized})`);
+    else {
+      effects.push(...r.effects);
+      if (r.update && !applyUserUpdate(effects, r.update)) untranslated.push(`${shown} (an account this script did not create)`);
+    }
+    return;
+  }
+  const result =
+    name === 'useradd' ? parseUseradd(args, ARCH_SHADOW_DEFAULTS, accounts)
+    : name === 'groupadd' ? parseGroupadd(args, ARCH_SHADOW_DEFAULTS)
+    : name === 'gpasswd' ? parseGpasswd(args)
+    : name === 'systemd-sysusers' ? configFiles(args, ctx, SYSUSERS_DIR, 'sysusers')
+    : name === 'systemd-tmpfiles' && args.includes('--create') ? configFiles(args.filter((a) => a !== '--create'), ctx, TMPFILES_DIR, 'tmpfiles')
+    : fileCommandEffects(name, args, ctx);
+  if (result === undefined) untranslated.push(shown);
+  else if ('unrecognized' in result) untranslated.push(`${shown} (${result.unrecognized})`);
+  else {
+    effects.push(...result.effects);
+    if ('note' in result && result.note) untranslated.push(`${shown} (${result.note})`);
+  }
+}
+
+/** sysusers.d / tmpfiles.d files by basename (or all of them), from any package of the image. */
+function configFiles(args: string[], ctx: ScriptContext, dir: string, kind: 'sysusers' | 'tmpfiles'): { effects: Effect[] } | { unrecognized: string } {
+  if (args.some((a) => a.startsWith('-'))) return { unrecognized: `option ${args.find((a) => a.startsWith('-'))} is not understood` };
+  const all = allFiles(ctx.packages, dir);
+  const chosen = args.length ? args.map((a) => (a.includes('/') ? a.replace(/^\/+/, '') : `${dir}${a}`)) : [...all.keys()];
+  const missing = chosen.find((rel) => !all.has(rel));
+  if (missing !== undefined) return { unrecognized: `no package in the image ships /${missing}` };
+  return { effects: chosen.map((rel) => ({ kind, file: `/${rel}`, text: all.get(rel)! })) };
+}
+
+function allFiles(packages: PackageMetadata[], dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const p of packages) {
+    for (const [rel, b64] of Object.entries(asPacman(p).effectFiles ?? {})) if (rel.startsWith(dir) && !out.has(rel)) out.set(rel, Buffer.from(b64, 'base64').toString('utf8'));
+  }
+  return new Map([...out].sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+/**
+ * The alpm hooks this package ships, run once for the transaction: systemd's sysusers and
+ * tmpfiles hooks (Exec naming systemd-sysusers / systemd-tmpfiles, directly or through
+ * systemd-hook) apply every package's files; other hooks are reported.
+ */
+function hookEffects(name: string, files: Record<string, string>, image: ScriptContext, untranslated: string[]): Effect[] {
+  const effects: Effect[] = [];
+  for (const rel of Object.keys(files).filter((f) => f.startsWith(HOOKS_DIR)).sort()) {
+    const exec = /^\s*Exec\s*=\s*(.*)$/m.exec(Buffer.from(files[rel]!, 'base64').toString('utf8'))?.[1]?.trim() ?? '';
+    if (/systemd-sysusers|systemd-hook sysusers/.test(exec)) {
+      for (const [f, text] of allFiles(image.packages, SYSUSERS_DIR)) effects.push({ kind: 'sysusers', file: `/${f}`, text });
+    } else if (/systemd-tmpfiles|systemd-hook tmpfiles/.test(exec)) {
+      for (const [f, text] of allFiles(image.packages, TMPFILES_DIR)) effects.push({ kind: 'tmpfiles', file: `/${f}`, text });
+    } else {
+      untranslated.push(`alpm hook /${rel} of ${name}: ${exec}`);
+    }
+  }
+  return effects;
 }

@@ -108,6 +108,7 @@ export function unpackPacman(file: string, label: string): UnpackResult {
     /** Hardlink path → the regular file it links to. */
     const hardlinks = new Map<string, string>();
     const md5s = new Map<string, string>();
+    const effectFiles: Record<string, string> = {};
 
     const { extract, close, complete } = openTar(file, kind, corrupt);
     try {
@@ -158,7 +159,9 @@ export function unpackPacman(file: string, label: string): UnpackResult {
         regularFiles.add(rel);
         const md5 = backupPaths?.has(rel) ? createHash('md5') : undefined;
         const progress: BodyProgress = { ended: false };
-        const body = entryBody(tarEntry as AsyncIterable<Buffer>, md5, progress, corrupt);
+        // Files script effects read (account files, sysusers.d, tmpfiles.d, alpm hooks), kept whole.
+        const keep = isCapturedForEffects(rel) && entry.size <= EFFECT_FILE_LIMIT ? ([] as Buffer[]) : undefined;
+        const body = entryBody(tarEntry as AsyncIterable<Buffer>, md5, progress, corrupt, keep);
         yield { entry, body };
         // The consumer must have read or drained the body; make sure it has run to its end
         // before the hash is taken (a body left unread is drained here).
@@ -172,6 +175,7 @@ export function unpackPacman(file: string, label: string): UnpackResult {
           throw new UserError(`${label}: the content of ${rel} was abandoned before its end, so the rest of the package cannot be read`);
         }
         if (md5) md5s.set(rel, md5.digest('hex'));
+        if (keep) effectFiles[rel] = Buffer.concat(keep).toString('base64');
       }
       if (!(await complete())) throw new UserError(`${label}: reading stopped before the end of its archive (an entry's body was abandoned?)`);
     } catch (e) {
@@ -226,6 +230,7 @@ export function unpackPacman(file: string, label: string): UnpackResult {
     if (install) meta.install = install.toString('base64');
     const changelog = captured.get('.CHANGELOG');
     if (changelog) meta.changelog = changelog.toString('base64');
+    if (Object.keys(effectFiles).length) meta.effectFiles = effectFiles;
     return meta;
   });
 }
@@ -271,17 +276,30 @@ interface BodyProgress {
  * A regular file's content, hashed into `md5` when given; `progress` tells whether it was read
  * to its end. A read error fails the body with the same UserError as the entries iteration.
  */
+const EFFECT_FILE_LIMIT = 1024 * 1024;
+
+/** Files whose content script effects need: account files, sysusers.d/tmpfiles.d files, alpm hooks. */
+export function isCapturedForEffects(rel: string): boolean {
+  return (
+    ['etc/passwd', 'etc/group', 'etc/shadow', 'etc/gshadow'].includes(rel) ||
+    (/^usr\/lib\/(sysusers|tmpfiles)\.d\/[^/]+\.conf$/.test(rel)) ||
+    /^usr\/share\/libalpm\/hooks\/[^/]+\.hook$/.test(rel)
+  );
+}
+
 function entryBody(
   tarEntry: AsyncIterable<Buffer>,
   md5: Hash | undefined,
   progress: BodyProgress,
   corrupt: (e: unknown) => UserError,
+  keep?: Buffer[],
 ): Readable {
   const body = Readable.from(
     (async function* content() {
       try {
         for await (const chunk of tarEntry) {
           md5?.update(chunk);
+          keep?.push(chunk);
           yield chunk;
         }
         progress.ended = true;

@@ -20,7 +20,8 @@ import { ociImageConfig } from '../oci/imageConfig.js';
 import { MEDIA_TYPES, REF_NAME_ANNOTATION, type Descriptor } from '../oci/mediaTypes.js';
 import { writeLayout } from '../oci/writeLayout.js';
 import type { Progress } from '../progress.js';
-import { translateEffects } from '../translate/applyEffects.js';
+import { translateEffects, type ScriptReport } from '../translate/applyEffects.js';
+import { configEffects } from '../translate/configEffects.js';
 import { Stopwatch } from './stopwatch.js';
 
 export interface BuildOptions {
@@ -29,6 +30,8 @@ export interface BuildOptions {
   outputDir: string;
   cacheDir: string;
   progress: Progress;
+  /** Fail, before anything is written, when any script effect is left untranslated. */
+  strict?: boolean;
 }
 
 export interface LayerReport {
@@ -51,6 +54,8 @@ export interface BuildResult {
   layers: LayerReport[];
   downloaded: { packages: number; bytes: number };
   untranslated: { package: string; items: string[] }[];
+  /** Per package with scripts (and image.toml): the effects found and what was left untranslated. */
+  scripts: ScriptReport[];
   /** Optional dependencies the lock records (pacman optdepends); "[installed]" when the image has them. */
   optional: { package: string; items: string[] }[];
   timings: Record<string, number>;
@@ -75,23 +80,12 @@ export async function buildImage(opts: BuildOptions): Promise<BuildResult> {
     const blobs: string[] = [];
     let downloaded = { packages: 0, bytes: 0 };
     let untranslated: BuildResult['untranslated'] = [];
+    let scripts: ScriptReport[] = [];
+    const repositories = repositoryConfigs(config);
     for (const arch of config.image.architectures) {
       const packages = lock.architectures[arch]!.packages;
-      progress.stage('fetch', `${packages.length} packages (${arch})`);
-      const repositories = repositoryConfigs(config);
-      const verifierFor = (pkg: LockedPackage) => {
-        const repo = repositories.find((r) => r.name === pkg.repository);
-        const verify = adapter.verifyDownload;
-        return repo && verify ? (tmp: string) => verify.call(adapter, tmp, pkg, repo, { fetchIfExists }) : undefined;
-      };
-      const fetched = await watch.time('fetch', () => fetchPackages({ cas, index, verifierFor }, packages, 8, opts.lockPath));
+      const { layers, fetched } = await packageLayersFor({ adapter, cas, index, config, packages, arch, lockPath: opts.lockPath, progress, watch });
       downloaded = { packages: downloaded.packages + fetched.downloaded, bytes: downloaded.bytes + fetched.bytes };
-
-      const plans = planLayers(packages, config.layering.maxLayers);
-      progress.stage('unpack', `${plans.length} package layers (${arch})`);
-      const layers = await watch.time('unpack', () =>
-        buildPackageLayers(adapter, plans, { cas, index, blobs: fetched.blobs, concurrency: Math.max(2, os.availableParallelism() * 2) }),
-      );
 
       progress.stage('final', `database, accounts, links (${arch})`);
       const final = await watch.time('final', () =>
@@ -105,9 +99,12 @@ export async function buildImage(opts: BuildOptions): Promise<BuildResult> {
           requested: config.packages.include,
           explicit: packages.filter((p) => p.requiredBy.includes('(requested)')).map((p) => p.name),
           layers,
+          config,
         }),
       );
-      untranslated = final.untranslated;
+      untranslated = final.report.untranslated;
+      scripts = final.report.scripts;
+      if (opts.strict && untranslated.length) throw strictFailure(untranslated, config.file);
 
       const manifest = await writeManifest(cas, adapter, config, arch, layers, final.layer, sourceDateEpoch);
       blobs.push(...layers.map((l) => l.digest), final.layer.digest, manifest.configDigest, manifest.descriptor.digest);
@@ -141,6 +138,7 @@ export async function buildImage(opts: BuildOptions): Promise<BuildResult> {
       layers: first.layers,
       downloaded,
       untranslated,
+      scripts,
       optional: config.image.architectures
         .flatMap((arch) => lock.architectures[arch]!.packages)
         .filter((p, i, all) => p.optional?.length && all.findIndex((q) => q.name === p.name) === i)
@@ -152,6 +150,13 @@ export async function buildImage(opts: BuildOptions): Promise<BuildResult> {
   }
 }
 
+/** The one error --strict gives: every package with something untranslated, and where to look. */
+export function strictFailure(untranslated: BuildResult['untranslated'], imageFile: string): UserError {
+  const list = untranslated.map((u) => `${u.package} (${u.items.length})`).join(', ');
+  const shown = path.relative(process.cwd(), imageFile) || imageFile;
+  return new UserError(`--strict: maintainer script effects left untranslated in ${untranslated.length} packages: ${list}; \`layerpkg scripts ${shown}\` lists them`);
+}
+
 /** SOURCE_DATE_EPOCH from the environment wins; else the newest index date the lock recorded. */
 function sourceDateEpochOf(lock: Lockfile): number {
   const env = process.env.SOURCE_DATE_EPOCH;
@@ -160,9 +165,71 @@ function sourceDateEpochOf(lock: Lockfile): number {
   return Number(env);
 }
 
+/** Fetch one architecture's packages and make (or find) their layers. */
+async function packageLayersFor(args: {
+  adapter: Adapter;
+  cas: Cas;
+  index: CacheIndex;
+  config: ImageConfig;
+  packages: LockedPackage[];
+  arch: string;
+  lockPath: string;
+  progress: Progress;
+  watch: Stopwatch;
+}): Promise<{ layers: BuiltLayer[]; fetched: Awaited<ReturnType<typeof fetchPackages>> }> {
+  const { adapter, cas, index, config, packages, arch, progress, watch } = args;
+  progress.stage('fetch', `${packages.length} packages (${arch})`);
+  const repositories = repositoryConfigs(config);
+  const verifierFor = (pkg: LockedPackage) => {
+    const repo = repositories.find((r) => r.name === pkg.repository);
+    const verify = adapter.verifyDownload;
+    return repo && verify ? (tmp: string) => verify.call(adapter, tmp, pkg, repo, { fetchIfExists }) : undefined;
+  };
+  const fetched = await watch.time('fetch', () => fetchPackages({ cas, index, verifierFor }, packages, 8, args.lockPath));
+  const plans = planLayers(packages, config.layering.maxLayers);
+  progress.stage('unpack', `${plans.length} package layers (${arch})`);
+  const layers = await watch.time('unpack', () =>
+    buildPackageLayers(adapter, plans, { cas, index, blobs: fetched.blobs, concurrency: Math.max(2, os.availableParallelism() * 2) }),
+  );
+  return { layers, fetched };
+}
+
 /**
- * The final layer, from the cache when the same packages, timestamp and repositories made it
- * before — then not even the package metadata is read.
+ * What the maintainer scripts of an image's packages would do and how each effect is
+ * translated, per architecture: `layerpkg scripts`. Fetches and unpacks as build does (into the
+ * same cache) but writes no image.
+ */
+export async function scriptsReport(opts: Omit<BuildOptions, 'outputDir' | 'strict'>): Promise<Record<string, ScriptReport[]>> {
+  const { config, progress } = opts;
+  const lock = await readLockfile(opts.lockPath);
+  checkLockMatches(lock, config, opts.lockPath);
+  const adapter = imageAdapter(config);
+  const cas = await openCas(opts.cacheDir);
+  const index = new CacheIndex(opts.cacheDir);
+  const watch = new Stopwatch();
+  try {
+    const out: Record<string, ScriptReport[]> = {};
+    for (const arch of config.image.architectures) {
+      const packages = lock.architectures[arch]!.packages;
+      const { layers } = await packageLayersFor({ adapter, cas, index, config, packages, arch, lockPath: opts.lockPath, progress, watch });
+      const metadata = (await Promise.all(layers.map((l) => l.metadata()))).flat();
+      out[arch] = translateEffects(adapter, metadata, sourceDateEpochOf(lock), configEffects(config)).report;
+    }
+    return out;
+  } finally {
+    index.close();
+  }
+}
+
+/** What the final layer's translation reported, kept in the cache beside it. */
+interface FinalReport {
+  untranslated: BuildResult['untranslated'];
+  scripts: ScriptReport[];
+}
+
+/**
+ * The final layer, from the cache when the same packages, timestamp, repositories and
+ * image.toml accounts and paths made it before — then not even the package metadata is read.
  */
 async function finalLayer(args: {
   cas: Cas;
@@ -174,23 +241,35 @@ async function finalLayer(args: {
   requested: string[];
   explicit: string[];
   layers: BuiltLayer[];
-}): Promise<{ layer: WrittenLayer; untranslated: BuildResult['untranslated']; cached: boolean }> {
-  const { cas, index, adapter, arch, sourceDateEpoch, repositories, requested, explicit, layers } = args;
-  const key = finalLayerKey({ type: adapter.type, arch, sourceDateEpoch, repositories, requested, explicit, metadataDigests: layers.map((l) => l.metadataDigest) });
+  config: ImageConfig;
+}): Promise<{ layer: WrittenLayer; report: FinalReport; cached: boolean }> {
+  const { cas, index, adapter, arch, sourceDateEpoch, repositories, requested, explicit, layers, config } = args;
+  const declared = configEffects(config);
+  const key = finalLayerKey({
+    type: adapter.type,
+    arch,
+    sourceDateEpoch,
+    repositories,
+    requested,
+    explicit,
+    declared,
+    metadataDigests: layers.map((l) => l.metadataDigest),
+  });
   const hit = await index.findLayer(key, cas);
   if (hit) {
-    const untranslated = JSON.parse(await readFile(cas.blobPath(hit.metadataDigest), 'utf8')) as BuildResult['untranslated'];
-    return { layer: hit, untranslated, cached: true };
+    const report = JSON.parse(await readFile(cas.blobPath(hit.metadataDigest), 'utf8')) as FinalReport;
+    return { layer: hit, report, cached: true };
   }
   const { writeFinalLayer } = await import('../final/finalLayer.js'); // only on a miss, like the tar writer
   const metadata = (await Promise.all(layers.map((l) => l.metadata()))).flat();
   checkPathConflicts(adapter, metadata);
-  const t = translateEffects(adapter, metadata, sourceDateEpoch);
+  const t = translateEffects(adapter, metadata, sourceDateEpoch, declared);
   const entries: FinalEntry[] = [...adapter.database(metadata, { arch, sourceDateEpoch, repositories, requested, explicit, applied: t.applied }), ...t.entries];
   const layer = await writeFinalLayer(cas, entries, sourceDateEpoch);
-  const report = await cas.writeBuffer(Buffer.from(JSON.stringify(t.untranslated)));
-  index.putLayer(key, { ...layer, metadataDigest: report.digest });
-  return { layer, untranslated: t.untranslated, cached: false };
+  const report: FinalReport = { untranslated: t.untranslated, scripts: t.report };
+  const reportBlob = await cas.writeBuffer(Buffer.from(JSON.stringify(report)));
+  index.putLayer(key, { ...layer, metadataDigest: reportBlob.digest });
+  return { layer, report, cached: false };
 }
 
 

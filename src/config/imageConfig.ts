@@ -7,6 +7,42 @@ export interface ImageConfig {
   packages: { seed?: string; include: string[] };
   config: RuntimeConfig;
   layering: { maxLayers: number };
+  /** Accounts and paths the user asks for; they go through the same engine as script effects. */
+  users: UserSpec[];
+  groups: GroupSpec[];
+  paths: PathSpec[];
+}
+
+/** [[users]]: absent ids are allocated (1000 and up, or 100 and up for a system user). */
+export interface UserSpec {
+  name: string;
+  uid?: number;
+  /** Primary group, by name or id; absent: a group of the user's name. */
+  group?: string | number;
+  /** Supplementary groups. */
+  groups: string[];
+  gecos: string;
+  home?: string;
+  shell?: string;
+  system: boolean;
+}
+
+export interface GroupSpec {
+  name: string;
+  gid?: number;
+  members: string[];
+  system: boolean;
+}
+
+/** [[paths]]: a directory, file or link made in the final layer, declared in tmpfiles.d. */
+export interface PathSpec {
+  path: string;
+  type: 'directory' | 'file' | 'symlink';
+  mode?: number;
+  user: string | number;
+  group: string | number;
+  target?: string;
+  content?: string;
 }
 
 export interface RepositorySection {

@@ -9,6 +9,47 @@ import { DEFAULT_MAX_LAYERS, MAX_LAYERS_CEILING, type ImageConfig } from './imag
 
 const name = z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'use lower-case letters, digits, ".", "_" or "-"');
 
+const accountName = z.string().regex(/^[a-z_][a-z0-9_-]*[$]?$/, 'use a lower-case letter or "_" first, then letters, digits, "_" or "-"').max(32);
+const id = z.number().int().min(0).max(4294967294);
+/** 0o750 in TOML, or "0750" / "750" as a string: modes are octal either way. */
+const mode = z.union([
+  z.number().int().min(0).max(0o7777),
+  z.string().regex(/^0?[0-7]{3,4}$/, 'write the mode in octal, e.g. "0750" or 0o750').transform((s) => parseInt(s, 8)),
+]);
+const absolute = z.string().regex(/^\/[^\0]*$/, 'must be an absolute path').refine((p) => !p.split('/').includes('..'), 'must not contain ".."');
+
+const userSchema = z
+  .object({
+    name: accountName,
+    uid: id.optional(),
+    group: z.union([accountName, id]).optional(),
+    groups: z.array(accountName).default([]),
+    gecos: z.string().regex(/^[^:\n]*$/, 'must not contain ":" or a newline').default(''),
+    home: absolute.optional(),
+    shell: absolute.optional(),
+    system: z.boolean().default(false),
+  })
+  .strict();
+const groupSchema = z
+  .object({ name: accountName, gid: id.optional(), members: z.array(accountName).default([]), system: z.boolean().default(false) })
+  .strict();
+const pathSchema = z
+  .object({
+    path: absolute,
+    type: z.enum(['directory', 'file', 'symlink']),
+    mode: mode.optional(),
+    user: z.union([accountName, id]).default('root'),
+    group: z.union([accountName, id]).default('root'),
+    target: z.string().min(1).optional(),
+    content: z.string().optional(),
+  })
+  .strict()
+  .superRefine((p, ctx) => {
+    if (p.type === 'symlink' && p.target === undefined) ctx.addIssue({ code: 'custom', path: ['target'], message: 'a symlink needs a target' });
+    if (p.type !== 'symlink' && p.target !== undefined) ctx.addIssue({ code: 'custom', path: ['target'], message: 'only a symlink has a target' });
+    if (p.type !== 'file' && p.content !== undefined) ctx.addIssue({ code: 'custom', path: ['content'], message: 'only a file has content' });
+  });
+
 const schema = z
   .object({
     image: z
@@ -43,6 +84,9 @@ const schema = z
       })
       .strict()
       .default({}),
+    users: z.array(userSchema).default([]),
+    groups: z.array(groupSchema).default([]),
+    paths: z.array(pathSchema).default([]),
     layering: z
       .object({ max_layers: z.number().int().min(2).max(MAX_LAYERS_CEILING).default(DEFAULT_MAX_LAYERS) })
       .strict()
@@ -110,6 +154,9 @@ export async function loadImageConfig(file: string): Promise<ImageConfig> {
       stopSignal: data.config.stop_signal,
     },
     layering: { maxLayers: data.layering.max_layers },
+    users: data.users,
+    groups: data.groups,
+    paths: data.paths,
   };
 }
 

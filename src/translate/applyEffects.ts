@@ -1,52 +1,143 @@
-import type { Adapter, AppliedState, FinalEntry, PackageMetadata } from '../../adapters/types.js';
-import { accountFiles } from './accounts.js';
+import path from 'node:path';
+import type { Adapter, AppliedState, FinalEntry, InstalledDirectory, PackageMetadata, ScriptContext } from '../../adapters/types.js';
+import { accountEntries, applyAccounts, generatedSysusersFile, parseAccounts } from './accounts.js';
 import { applyAlternatives } from './alternatives.js';
+import { applyTmpfiles } from './applyTmpfiles.js';
 import { buildCaCertificates } from './caCertificates.js';
-import { isFilesystemEffect, type AlternativeEffect, type CaBundleEffect, type Effect, type GroupEffect, type UserEffect } from './effects.js';
-import { applyFilesystem } from './filesystem.js';
+import { describeEffect } from './describeEffect.js';
+import {
+  isAccountEffect,
+  isFilesystemEffect,
+  type AccountEffect,
+  type AlternativeEffect,
+  type AttributesEffect,
+  type CaBundleEffect,
+  type Effect,
+  type EnableInitScriptEffect,
+  type EnableUnitEffect,
+  type FilesystemEffect,
+  type LoginShellEffect,
+  type SysusersEffect,
+  type TmpfilesEffect,
+} from './effects.js';
+import { enableInitScripts } from './enableInitScripts.js';
+import { enableUnits } from './enableUnits.js';
+import { applyFilesystem, type Tagged } from './filesystem.js';
+import { renderSysusers } from './sysusersConf.js';
+import { parseTmpfiles, parseTmpfilesLine } from './tmpfilesConf.js';
+import { usableLines } from './usableLines.js';
+
+/** What one package's scripts (or image.toml) amount to, for `layerpkg scripts` and build --json. */
+export interface ScriptReport {
+  package: string;
+  /** The scripts it has that run on install. */
+  scripts: string[];
+  /** One line per recognized effect. */
+  effects: string[];
+  untranslated: string[];
+}
 
 export interface Translation {
   entries: FinalEntry[];
   applied: AppliedState;
   /** Per package, what its scripts would have done that layerpkg did not reproduce. */
   untranslated: { package: string; items: string[] }[];
+  report: ScriptReport[];
 }
+
+/** The source name of effects image.toml asks for. */
+export const IMAGE_SOURCE = 'image.toml';
 
 /**
  * Ask the adapter what each package's scripts would have done, then apply all effects together:
  * accounts, alternatives and the CA bundle depend on the whole package set, not on one package.
+ * `extra` are the effects image.toml declares; they apply last.
  */
-export function translateEffects(adapter: Adapter, packages: PackageMetadata[], sourceDateEpoch: number): Translation {
-  const effects: Effect[] = [];
-  const untranslated: Translation['untranslated'] = [];
-  for (const pkg of packages) {
-    const found = adapter.scriptEffects(pkg);
-    effects.push(...found.effects);
-    if (found.untranslated.length) untranslated.push({ package: pkg.name, items: found.untranslated });
-  }
+export function translateEffects(adapter: Adapter, packages: PackageMetadata[], sourceDateEpoch: number, extra: Effect[] = []): Translation {
+  const canonical = (p: string) => adapter.canonicalPath(p);
   const installed = new Set(packages.flatMap((p) => adapter.installedPaths(p)));
-  const exists = (absPath: string) => installed.has(adapter.canonicalPath(absPath));
+  const directories = new Map<string, InstalledDirectory>();
+  for (const p of packages) for (const d of adapter.installedDirectories(p)) directories.set(d.path, d);
+  const view = pathView(adapter, packages);
+  const contextOf = (pkg: PackageMetadata): ScriptContext => ({
+    pathType: (abs) => view(canonical(abs)),
+    pathTypeBeforeUnpack: (abs) => view(canonical(abs), pkg),
+    packages,
+  });
+
+  const tagged: Tagged<Effect>[] = [];
+  const report: ScriptReport[] = [];
+  for (const pkg of packages) {
+    const found = adapter.scriptEffects(pkg, contextOf(pkg));
+    tagged.push(...found.effects.map((effect) => ({ source: pkg.name, effect })));
+    if (found.scripts?.length || found.effects.length || found.untranslated.length) {
+      report.push({ package: pkg.name, scripts: found.scripts ?? [], effects: found.effects.map(describeEffect), untranslated: [...found.untranslated] });
+    }
+  }
+  if (extra.length) {
+    tagged.push(...extra.map((effect) => ({ source: IMAGE_SOURCE, effect })));
+    report.push({ package: IMAGE_SOURCE, scripts: [], effects: extra.map(describeEffect), untranslated: [] });
+  }
+  const problem = (t: Tagged<string>) => {
+    let r = report.find((x) => x.package === t.source);
+    if (!r) report.push((r = { package: t.source, scripts: [], effects: [], untranslated: [] }));
+    r.untranslated.push(t.effect);
+  };
+  const ofKind = <E extends Effect>(test: (e: Effect) => e is E): Tagged<E>[] => tagged.filter((t): t is Tagged<E> => test(t.effect));
   const entries: FinalEntry[] = [];
 
-  const users = effects.filter((e): e is UserEffect => e.kind === 'user');
-  const groups = effects.filter((e): e is GroupEffect => e.kind === 'group');
-  // First, so that the dedicated translations below win where both write a path.
-  const filesystem = effects.filter(isFilesystemEffect);
-  if (filesystem.length) {
-    const applied = applyFilesystem(filesystem, { users, groups, installed, canonical: (p) => adapter.canonicalPath(p) });
+  // Accounts first: owners of paths resolve against them.
+  const accounts = applyAccounts(
+    ofKind((e): e is AccountEffect | SysusersEffect => isAccountEffect(e) || e.kind === 'sysusers'),
+    sourceDateEpoch,
+  );
+  accounts.problems.forEach(problem);
+  const hasAccounts = tagged.some((t) => isAccountEffect(t.effect) || t.effect.kind === 'sysusers');
+  const shippedAccounts = tagged.some((t) => t.effect.kind === 'account-files');
+  if (hasAccounts && accounts.changed) entries.push(...accountEntries(accounts.files, shippedAccounts));
+  // Declarations go where the image already follows the convention (a package ships the
+  // directory: systemd, passwd…); an image without it (Alpine's) gets the applied result only.
+  const declare = (file: string, what: string, source: string, lines: string[]) => {
+    if (directories.has(path.posix.dirname(file).replace(/^\/+/, ''))) entries.push(declaration(file, what, source, lines));
+  };
+  for (const [source, items] of accounts.sysusers) declare(generatedSysusersFile(source), 'sysusers', source, renderSysusers(items).trimEnd().split('\n'));
+  const index = parseAccounts(accounts.files);
+  const uidOf = (name: string) => (/^\d+$/.test(name) ? Number(name) : name === 'root' ? 0 : index.users.get(name)?.uid);
+  const gidOf = (name: string) => (/^\d+$/.test(name) ? Number(name) : name === 'root' ? 0 : index.groups.get(name)?.gid);
+
+  // Paths scripts make, then the tmpfiles.d files they apply, over them.
+  const filesystem = applyFilesystem(ofKind(isFilesystemEffect) as Tagged<FilesystemEffect>[], { uidOf, gidOf, installed, directories, canonical });
+  entries.push(...filesystem.entries);
+  filesystem.unresolved.forEach(problem);
+  for (const [source, lines] of filesystem.tmpfiles) declare(`/usr/lib/tmpfiles.d/layerpkg-${fileSafe(source)}.conf`, 'tmpfiles', source, lines);
+  const tmpfiles = ofKind((e): e is TmpfilesEffect => e.kind === 'tmpfiles');
+  if (tmpfiles.length) {
+    const made = new Map(filesystem.entries.map((e) => [e.path, e]));
+    const applied = applyTmpfiles(
+      tmpfiles.flatMap((t) => {
+        const usable = usableLines(t.effect.text, t.effect.file, parseTmpfilesLine);
+        usable.skipped.forEach((p) => problem({ source: t.source, effect: p }));
+        return parseTmpfiles(usable.text, t.effect.file);
+      }),
+      {
+        existing: (rel) => existingAt(rel, made, installed, directories),
+        uidOf,
+        gidOf,
+      },
+    );
     entries.push(...applied.entries);
-    if (applied.unresolved.length) untranslated.push({ package: '(owners)', items: applied.unresolved });
+    // Lines the real tool would fail on (applied.failed) change nothing there either.
+    for (const n of applied.notApplied) problem({ source: '(tmpfiles.d)', effect: n });
   }
-  if (users.length || groups.length) entries.push(...accountFiles(users, groups, sourceDateEpoch));
 
   const alternatives = applyAlternatives(
-    effects.filter((e): e is AlternativeEffect => e.kind === 'alternative'),
-    exists,
-    (p) => adapter.canonicalPath(p),
+    ofKind((e): e is AlternativeEffect => e.kind === 'alternative').map((t) => t.effect),
+    (p) => installed.has(canonical(p)),
+    canonical,
   );
   entries.push(...alternatives.entries);
 
-  const bundles = effects.filter((e): e is CaBundleEffect => e.kind === 'ca-bundle');
+  const bundles = ofKind((e): e is CaBundleEffect => e.kind === 'ca-bundle').map((t) => t.effect);
   if (bundles.length) {
     const certs = bundles.flatMap((b) => b.certificates).map((c) => ({ relPath: c.relPath, content: Buffer.from(c.base64, 'base64') }));
     const ca = buildCaCertificates(certs);
@@ -55,5 +146,93 @@ export function translateEffects(adapter: Adapter, packages: PackageMetadata[], 
     if (ca.bundle.length) entries.push({ path: 'etc/ssl/certs/ca-certificates.crt', type: 'file', mode: 0o644, content: ca.bundle });
     for (const l of ca.links) entries.push({ path: l.path, type: 'symlink', linkname: l.target });
   }
-  return { entries, applied: { alternatives: alternatives.selected }, untranslated };
+
+  const shells = ofKind((e): e is LoginShellEffect => e.kind === 'login-shell').map((t) => t.effect.path);
+  if (shells.length) {
+    const unique = [...new Set(shells)];
+    entries.push({ path: 'etc/shells', type: 'file', mode: 0o644, content: Buffer.from(`# /etc/shells: valid login shells\n${unique.map((s) => `${s}\n`).join('')}`) });
+  }
+
+  const unitEffects = ofKind((e): e is EnableUnitEffect => e.kind === 'enable-unit');
+  const units = enableUnits(
+    unitEffects.map((t) => t.effect),
+    new Map(unitEffects.map((t) => [path.posix.basename(t.effect.path), t.effect])),
+  );
+  entries.push(...units.entries);
+  units.problems.forEach((p) => problem({ source: '(systemd units)', effect: p }));
+  const initScripts = enableInitScripts(ofKind((e): e is EnableInitScriptEffect => e.kind === 'enable-initscript').map((t) => t.effect));
+  entries.push(...initScripts.entries);
+  initScripts.problems.forEach((p) => problem({ source: '(init scripts)', effect: p }));
+
+  const statOverrides = ofKind((e): e is AttributesEffect => e.kind === 'attributes' && e.override === true).map(({ effect: e }) => ({
+    path: e.path,
+    user: e.user ?? 'root',
+    group: e.group ?? 'root',
+    mode: e.mode ?? 0o644,
+  }));
+
+  const untranslated = report.filter((r) => r.untranslated.length).map((r) => ({ package: r.package, items: r.untranslated }));
+  return { entries: withParents(entries, installed, directories), applied: { alternatives: alternatives.selected, statOverrides }, untranslated, report };
+}
+
+/**
+ * What is at a path, by how many packages ship it (as a file, or as a directory or a directory's
+ * ancestor), so that a preinst's view can leave its own package out.
+ */
+function pathView(adapter: Adapter, packages: PackageMetadata[]): (rel: string, without?: PackageMetadata) => 'file' | 'directory' | 'absent' {
+  const files = new Map<string, PackageMetadata[]>();
+  const dirs = new Map<string, PackageMetadata[]>();
+  const add = (m: Map<string, PackageMetadata[]>, k: string, p: PackageMetadata) => {
+    const list = m.get(k);
+    if (!list) m.set(k, [p]);
+    else if (list[list.length - 1] !== p) list.push(p);
+  };
+  for (const p of packages) {
+    for (const f of adapter.installedPaths(p)) {
+      add(files, f, p);
+      for (let d = path.posix.dirname(f); d !== '.'; d = path.posix.dirname(d)) add(dirs, d, p);
+    }
+    for (const d of adapter.installedDirectories(p)) add(dirs, d.path, p);
+  }
+  const has = (list: PackageMetadata[] | undefined, without?: PackageMetadata) => list !== undefined && list.some((p) => p !== without);
+  return (rel, without) => {
+    if (rel === '' || has(dirs.get(rel), without)) return 'directory';
+    return has(files.get(rel), without) ? 'file' : 'absent';
+  };
+}
+
+/** A file layerpkg writes to declare what it applied (sysusers.d, tmpfiles.d). */
+function declaration(absPath: string, what: string, source: string, lines: string[]): FinalEntry {
+  const header = `# Written by layerpkg: the ${what} effects of ${source === IMAGE_SOURCE ? 'image.toml' : `${source}'s maintainer scripts`}, as applied to this image.\n`;
+  return { path: absPath.replace(/^\/+/, ''), type: 'file', mode: 0o644, content: Buffer.from(header + lines.map((l) => `${l}\n`).join('')) };
+}
+
+function fileSafe(s: string): string {
+  return s.replace(/[^A-Za-z0-9.+_-]/g, '_');
+}
+
+function existingAt(rel: string, made: Map<string, FinalEntry>, installed: ReadonlySet<string>, directories: ReadonlyMap<string, InstalledDirectory>) {
+  const m = made.get(rel);
+  if (m) return m.type === 'symlink' ? { type: 'symlink' as const, mode: 0o777, uid: 0, gid: 0 } : { type: m.type, mode: m.mode, uid: m.uid ?? 0, gid: m.gid ?? 0 };
+  const d = directories.get(rel);
+  if (d) return { type: 'directory' as const, mode: d.mode, uid: d.uid, gid: d.gid };
+  // Packaged non-directories: the type is all that is known here (links and files look alike).
+  return installed.has(rel) ? { type: 'other' as const, mode: 0o644, uid: 0, gid: 0 } : undefined;
+}
+
+/**
+ * Parents of new paths that no package ships (/etc/systemd/system/multi-user.target.wants in an
+ * image without systemd): made explicitly, 0755 root, so every runtime sees the same tree.
+ */
+function withParents(entries: FinalEntry[], installed: ReadonlySet<string>, directories: ReadonlyMap<string, InstalledDirectory>): FinalEntry[] {
+  const have = new Set(entries.map((e) => e.path));
+  const parents: FinalEntry[] = [];
+  for (const e of entries) {
+    for (let dir = path.posix.dirname(e.path); dir !== '.' && dir !== ''; dir = path.posix.dirname(dir)) {
+      if (have.has(dir) || directories.has(dir) || installed.has(dir)) break;
+      have.add(dir);
+      parents.push({ path: dir, type: 'directory', mode: 0o755 });
+    }
+  }
+  return [...parents, ...entries];
 }

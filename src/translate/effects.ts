@@ -1,28 +1,85 @@
 /**
  * The effect model: what maintainer scripts would have done to the filesystem, stated as data.
- * Adapters recognize effects in their format's scripts; src/translate applies them in the final
+ * Adapters recognize effects in their format's scripts; src/translate turns them into declarative
+ * configuration (sysusers.d, tmpfiles.d, enablement links) and its applied result in the final
  * layer. Nothing here knows a package format.
  */
+
+/** Where a tool would pick a free id: adduser counts up from 100, systemd-sysusers down from 999. */
+export interface IdRange {
+  min: number;
+  max: number;
+  order: 'ascending' | 'descending';
+}
+
+/**
+ * "base": an account of the distribution's seed files (base-passwd's masters), written as is.
+ * "script": created by a maintainer script; "image.toml": asked for by the user. Both of those
+ * are declared in a sysusers.d file layerpkg writes, and applied from it.
+ */
+export type AccountOrigin = 'base' | 'script' | 'image.toml';
 
 /** A user as sysusers.d and /etc/passwd know it. */
 export interface UserEffect {
   kind: 'user';
   name: string;
-  uid: number;
-  gid: number;
+  /** A fixed id; absent: allocated from `range`. */
+  uid?: number;
+  /** Primary group: its id or its name; absent: a group of the user's own name, created when missing. */
+  group?: number | string;
   gecos: string;
   home: string;
   shell: string;
-  /** Password field of /etc/shadow ("*" locked, "!" disabled). */
-  password: string;
+  /** /etc/shadow's password field of a base account; created accounts are locked ("!*"), as systemd-sysusers makes them. */
+  password?: string;
+  origin: AccountOrigin;
+  range?: IdRange;
 }
 
 export interface GroupEffect {
   kind: 'group';
   name: string;
-  gid: number;
-  members: string[];
-  password: string;
+  gid?: number;
+  /** Members of a base group, as its seed file lists them; later members come as `member` effects. */
+  members?: string[];
+  password?: string;
+  origin: AccountOrigin;
+  range?: IdRange;
+}
+
+/**
+ * Account files a package ships as they are (Alpine's and Arch's /etc/passwd, group, shadow):
+ * the starting point that created accounts are added to. A file left out is absent.
+ */
+export interface AccountFilesEffect {
+  kind: 'account-files';
+  passwd?: string;
+  group?: string;
+  shadow?: string;
+  gshadow?: string;
+}
+
+/** A user added to a supplementary group (adduser user group, usermod -aG, sysusers `m`). */
+export interface MemberEffect {
+  kind: 'member';
+  user: string;
+  group: string;
+  origin: AccountOrigin;
+}
+
+/** A sysusers.d file a package ships and a script (or hook) applies: systemd-sysusers on it. */
+export interface SysusersEffect {
+  kind: 'sysusers';
+  /** Absolute path of the file in the image. */
+  file: string;
+  text: string;
+}
+
+/** A tmpfiles.d file a package ships and a script (or hook) applies: systemd-tmpfiles --create on it. */
+export interface TmpfilesEffect {
+  kind: 'tmpfiles';
+  file: string;
+  text: string;
 }
 
 /** update-alternatives --install: a generic link that the highest-priority choice serves. */
@@ -41,6 +98,40 @@ export interface CaBundleEffect {
   /** Relative to the certificate store (e.g. "mozilla/ISRG_Root_X1.crt"). */
   /** Content as base64: certificate files are bytes, and the bundle must reproduce them exactly. */
   certificates: { relPath: string; base64: string }[];
+}
+
+/** A login shell registered in /etc/shells (add-shell, update-shells). */
+export interface LoginShellEffect {
+  kind: 'login-shell';
+  path: string;
+}
+
+/** A systemd unit enabled as `systemctl enable` would: links from its [Install] section. */
+export interface EnableUnitEffect {
+  kind: 'enable-unit';
+  /** The unit file's absolute path in the image, e.g. /lib/systemd/system/nginx.service. */
+  path: string;
+  /** Its text, for WantedBy=, RequiredBy=, Alias= and Also=. */
+  text: string;
+}
+
+/** A SysV init script enabled in its default runlevels (update-rc.d NAME defaults). */
+export interface EnableInitScriptEffect {
+  kind: 'enable-initscript';
+  name: string;
+  /** The script's text, for its LSB header's Default-Start and Default-Stop. */
+  text: string;
+}
+
+/**
+ * A cache a tool would fill (py3compile's bytecode): left out of the image on purpose, because
+ * the program that reads it builds it again when it is missing. Reported, never applied.
+ */
+export interface CacheEffect {
+  kind: 'cache';
+  tool: string;
+  /** Who rebuilds it, for the report. */
+  rebuiltBy: string;
 }
 
 /**
@@ -78,10 +169,40 @@ export interface FileEffect {
   ifMissing: boolean;
 }
 
-export type FilesystemEffect = DirectoryEffect | SymlinkEffect | FileEffect;
+/**
+ * Owner and mode set on a directory a package or an earlier effect made (chown, chmod,
+ * dpkg-statoverride). Absent fields stay as they are. `override` marks a dpkg statoverride, which
+ * the package database also records.
+ */
+export interface AttributesEffect {
+  kind: 'attributes';
+  path: string;
+  mode?: number;
+  user?: string;
+  group?: string;
+  override?: boolean;
+}
 
-export type Effect = UserEffect | GroupEffect | AlternativeEffect | CaBundleEffect | FilesystemEffect;
+export type FilesystemEffect = DirectoryEffect | SymlinkEffect | FileEffect | AttributesEffect;
+
+export type AccountEffect = UserEffect | GroupEffect | MemberEffect | AccountFilesEffect;
+
+export type Effect =
+  | AccountEffect
+  | SysusersEffect
+  | TmpfilesEffect
+  | AlternativeEffect
+  | CaBundleEffect
+  | LoginShellEffect
+  | EnableUnitEffect
+  | EnableInitScriptEffect
+  | CacheEffect
+  | FilesystemEffect;
 
 export function isFilesystemEffect(e: Effect): e is FilesystemEffect {
-  return e.kind === 'directory' || e.kind === 'symlink' || e.kind === 'file';
+  return e.kind === 'directory' || e.kind === 'symlink' || e.kind === 'file' || e.kind === 'attributes';
+}
+
+export function isAccountEffect(e: Effect): e is AccountEffect {
+  return e.kind === 'user' || e.kind === 'group' || e.kind === 'member' || e.kind === 'account-files';
 }

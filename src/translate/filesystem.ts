@@ -1,61 +1,119 @@
-import type { FinalEntry } from '../../adapters/types.js';
+import type { FinalEntry, InstalledDirectory } from '../../adapters/types.js';
 import { UserError } from '../errors.js';
-import type { FilesystemEffect, GroupEffect, UserEffect } from './effects.js';
+import type { FilesystemEffect } from './effects.js';
 
 export interface FilesystemContext {
-  users: UserEffect[];
-  groups: GroupEffect[];
+  /** Account name (or numeric string) → id, from the image's final account files. */
+  uidOf(name: string): number | undefined;
+  gidOf(name: string): number | undefined;
   /** Canonical relative paths of every non-directory the packages install. */
   installed: ReadonlySet<string>;
+  /** Directories the packages install, by canonical relative path. */
+  directories: ReadonlyMap<string, InstalledDirectory>;
   /** Where an absolute path a script names lands in the image (merged-/usr), relative. */
   canonical: (absPath: string) => string;
 }
 
+/** One effect with the package whose script (or "image.toml") it comes from. */
+export interface Tagged<E> {
+  source: string;
+  effect: E;
+}
+
+export interface AppliedFilesystem {
+  entries: FinalEntry[];
+  /** tmpfiles.d lines that declare what was applied, by source (package). */
+  tmpfiles: Map<string, string[]>;
+  /** What could not be applied, by source. */
+  unresolved: Tagged<string>[];
+}
+
 /**
- * Final-layer entries for directories, links and files that scripts would create. Effects apply
- * in order, as the scripts would have run: an `ifMissing` effect finds what packages install and
- * what earlier effects made; otherwise the later effect for a path wins.
+ * Final-layer entries for directories, links and files that scripts would create, and owner and
+ * mode changes to directories. Effects apply in order, as the scripts would have run: an
+ * `ifMissing` effect finds what packages install and what earlier effects made; otherwise the
+ * later effect for a path wins. Each applied effect is also declared as a tmpfiles.d line, so the
+ * image says how its state came about and systemd-tmpfiles can restore it.
  */
-export function applyFilesystem(effects: FilesystemEffect[], ctx: FilesystemContext): { entries: FinalEntry[]; unresolved: string[] } {
-  const unresolved: string[] = [];
-  const uid = idsOf('user', ctx.users.map((u) => [u.name, u.uid]), unresolved);
-  const gid = idsOf('group', ctx.groups.map((g) => [g.name, g.gid]), unresolved);
+export function applyFilesystem(effects: Tagged<FilesystemEffect>[], ctx: FilesystemContext): AppliedFilesystem {
+  const unresolved: Tagged<string>[] = [];
+  const declared = new Map<string, Declared[]>();
+  const declare = (source: string, d: Declared) => declared.set(source, [...(declared.get(source) ?? []), d]);
   const made = new Map<string, FinalEntry>();
-  for (const e of effects) {
+  for (const { source, effect: e } of effects) {
     const path = ctx.canonical(e.path);
-    if (path === '' || path.split('/').includes('..')) throw new UserError(`a package script would create "${e.path}", outside the image or at its root`);
+    if (path === '' || path.split('/').includes('..')) throw new UserError(`${source}: would create "${e.path}", outside the image or at its root`);
+    const id = (what: 'user' | 'group', name: string): number => {
+      const found = what === 'user' ? ctx.uidOf(name) : ctx.gidOf(name);
+      if (found !== undefined) return found;
+      unresolved.push({ source, effect: `${e.path}: ${what} "${name}" is not defined in the image; left to root` });
+      return 0;
+    };
     const shipped = ctx.installed.has(path);
-    if (e.kind !== 'directory' && e.ifMissing && (shipped || made.has(path))) continue;
     if (e.kind === 'directory') {
       // mkdir on an installed file fails, and so would the script.
-      if (shipped) throw new UserError(`a package script creates the directory ${e.path}, but a package installs a file there`);
-      made.set(path, { path, type: 'directory', mode: e.mode, uid: uid(e.user, e.path), gid: gid(e.group, e.path) });
+      if (shipped) throw new UserError(`${source}: a script creates the directory ${e.path}, but a package installs a file there`);
+      made.set(path, { path, type: 'directory', mode: e.mode, uid: id('user', e.user), gid: id('group', e.group) });
+      declare(source, { type: 'd', path: e.path, mode: e.mode, user: e.user, group: e.group });
+    } else if (e.kind === 'attributes') {
+      const target = made.get(path) ?? shippedDirectory(ctx.directories.get(path));
+      if (target === undefined || target.type === 'symlink') {
+        const change = [e.user !== undefined || e.group !== undefined ? `owner ${e.user ?? ''}:${e.group ?? ''}` : '', e.mode !== undefined ? `mode ${e.mode.toString(8).padStart(4, '0')}` : ''].filter(Boolean).join(', ');
+        unresolved.push({ source, effect: shipped ? `${e.path}: ${change} of a packaged file is not applied yet (it needs a copy in the final layer)` : `${e.path}: no such directory in the image, so ${change} is not applied` });
+        continue;
+      }
+      const changed = { ...target, ...(e.mode !== undefined ? { mode: e.mode } : {}), ...(e.user !== undefined ? { uid: id('user', e.user) } : {}), ...(e.group !== undefined ? { gid: id('group', e.group) } : {}) };
+      made.set(path, changed);
+      // A chown right after the source's own mkdir or touch belongs on that line: tmpfiles makes
+      // the path with its owner at once (and refuses a root-owned file under a user's directory).
+      const own = declared.get(source)?.find((d) => d.path === e.path && d.type !== 'L' && d.type !== 'L+');
+      if (own) Object.assign(own, definedOnly({ mode: e.mode, user: e.user, group: e.group }));
+      else declare(source, { type: 'z', path: e.path, mode: e.mode, user: e.user, group: e.group });
+    } else if (e.ifMissing && (shipped || made.has(path) || ctx.directories.has(path))) {
+      continue;
     } else if (e.kind === 'symlink') {
       // In the final layer a link replaces the lower layers' directory with everything under it.
       const hidden = [...ctx.installed].find((p) => p.startsWith(`${path}/`));
       if (hidden !== undefined) {
-        throw new UserError(`a package script turns ${e.path} into a link to ${e.target}, which would hide /${hidden} that a package installs under it`);
+        throw new UserError(`${source}: a script turns ${e.path} into a link to ${e.target}, which would hide /${hidden} that a package installs under it`);
       }
       made.set(path, { path, type: 'symlink', linkname: e.target });
+      declare(source, { type: e.ifMissing ? 'L' : 'L+', path: e.path, target: e.target });
     } else {
-      made.set(path, { path, type: 'file', mode: e.mode, uid: uid(e.user, e.path), gid: gid(e.group, e.path), content: Buffer.from(e.content, 'base64') });
+      made.set(path, { path, type: 'file', mode: e.mode, uid: id('user', e.user), gid: id('group', e.group), content: Buffer.from(e.content, 'base64') });
+      // tmpfiles can state an empty file; content is applied but not declared.
+      if (e.content === '') declare(source, { type: e.ifMissing ? 'f' : 'f+', path: e.path, mode: e.mode, user: e.user, group: e.group });
     }
   }
-  return { entries: [...made.values()], unresolved };
+  const tmpfiles = new Map([...declared].map(([source, ds]) => [source, ds.map(tmpfilesLine)]));
+  return { entries: [...made.values()], tmpfiles, unresolved };
 }
 
-/**
- * Name → id, the first definition winning as in accounts.ts. A numeric name is already an id;
- * root is 0 even without a passwd (the kernel's superuser). A name no package defines (an image
- * without base-passwd) leaves the path to root, as a failed chown would, and is reported.
- */
-function idsOf(what: 'user' | 'group', defined: [string, number][], unresolved: string[]): (name: string, forPath: string) => number {
-  const ids = new Map<string, number>();
-  for (const [name, id] of defined) if (!ids.has(name)) ids.set(name, id);
-  return (name, forPath) => {
-    const id = ids.get(name) ?? (/^\d+$/.test(name) ? Number(name) : name === 'root' ? 0 : undefined);
-    if (id !== undefined) return id;
-    unresolved.push(`${forPath}: ${what} "${name}" is not defined by any package in the image; left to root`);
-    return 0;
-  };
+/** One tmpfiles.d line to be written. */
+interface Declared {
+  type: 'd' | 'z' | 'f' | 'f+' | 'L' | 'L+';
+  path: string;
+  mode?: number;
+  user?: string;
+  group?: string;
+  target?: string;
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function shippedDirectory(d: InstalledDirectory | undefined): FinalEntry | undefined {
+  return d && { path: d.path, type: 'directory', mode: d.mode, uid: d.uid, gid: d.gid };
+}
+
+function tmpfilesLine(d: Declared): string {
+  if (d.type === 'L' || d.type === 'L+') return `${d.type} ${quote(d.path)} - - - - ${quote(d.target ?? '')}`;
+  const m = d.mode === undefined ? '-' : d.mode.toString(8).padStart(4, '0');
+  return `${d.type} ${quote(d.path)} ${m} ${d.user ?? '-'} ${d.group ?? '-'} -`;
+}
+
+/** tmpfiles.d fields are split on whitespace; quote the rare path that has some. */
+function quote(s: string): string {
+  return /[\s"'\\]/.test(s) ? `"${s.replace(/["\\]/g, '\\$&')}"` : s;
 }

@@ -8,6 +8,10 @@
  * It is not a full shell parser: aliases, `eval`'d strings and code built at run time are out of
  * reach (a command word that is an expansion is reported as `dynamic`), and bash-only syntax is
  * handled only where it is cheap ([[ … ]], `function f`, $'…', <(…)).
+ *
+ * Each command and redirection also carries its guards: the case items, if/while tests and
+ * `&&`/`||` left sides it sits behind, so a caller can tell which branches a given invocation
+ * (`postinst configure ""`) takes. scriptConditions.ts evaluates them.
  */
 
 export interface HereDoc {
@@ -25,6 +29,8 @@ export interface Redirect {
   heredoc?: HereDoc;
   /** The function whose body holds the redirection, if any. */
   function?: string;
+  /** When it takes effect: those of the command (simple or compound) it belongs to. */
+  guards: Guard[];
 }
 
 export interface ShellCommand {
@@ -38,14 +44,63 @@ export interface ShellCommand {
   redirects: Redirect[];
   /** The innermost function whose body holds the command; undefined at top level. */
   function?: string;
+  /** The command word and arguments as written (quotes kept), to re-expand with known values. For `[[`, also its operators and the closing `]]`. */
+  raw: string[];
+  /** The conditions under which it runs, outermost first (relative to its function's body). */
+  guards: Guard[];
+  /** A `shift` or `set -- …` before it in the same body may have replaced $1, $2, …. */
+  shifted?: boolean;
 }
+
+/**
+ * What decides whether a command runs. Inside a function body, guards stop at the body: the
+ * callers' guards are not included. Only branching is recorded: an earlier `exit`, `return`,
+ * `break` or a failure under `set -e` is not a guard, and a for body has none (its word list is
+ * not evaluated).
+ */
+export type Guard =
+  | {
+      /** Inside a case item: runs when `subject` matches one of `patterns` and none of `excluded`. */
+      kind: 'case';
+      /** The case word as written, e.g. "$1" with its quotes. */
+      subject: string;
+      /** The item's patterns as written (quotes kept: a quoted `*` is literal). After `;&` fall-through, also the previous item's. */
+      patterns: string[];
+      /** Patterns of earlier items that end in `;;`: a subject matching those never reaches this item. */
+      excluded: string[];
+      /** The function whose body holds the case: there, $1… are the function's arguments. */
+      function?: string;
+      /** As ShellCommand.shifted, for a subject or pattern naming $1…. */
+      shifted?: boolean;
+    }
+  /**
+   * In `then` (expect true), `else` and later `elif`s (one expect-false guard per earlier test), or
+   * a while (true) / until (false) body, which runs at all only if the first test gives that.
+   */
+  | { kind: 'if'; condition: Condition; expect: boolean }
+  /** After `a &&` (expect true) or `a ||` (expect false); `a` is everything to the left (left-associative). */
+  | { kind: 'and-or'; condition: Condition; expect: boolean };
+
+/** An exit status as a boolean (success = true). */
+export type Condition =
+  /** A simple command's status; for a pipeline, its last command. */
+  | { kind: 'command'; command: ShellCommand }
+  | { kind: 'not'; operand: Condition }
+  | { kind: 'and' | 'or'; left: Condition; right: Condition }
+  /** The status of a compound command (if, case, a loop) or a bare assignment: not modelled. */
+  | { kind: 'unknown' };
 
 export interface Assignment {
   name: string;
   /** Quotes removed, expansions as written. */
   value: string;
+  /** The value as written, quotes kept. */
+  raw: string;
   line: number;
   function?: string;
+  /** As for a command at the same place. */
+  guards: Guard[];
+  shifted?: boolean;
 }
 
 export interface ShellScript {
@@ -62,8 +117,32 @@ export interface ShellScript {
 /** Extract the commands of a POSIX shell script. */
 export function commandWords(script: string): ShellScript {
   const out: ShellScript = { commands: [], functions: [], assignments: [], writes: [] };
-  parseList(new Lexer(script, 1, out, undefined), false, undefined);
+  const ctx: ParseContext = { out, shifted: new Set(), shiftedInLoop: new Set() };
+  parseList(new Lexer(script, 1, ctx, undefined, []), false, undefined, []);
+  markShiftedLoops(ctx);
   return out;
+}
+
+/** State shared by every lexer and list parser of one script. */
+interface ParseContext {
+  out: ShellScript;
+  /** Bodies (function name, undefined for top level) where a `shift`/`set --` was met so far. */
+  shifted: Set<string | undefined>;
+  /** Bodies with a `shift`/`set --` inside a loop: an earlier line may run after it. */
+  shiftedInLoop: Set<string | undefined>;
+}
+
+/** `set -e` only sets options; `set -- a b` or `set $x` replaces the positional parameters. */
+function setsPositionals(args: string[]): boolean {
+  return args.some((a, i) => a === '--' || (!/^[-+]/.test(a) && !/^[-+][A-Za-z]*o$/.test(args[i - 1] ?? '')));
+}
+
+function markShiftedLoops(ctx: ParseContext): void {
+  if (ctx.shiftedInLoop.size === 0) return;
+  const { out, shiftedInLoop: bodies } = ctx;
+  for (const c of out.commands) if (bodies.has(c.function)) c.shifted = true;
+  for (const a of out.assignments) if (bodies.has(a.function)) a.shifted = true;
+  for (const g of [...out.commands, ...out.assignments, ...out.writes].flatMap((x) => x.guards)) if (g.kind === 'case' && bodies.has(g.function)) g.shifted = true;
 }
 
 type Token =
@@ -100,15 +179,21 @@ class Lexer {
   private readonly heredocs: PendingHereDoc[] = [];
   /** The function the parser is in; commands found while lexing (in $(…)) belong to it. */
   currentFunction: string | undefined;
+  /** The guards where the parser is: commands in a $(…) run only when its word is reached. */
+  currentGuards: Guard[];
+  readonly out: ShellScript;
 
   constructor(
     private readonly src: string,
     private readonly firstLine: number,
-    readonly out: ShellScript,
+    readonly ctx: ParseContext,
     fn: string | undefined,
+    guards: Guard[],
   ) {
     for (let i = 0; i < src.length; i++) if (src[i] === '\n') this.lineStarts.push(i + 1);
     this.currentFunction = fn;
+    this.currentGuards = guards;
+    this.out = ctx.out;
   }
 
   line(pos: number): number {
@@ -277,14 +362,19 @@ class Lexer {
       }
     }
     this.pos++;
-    parseList(new Lexer(body, this.line(start), this.out, this.currentFunction), false, this.currentFunction);
+    parseList(new Lexer(body, this.line(start), this.ctx, this.currentFunction, this.currentGuards), false, this.currentFunction, this.currentGuards);
     acc.text += this.src.slice(start, Math.min(this.pos, this.src.length));
     acc.dynamic = true;
   }
 
   /** After `$(` or `<(`: the commands up to the matching `)`, parsed on this same input. */
   private parseSubstitution(): void {
-    parseList(this, true, this.currentFunction);
+    const fn = this.currentFunction;
+    const guards = this.currentGuards;
+    parseList(this, true, fn, guards);
+    // The rest of the word belongs to the outer parser's position again.
+    this.currentFunction = fn;
+    this.currentGuards = guards;
   }
 
   /** After `$((`: to the matching `))`, still finding $(…) and `…` inside. */
@@ -355,14 +445,66 @@ class Lexer {
       h.redirect.heredoc = { body, expands: !h.quoted };
       if (!h.quoted) {
         // Command substitutions in an unquoted heredoc run when the heredoc is read.
-        const sub = new Lexer(body, this.line(bodyStart), this.out, h.redirect.function);
+        const sub = new Lexer(body, this.line(bodyStart), this.ctx, h.redirect.function, h.redirect.guards);
         sub.readDoubleQuoted({ text: '', quoted: false, dynamic: false }, null);
       }
     }
   }
 }
 
-type Frame = { kind: 'brace' | 'subshell' | 'case'; fn: string | undefined };
+/** One compound list being read (a body, an if/while test, a group): where its and-or list stands. */
+interface ListState {
+  /** Guards of everything in the list. */
+  guards: Guard[];
+  /** Status of the and-or list left of `op`. */
+  andOr: Condition | undefined;
+  op: '&&' | '||' | undefined;
+  /** The current pipeline began with `!`. */
+  negate: boolean;
+  /** Status of the latest pipeline element read (simple or compound command). */
+  element: Condition | undefined;
+  /** `&&`, `||` or `|` waits for its right side: a newline does not end the and-or list. */
+  open: boolean;
+  /** Status of the last complete and-or list, which is the list's own exit status. */
+  last: Condition | undefined;
+}
+
+interface FrameBase {
+  /** The function this compound command is the body of. */
+  fn: string | undefined;
+  list: ListState;
+}
+interface GroupFrame extends FrameBase {
+  kind: 'brace' | 'subshell';
+}
+interface IfFrame extends FrameBase {
+  kind: 'if';
+  /** Guards of the if command itself. */
+  outer: Guard[];
+  /** The tests of `if` and each `elif` read so far. */
+  conds: Condition[];
+  /** Reading a test (after if/elif), not a branch. */
+  testing: boolean;
+}
+interface LoopFrame extends FrameBase {
+  kind: 'while' | 'until' | 'for';
+  outer: Guard[];
+  /** Before `do`: the while/until test, or a for loop's header. */
+  testing: boolean;
+}
+interface CaseFrame extends FrameBase {
+  kind: 'case';
+  outer: Guard[];
+  subject: string;
+  /** The current item's patterns (with those it falls through from). */
+  patterns: string[];
+  /** Patterns read before the item's `)`. */
+  pending: string[];
+  excluded: string[];
+  /** The previous item ended in `;&`. */
+  fallthrough: boolean;
+}
+type Frame = GroupFrame | IfFrame | LoopFrame | CaseFrame;
 
 type Mode =
   | 'normal'
@@ -376,15 +518,37 @@ type Mode =
   | 'functionParen' // after `name(`: expecting `)`
   | 'doubleBracket'; // inside [[ … ]] (bash): operators there are test syntax
 
-const SKIP_RESERVED = new Set(['if', 'then', 'elif', 'else', 'do', 'while', 'until', '!', 'time']);
 const AFTER_COMPOUND = new Set(['then', 'elif', 'else', 'do', 'fi', 'done', 'esac', '}']);
+const UNKNOWN: Condition = { kind: 'unknown' };
+
+const newList = (guards: Guard[]): ListState => ({ guards, andOr: undefined, op: undefined, negate: false, element: undefined, open: false, last: undefined });
+
+function resetList(l: ListState): void {
+  l.andOr = undefined;
+  l.op = undefined;
+  l.negate = false;
+  l.element = undefined;
+  l.open = false;
+}
+
+/** The status of the and-or list read so far, through the current pipeline. */
+function chain(l: ListState): Condition {
+  const e = l.element ?? UNKNOWN;
+  const p: Condition = l.negate ? { kind: 'not', operand: e } : e;
+  return l.andOr && l.op ? { kind: l.op === '&&' ? 'and' : 'or', left: l.andOr, right: p } : p;
+}
+
+const failed = (conds: Condition[]): Guard[] => conds.map((condition) => ({ kind: 'if', condition, expect: false }));
 
 /**
- * Walk tokens, tracking whether the next word is in command position. With `nested`, stop at the
- * `)` that closes a $(…) or <(…) (the lexer has just consumed the opening).
+ * Walk tokens, tracking whether the next word is in command position and which compound
+ * commands and and-or lists enclose it. With `nested`, stop at the `)` that closes a $(…) or
+ * <(…) (the lexer has just consumed the opening). Malformed input never throws: a closing word
+ * without its opener is skipped, one that skips unclosed frames drops them.
  */
-function parseList(lex: Lexer, nested: boolean, outerFn: string | undefined): void {
-  const out = lex.out;
+function parseList(lex: Lexer, nested: boolean, outerFn: string | undefined, baseGuards: Guard[]): void {
+  const { out, ctx } = lex;
+  const root = newList(baseGuards);
   const stack: Frame[] = [];
   let mode: Mode = 'normal';
   let cmdPos = true;
@@ -401,15 +565,133 @@ function parseList(lex: Lexer, nested: boolean, outerFn: string | undefined): vo
     for (let i = stack.length - 1; i >= 0; i--) if (stack[i]!.fn !== undefined) return stack[i]!.fn;
     return outerFn;
   };
+  const top = (): Frame | undefined => stack[stack.length - 1];
+  const list = (): ListState => top()?.list ?? root;
+  /** Guards at this point: the list's, and the `&&`/`||` left side the current pipeline follows. */
+  const here = (): Guard[] => {
+    const l = list();
+    return l.andOr && l.op ? [...l.guards, { kind: 'and-or', condition: l.andOr, expect: l.op === '&&' }] : l.guards;
+  };
+  /** A loop encloses this point within the current body, so later lines may run before earlier ones. */
+  const inLoop = (): boolean => {
+    for (let i = stack.length - 1; i >= 0; i--) {
+      const k = stack[i]!.kind;
+      if (k === 'while' || k === 'until' || k === 'for') return true;
+      if (stack[i]!.fn !== undefined) return false;
+    }
+    return false;
+  };
   const finish = (): void => {
-    if (cmd) out.commands.push(cmd);
+    if (cmd) {
+      out.commands.push(cmd);
+      list().element = { kind: 'command', command: cmd };
+      if (cmd.command === 'shift' || (cmd.command === 'set' && setsPositionals(cmd.args))) {
+        ctx.shifted.add(cmd.function);
+        if (inLoop()) ctx.shiftedInLoop.add(cmd.function);
+      }
+    }
     cmd = undefined;
     early = [];
   };
-  const top = (): Frame | undefined => stack[stack.length - 1];
+  /** `;`, `&` or a newline ends the and-or list, unless an operator still waits for its right side. */
+  const endAndOr = (): void => {
+    finish();
+    const l = list();
+    if (l.open) return;
+    if (l.element !== undefined) l.last = chain(l);
+    resetList(l);
+  };
+  /** The end of a compound list (at then, do, fi, `}`…): its exit status. */
+  const closeList = (l: ListState): Condition => {
+    finish();
+    if (l.open) l.last = UNKNOWN;
+    else if (l.element !== undefined) l.last = chain(l);
+    resetList(l);
+    return l.last ?? UNKNOWN;
+  };
+  /** Start a compound command here; a function body's guards start afresh. */
+  const open = (make: (fn: string | undefined, outer: Guard[]) => Frame): void => {
+    const fn = bodyOf;
+    const outer = fn !== undefined ? [] : here();
+    bodyOf = undefined;
+    list().open = false;
+    stack.push(make(fn, outer));
+  };
+  const nearest = (...kinds: Frame['kind'][]): number => {
+    for (let i = stack.length - 1; i >= 0; i--) if (kinds.includes(stack[i]!.kind)) return i;
+    return -1;
+  };
+  /** The frame at i, dropping any left unclosed above it. */
+  const unwind = (i: number): Frame => {
+    finish();
+    stack.length = i + 1;
+    return stack[i]!;
+  };
+  /** Pop the frame at i; the compound command's status becomes the enclosing pipeline's. */
+  const closeFrame = (i: number, status: Condition): void => {
+    stack.length = i;
+    const l = list();
+    l.element = status;
+    l.open = false;
+    cmdPos = false;
+  };
+  /** `}` or `)`: a group's status is its list's; a function definition's is not modelled. */
+  const closeGroup = (kind: 'brace' | 'subshell'): boolean => {
+    const i = nearest(kind);
+    if (i < 0) return false;
+    const f = unwind(i);
+    const status = closeList(f.list);
+    closeFrame(i, f.fn !== undefined ? UNKNOWN : status);
+    return true;
+  };
+  const ifWord = (w: 'then' | 'elif' | 'else'): void => {
+    const i = nearest('if');
+    if (i < 0) return;
+    const f = unwind(i);
+    if (f.kind !== 'if') return;
+    if (w === 'then') {
+      if (!f.testing) return;
+      const condition = closeList(f.list);
+      f.list = newList([...f.outer, ...failed(f.conds), { kind: 'if', condition, expect: true }]);
+      f.conds.push(condition);
+      f.testing = false;
+    } else {
+      closeList(f.list);
+      f.list = newList([...f.outer, ...failed(f.conds)]);
+      f.testing = w === 'elif';
+    }
+  };
+  const doWord = (): void => {
+    cmdPos = true;
+    const i = nearest('while', 'until', 'for');
+    if (i < 0) return;
+    const f = unwind(i);
+    if ((f.kind !== 'while' && f.kind !== 'until' && f.kind !== 'for') || !f.testing) return;
+    f.testing = false;
+    // The body runs at all only if the first test passes; a for body gets no guard.
+    if (f.kind !== 'for') f.list = newList([...f.outer, { kind: 'if', condition: closeList(f.list), expect: f.kind === 'while' }]);
+  };
+  const openItem = (f: CaseFrame): void => {
+    f.patterns = f.fallthrough ? [...f.patterns, ...f.pending] : f.pending;
+    f.pending = [];
+    f.fallthrough = false;
+    const fn = currentFn();
+    const guard: Guard = { kind: 'case', subject: f.subject, patterns: f.patterns, excluded: f.excluded };
+    if (fn !== undefined) guard.function = fn;
+    if (ctx.shifted.has(fn)) guard.shifted = true;
+    f.list = newList([...f.outer, guard]);
+  };
+  const closeCompound = (kind: 'if' | 'loop' | 'case'): boolean => {
+    const i = kind === 'loop' ? nearest('while', 'until', 'for') : nearest(kind);
+    if (i < 0) return false;
+    closeList(unwind(i).list);
+    closeFrame(i, UNKNOWN);
+    return true;
+  };
 
   for (;;) {
     lex.currentFunction = currentFn();
+    lex.currentGuards = here();
     const tok = pushedBack ?? lex.next();
     pushedBack = undefined;
 
@@ -417,7 +699,7 @@ function parseList(lex: Lexer, nested: boolean, outerFn: string | undefined): vo
       const op = pendingOp;
       pendingOp = undefined;
       if (tok.type === 'word') {
-        const r: Redirect = { op, target: tok.text, line: lex.line(tok.pos), function: currentFn() };
+        const r: Redirect = { op, target: tok.text, line: lex.line(tok.pos), function: currentFn(), guards: here() };
         if (op.endsWith('<<') || op.endsWith('<<-')) lex.hereDoc(r, tok, op.endsWith('-'));
         const fdDup = (op.endsWith('>&') || op.endsWith('<&')) && /^(\d+|-)$/.test(tok.text);
         if (OUTPUT_REDIRECT.test(op) && !fdDup) out.writes.push(r);
@@ -433,25 +715,28 @@ function parseList(lex: Lexer, nested: boolean, outerFn: string | undefined): vo
     }
 
     if (mode === 'caseSubject') {
-      if (tok.type === 'word') mode = 'caseIn';
+      if (tok.type === 'word') {
+        const f = top();
+        if (f?.kind === 'case') f.subject = tok.raw;
+        mode = 'caseIn';
+      }
       continue;
     }
     if (mode === 'caseIn') {
-      if (tok.type === 'word' && tok.text === 'in') {
-        stack.push({ kind: 'case', fn: undefined });
-        mode = 'casePattern';
-      }
+      if (tok.type === 'word' && tok.text === 'in') mode = 'casePattern';
       continue;
     }
     if (mode === 'casePattern') {
+      const f = top();
       if (tok.type === 'word' && !tok.quoted && tok.text === 'esac') {
-        if (top()?.kind === 'case') stack.pop();
+        if (f?.kind === 'case') closeFrame(stack.length - 1, UNKNOWN);
         mode = 'normal';
         cmdPos = false;
       } else if (tok.type === 'op' && tok.text === ')') {
+        if (f?.kind === 'case') openItem(f);
         mode = 'normal';
         cmdPos = true;
-      }
+      } else if (tok.type === 'word' && f?.kind === 'case') f.pending.push(tok.raw);
       // Pattern words, `|`, a leading `(` and blank lines are not commands.
       continue;
     }
@@ -468,7 +753,7 @@ function parseList(lex: Lexer, nested: boolean, outerFn: string | undefined): vo
         }
       } else if (tok.type === 'word' && mode === 'forIn' && tok.text === 'do') {
         mode = 'normal';
-        cmdPos = true;
+        doWord();
       }
       continue;
     }
@@ -493,11 +778,12 @@ function parseList(lex: Lexer, nested: boolean, outerFn: string | undefined): vo
     if (mode === 'doubleBracket') {
       if (tok.type === 'word' && tok.text === ']]') mode = 'normal';
       else if (tok.type === 'word') cmd?.args.push(tok.text);
+      if (tok.type !== 'newline') cmd?.raw.push(tok.type === 'word' ? tok.raw : tok.text);
       continue;
     }
 
     if (tok.type === 'newline') {
-      finish();
+      endAndOr();
       cmdPos = true;
       continue;
     }
@@ -513,21 +799,43 @@ function parseList(lex: Lexer, nested: boolean, outerFn: string | undefined): vo
           cmd = undefined;
           mode = 'functionParen';
         } else if (cmdPos && !cmd) {
-          stack.push({ kind: 'subshell', fn: bodyOf });
-          bodyOf = undefined;
+          open((fn, outer) => ({ kind: 'subshell', fn, list: newList(outer) }));
         }
       } else if (op === ')') {
-        finish();
-        if (top()?.kind === 'subshell') stack.pop();
-        else if (nested) return;
-        cmdPos = false;
+        if (!closeGroup('subshell')) {
+          finish();
+          if (nested) return;
+          cmdPos = false;
+        }
       } else if (op === ';;' || op === ';&' || op === ';;&') {
-        finish();
-        if (top()?.kind === 'case') mode = 'casePattern';
+        const f = top();
+        if (f?.kind === 'case') {
+          closeList(f.list);
+          // `;;` ends the case for subjects this item matched; `;;&` (bash) goes on testing.
+          if (op === ';;') f.excluded = [...f.excluded, ...f.patterns];
+          f.fallthrough = op === ';&';
+          if (!f.fallthrough) f.patterns = [];
+          f.list = newList(f.outer);
+          mode = 'casePattern';
+        } else finish();
         cmdPos = false;
-      } else {
-        // ; & && || | |&
+      } else if (op === '&&' || op === '||') {
         finish();
+        const l = list();
+        l.andOr = chain(l);
+        l.op = op;
+        l.negate = false;
+        l.element = undefined;
+        l.open = true;
+        cmdPos = true;
+      } else if (op === '|' || op === '|&') {
+        finish();
+        list().element = undefined;
+        list().open = true;
+        cmdPos = true;
+      } else {
+        // ; &
+        endAndOr();
         cmdPos = true;
       }
       continue;
@@ -536,6 +844,7 @@ function parseList(lex: Lexer, nested: boolean, outerFn: string | undefined): vo
     // A word.
     if (cmd) {
       cmd.args.push(tok.text);
+      cmd.raw.push(tok.raw);
       continue;
     }
     // After `fi`, `done`, `}`, `)` only redirections, operators or a closing reserved word
@@ -543,34 +852,56 @@ function parseList(lex: Lexer, nested: boolean, outerFn: string | undefined): vo
     if (!cmdPos && (tok.quoted || !AFTER_COMPOUND.has(tok.text))) continue;
     if (!tok.quoted) {
       const w = tok.text;
-      if (SKIP_RESERVED.has(w)) {
+      if (w === 'if') {
+        open((fn, outer) => ({ kind: 'if', fn, list: newList(outer), outer, conds: [], testing: true }));
         cmdPos = true;
         continue;
       }
+      if (w === 'while' || w === 'until') {
+        open((fn, outer) => ({ kind: w, fn, list: newList(outer), outer, testing: true }));
+        cmdPos = true;
+        continue;
+      }
+      if (w === 'then' || w === 'elif' || w === 'else') {
+        ifWord(w);
+        cmdPos = true;
+        continue;
+      }
+      if (w === 'do') {
+        doWord();
+        continue;
+      }
       if (w === 'fi' || w === 'done') {
+        closeCompound(w === 'fi' ? 'if' : 'loop');
         cmdPos = false;
+        continue;
+      }
+      if (w === '!') {
+        list().negate = !list().negate;
+        cmdPos = true;
+        continue;
+      }
+      if (w === 'time') {
+        cmdPos = true;
         continue;
       }
       if (w === '{') {
-        stack.push({ kind: 'brace', fn: bodyOf });
-        bodyOf = undefined;
+        open((fn, outer) => ({ kind: 'brace', fn, list: newList(outer) }));
         continue;
       }
       if (w === '}') {
-        if (top()?.kind === 'brace') stack.pop();
+        closeGroup('brace');
         cmdPos = false;
         continue;
       }
-      if (w === 'esac' && top()?.kind === 'case') {
-        stack.pop();
-        cmdPos = false;
-        continue;
-      }
+      if (w === 'esac' && closeCompound('case')) continue;
       if (w === 'case') {
+        open((fn, outer) => ({ kind: 'case', fn, list: newList(outer), outer, subject: '', patterns: [], pending: [], excluded: [], fallthrough: false }));
         mode = 'caseSubject';
         continue;
       }
       if (w === 'for') {
+        open((fn, outer) => ({ kind: 'for', fn, list: newList(outer), outer, testing: true }));
         mode = 'forName';
         continue;
       }
@@ -581,11 +912,27 @@ function parseList(lex: Lexer, nested: boolean, outerFn: string | undefined): vo
     }
     if (ASSIGNMENT.test(tok.raw)) {
       const name = /^[A-Za-z_][A-Za-z0-9_]*/.exec(tok.raw)![0];
-      out.assignments.push({ name, value: tok.text.slice(tok.text.indexOf('=') + 1), line: lex.line(tok.pos), function: currentFn() });
+      const fn = currentFn();
+      const a: Assignment = {
+        name,
+        value: tok.text.slice(tok.text.indexOf('=') + 1),
+        raw: tok.raw.slice(tok.raw.indexOf('=') + 1),
+        line: lex.line(tok.pos),
+        function: fn,
+        guards: here(),
+      };
+      if (ctx.shifted.has(fn)) a.shifted = true;
+      out.assignments.push(a);
+      // A bare assignment's status (that of its last $(…)) is not modelled; a command word after it replaces this.
+      list().element = UNKNOWN;
+      list().open = false;
       continue;
     }
     bodyOf = undefined;
-    cmd = { command: tok.text, args: [], line: lex.line(tok.pos), dynamic: tok.dynamic, redirects: early, function: currentFn() };
+    const fn = currentFn();
+    cmd = { command: tok.text, args: [], line: lex.line(tok.pos), dynamic: tok.dynamic, redirects: early, function: fn, raw: [tok.raw], guards: here() };
+    if (ctx.shifted.has(fn)) cmd.shifted = true;
+    list().open = false;
     early = [];
     cmdPos = false;
     if (!tok.quoted && tok.text === '[[') mode = 'doubleBracket';

@@ -1,0 +1,48 @@
+/**
+ * What Debian's own tools answer on a fresh install, for the guards of maintainer scripts
+ * (adapters/shell/scriptConditions.ts asks through ScriptEnv.commandStatus).
+ */
+import { compareDebianVersions, isValidDebianVersion } from './version.js';
+
+/** `dpkg --compare-versions` and dh_installsystemd's `deb-systemd-helper was-enabled`. */
+export function debCommandStatus(name: string, args: string[]): boolean | undefined {
+  if (name === 'dpkg') return compareVersions(args);
+  // "was-enabled defaults to true, so new installations run enable" (dh_installsystemd's snippet).
+  if (name === 'deb-systemd-helper' && args.filter((a) => a !== '--quiet')[0] === 'was-enabled') return true;
+  return undefined;
+}
+
+const ORDER = new Map<string, (c: number) => boolean>([
+  ['lt', (c) => c < 0],
+  ['le', (c) => c <= 0],
+  ['eq', (c) => c === 0],
+  ['ne', (c) => c !== 0],
+  ['ge', (c) => c >= 0],
+  ['gt', (c) => c > 0],
+]);
+/** dpkg's other spellings; `<` and `>` are its obsolete ones for <= and >=. */
+const ALIASES = new Map([['<<', 'lt'], ['<=', 'le'], ['<', 'le'], ['=', 'eq'], ['>=', 'ge'], ['>', 'ge'], ['>>', 'gt']]);
+
+/**
+ * `dpkg --compare-versions a rel b`. An empty (or "<unknown>") version is earlier than any
+ * other, and equal to another empty one; with the -nl relations it is later instead. That is
+ * what dpkg 1.21 answers (checked with `dpkg --compare-versions "" lt 1.0`: true).
+ */
+function compareVersions(args: string[]): boolean | undefined {
+  let words = args;
+  if (words[0] !== '--compare-versions') return undefined;
+  words = words.slice(words[1] === '--' ? 2 : 1);
+  const [a, rel = '', b] = words.map((w) => w.trim());
+  const nl = /^(lt|le|ge|gt)-nl$/.test(rel);
+  const test = ORDER.get(nl ? rel.slice(0, 2) : (ALIASES.get(rel) ?? rel));
+  if (words.length !== 3 || a === undefined || b === undefined || test === undefined) return undefined;
+  const blankA = a === '' || a === '<unknown>';
+  const blankB = b === '' || b === '<unknown>';
+  if ((!blankA && !isValidDebianVersion(a)) || (!blankB && !isValidDebianVersion(b))) return undefined;
+  let c: number;
+  if (blankA && blankB) c = 0;
+  else if (blankA) c = nl ? 1 : -1;
+  else if (blankB) c = nl ? -1 : 1;
+  else c = compareDebianVersions(a, b);
+  return test(c);
+}

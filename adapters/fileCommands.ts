@@ -1,0 +1,199 @@
+/**
+ * coreutils-style file commands as maintainer scripts of every format use them (mkdir, chown,
+ * chmod, touch, ln -s, rm), turned into filesystem effects. Arguments are words a shell reader
+ * has unquoted; one with an unexpanded `$…` or backquote where a value matters is not guessed.
+ */
+import path from 'node:path';
+import type { FilesystemEffect } from '../src/translate/effects.js';
+import type { ScriptContext } from './types.js';
+
+export type FileCommandResult = { effects: FilesystemEffect[] } | { unrecognized: string };
+
+const DYNAMIC = /[$`*?[]/;
+
+/** Split leading options from operands; `--` ends options. Long options with values are given. */
+function parseArgs(args: string[], withValue: Set<string>): { opts: Map<string, string>; operands: string[] } | string {
+  const opts = new Map<string, string>();
+  const operands: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--') {
+      operands.push(...args.slice(i + 1));
+      break;
+    }
+    if (a.startsWith('--')) {
+      const eq = a.indexOf('=');
+      const name = eq < 0 ? a : a.slice(0, eq);
+      if (withValue.has(name)) opts.set(name, eq < 0 ? (args[++i] ?? '') : a.slice(eq + 1));
+      else opts.set(name, '');
+    } else if (a.startsWith('-') && a.length > 1 && operands.length === 0) {
+      for (let j = 1; j < a.length; j++) {
+        const flag = `-${a[j]}`;
+        if (withValue.has(flag)) {
+          opts.set(flag, j + 1 < a.length ? a.slice(j + 1) : (args[++i] ?? ''));
+          break;
+        }
+        opts.set(flag, '');
+      }
+    } else operands.push(a);
+  }
+  const dynamic = operands.find((o) => DYNAMIC.test(o));
+  return dynamic !== undefined ? `"${dynamic}" is not known before the script runs` : { opts, operands };
+}
+
+function octal(mode: string): number | undefined {
+  return /^[0-7]{1,4}$/.test(mode) ? parseInt(mode, 8) : undefined;
+}
+
+/** Only these options change nothing we model (SELinux contexts, verbosity). */
+function unknownOption(opts: Map<string, string>, known: string[]): string | undefined {
+  return [...opts.keys()].find((o) => !known.includes(o));
+}
+
+/**
+ * `mkdir [-p] [-m MODE] DIR…`: a directory each, 0755 root unless -m. A directory that exists
+ * already (shipped by a package) is left as it is, as mkdir -p does.
+ */
+export function mkdirEffects(args: string[], ctx: Pick<ScriptContext, 'pathType'>): FileCommandResult {
+  const p = parseArgs(args, new Set(['-m', '--mode', '--context']));
+  if (typeof p === 'string') return { unrecognized: `mkdir: ${p}` };
+  const bad = unknownOption(p.opts, ['-p', '--parents', '-m', '--mode', '-v', '--verbose', '-Z', '--context']);
+  if (bad) return { unrecognized: `mkdir: option ${bad} is not understood` };
+  const modeText = p.opts.get('-m') ?? p.opts.get('--mode');
+  const mode = modeText === undefined ? 0o755 : octal(modeText);
+  if (mode === undefined) return { unrecognized: `mkdir: mode "${modeText}" is not an octal mode` };
+  const effects: FilesystemEffect[] = [];
+  for (const dir of p.operands) {
+    if (!dir.startsWith('/')) return { unrecognized: `mkdir: relative path ${dir}` };
+    if (ctx.pathType(dir) === 'directory') continue;
+    effects.push({ kind: 'directory', path: normalize(dir), mode, user: 'root', group: 'root' });
+  }
+  return { effects };
+}
+
+/** `chown [-R] [-h] USER[:GROUP] PATH…` (also `:GROUP`, `USER.GROUP`, `USER:` for the login group is not modelled). */
+export function chownEffects(args: string[], ctx: Pick<ScriptContext, 'pathType'>): FileCommandResult {
+  const p = parseArgs(args, new Set(['--reference', '--from']));
+  if (typeof p === 'string') return { unrecognized: `chown: ${p}` };
+  const bad = unknownOption(p.opts, ['-R', '--recursive', '-h', '--no-dereference', '-v', '--verbose', '-c', '--changes', '-f', '--silent', '--quiet']);
+  if (bad) return { unrecognized: `chown: option ${bad} is not understood` };
+  const [owner, ...paths] = p.operands;
+  const m = /^([A-Za-z0-9_][A-Za-z0-9_.-]*?)?(?:[:.]([A-Za-z0-9_][A-Za-z0-9_.-]*))?$/.exec(owner ?? '');
+  if (!owner || !m || (m[1] === undefined && m[2] === undefined) || owner.endsWith(':')) return { unrecognized: `chown: owner "${owner ?? ''}" is not understood` };
+  return attributeEffects('chown', paths, { user: m[1], group: m[2] }, recursive(p.opts), ctx);
+}
+
+/** `chgrp [-R] [-h] GROUP PATH…` */
+export function chgrpEffects(args: string[], ctx: Pick<ScriptContext, 'pathType'>): FileCommandResult {
+  const p = parseArgs(args, new Set(['--reference']));
+  if (typeof p === 'string') return { unrecognized: `chgrp: ${p}` };
+  const bad = unknownOption(p.opts, ['-R', '--recursive', '-h', '--no-dereference', '-v', '--verbose', '-c', '--changes', '-f', '--silent', '--quiet']);
+  if (bad) return { unrecognized: `chgrp: option ${bad} is not understood` };
+  const [group, ...paths] = p.operands;
+  if (!group || !/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(group)) return { unrecognized: `chgrp: group "${group ?? ''}" is not understood` };
+  return attributeEffects('chgrp', paths, { group }, recursive(p.opts), ctx);
+}
+
+/** `chmod [-R] MODE PATH…` with an octal mode (a symbolic one needs the current mode). */
+export function chmodEffects(args: string[], ctx: Pick<ScriptContext, 'pathType'>): FileCommandResult {
+  const p = parseArgs(args, new Set(['--reference']));
+  if (typeof p === 'string') return { unrecognized: `chmod: ${p}` };
+  const bad = unknownOption(p.opts, ['-R', '--recursive', '-v', '--verbose', '-c', '--changes', '-f', '--silent', '--quiet']);
+  if (bad) return { unrecognized: `chmod: option ${bad} is not understood` };
+  const [modeText, ...paths] = p.operands;
+  const mode = octal(modeText ?? '');
+  if (mode === undefined) return { unrecognized: `chmod: mode "${modeText ?? ''}" is not octal` };
+  return attributeEffects('chmod', paths, { mode }, recursive(p.opts), ctx);
+}
+
+function recursive(opts: Map<string, string>): boolean {
+  return opts.has('-R') || opts.has('--recursive');
+}
+
+function attributeEffects(
+  tool: string,
+  paths: string[],
+  change: { user?: string; group?: string; mode?: number },
+  isRecursive: boolean,
+  ctx: Pick<ScriptContext, 'pathType'>,
+): FileCommandResult {
+  if (!paths.length) return { unrecognized: `${tool}: no path` };
+  const effects: FilesystemEffect[] = [];
+  for (const target of paths) {
+    if (!target.startsWith('/')) return { unrecognized: `${tool}: relative path ${target}` };
+    // Recursion over a packaged directory would reach files in lower layers: not modelled.
+    if (isRecursive && ctx.pathType(target) === 'directory') return { unrecognized: `${tool} -R ${target}: a packaged tree, changed file by file` };
+    effects.push({ kind: 'attributes', path: normalize(target), ...definedOnly(change) });
+  }
+  return { effects };
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** `touch FILE…`: an empty file where there is none (an existing one only gets a new time). */
+export function touchEffects(args: string[]): FileCommandResult {
+  const p = parseArgs(args, new Set());
+  if (typeof p === 'string') return { unrecognized: `touch: ${p}` };
+  const bad = unknownOption(p.opts, ['-c', '--no-create']);
+  if (bad) return { unrecognized: `touch: option ${bad} is not understood` };
+  if (p.opts.size) return { effects: [] };
+  const effects: FilesystemEffect[] = [];
+  for (const f of p.operands) {
+    if (!f.startsWith('/')) return { unrecognized: `touch: relative path ${f}` };
+    effects.push({ kind: 'file', path: normalize(f), mode: 0o644, user: 'root', group: 'root', content: '', ifMissing: true });
+  }
+  return { effects };
+}
+
+/** `ln -s [-f] [-n] TARGET LINK`: a link; into LINK when it is a directory, as ln does. */
+export function lnEffects(args: string[], ctx: Pick<ScriptContext, 'pathType'>): FileCommandResult {
+  const p = parseArgs(args, new Set());
+  if (typeof p === 'string') return { unrecognized: `ln: ${p}` };
+  const bad = unknownOption(p.opts, ['-s', '--symbolic', '-f', '--force', '-n', '--no-dereference', '-T', '--no-target-directory', '-v', '--verbose', '-r', '--relative']);
+  if (bad) return { unrecognized: `ln: option ${bad} is not understood` };
+  if (!p.opts.has('-s') && !p.opts.has('--symbolic')) return { unrecognized: 'ln: a hard link' };
+  if (p.opts.has('-r') || p.opts.has('--relative')) return { unrecognized: 'ln -r: relative link computed by ln' };
+  const [target, link] = p.operands;
+  if (p.operands.length !== 2 || !target || !link || !link.startsWith('/')) return { unrecognized: `ln: ${p.operands.join(' ')} is not TARGET /LINK` };
+  const noTargetDir = p.opts.has('-T') || p.opts.has('--no-target-directory') || p.opts.has('-n') || p.opts.has('--no-dereference');
+  const at = !noTargetDir && ctx.pathType(link) === 'directory' ? path.posix.join(link, path.posix.basename(target)) : link;
+  return { effects: [{ kind: 'symlink', path: normalize(at), target, ifMissing: !(p.opts.has('-f') || p.opts.has('--force')) }] };
+}
+
+/** `rm [-f] [-r] PATH…`: nothing to do when none of the paths exists in the image. */
+export function rmIsInert(args: string[], ctx: Pick<ScriptContext, 'pathType'>): boolean {
+  const p = parseArgs(args, new Set());
+  if (typeof p === 'string') return false;
+  return p.operands.length > 0 && p.operands.every((o) => o.startsWith('/') && ctx.pathType(o) === 'absent');
+}
+
+function normalize(p: string): string {
+  return path.posix.normalize(p).replace(/(.)\/+$/, '$1');
+}
+
+/**
+ * The file command `name` as effects, for any format's scripts; undefined for a command that is
+ * not one of them (or an `rm` that would remove something: not modelled).
+ */
+export function fileCommandEffects(name: string, args: string[], ctx: Pick<ScriptContext, 'pathType'>): FileCommandResult | undefined {
+  switch (name) {
+    case 'mkdir':
+      return mkdirEffects(args, ctx);
+    case 'chown':
+      return chownEffects(args, ctx);
+    case 'chgrp':
+      return chgrpEffects(args, ctx);
+    case 'chmod':
+      return chmodEffects(args, ctx);
+    case 'touch':
+      return touchEffects(args);
+    case 'ln':
+      return lnEffects(args, ctx);
+    case 'rm':
+      return rmIsInert(args, ctx) ? { effects: [] } : undefined;
+    default:
+      return undefined;
+  }
+}

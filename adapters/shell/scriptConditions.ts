@@ -1,0 +1,721 @@
+/**
+ * Decides, without running anything, whether the guards shellCommands.ts records for a command
+ * hold for one invocation of a maintainer script (e.g. `postinst configure ""` on a fresh
+ * install). Three-valued: a test whose outcome depends on something we do not know (a database
+ * query, a file's mode, a variable set at run time) is undefined, and undefined propagates as in
+ * Kleene logic (false && x is false, true || x is true).
+ */
+import type { Condition, Guard, ShellCommand, ShellScript } from './shellCommands.js';
+
+export type PathType = 'file' | 'directory' | 'symlink' | 'absent';
+
+export interface ScriptEnv {
+  /** $1, $2, …: exactly the arguments the script gets (a missing one is unset). */
+  args: string[];
+  /** Variables with a known value (e.g. DPKG_ROOT: ''); any other variable is unknown. */
+  variables: Record<string, string>;
+  /** What is at an absolute, normalized path (lstat: a symlink is 'symlink'); undefined = unknown. */
+  pathType(absPath: string): PathType | undefined;
+  /** Whether a command (by basename, with its expanded arguments) succeeds, where the format knows; undefined = unknown. */
+  commandStatus?(name: string, args: string[]): boolean | undefined;
+}
+
+/** The arguments dpkg passes on a fresh install. */
+export const FRESH_INSTALL_ARGS = { preinst: ['install'], postinst: ['configure', ''] } as const;
+
+type B = boolean | undefined;
+
+const not = (a: B): B => (a === undefined ? undefined : !a);
+const and = (a: B, b: B): B => (a === false || b === false ? false : a === true && b === true ? true : undefined);
+const or = (a: B, b: B): B => (a === true || b === true ? true : a === false && b === false ? false : undefined);
+
+/** 'never' if a guard surely fails, 'always' if all surely hold, else 'maybe'. */
+export function guardsHold(guards: Guard[], env: ScriptEnv): 'always' | 'never' | 'maybe' {
+  let all = true;
+  for (const g of guards) {
+    const v = guardValue(g, env);
+    if (v === false) return 'never';
+    if (v === undefined) all = false;
+  }
+  return all ? 'always' : 'maybe';
+}
+
+function guardValue(g: Guard, env: ScriptEnv): B {
+  if (g.kind !== 'case') {
+    const v = conditionValue(g.condition, env);
+    return v === undefined ? undefined : v === g.expect;
+  }
+  const scope: Scope = { env, positionals: g.function === undefined && !g.shifted };
+  const subject = single(expandWord(g.subject, scope));
+  if (subject.value === undefined) return undefined;
+  const matchesAny = (patterns: string[]): B => patterns.reduce<B>((acc, p) => or(acc, matches(subject.value!, p, scope)), false);
+  return and(matchesAny(g.patterns), not(matchesAny(g.excluded)));
+}
+
+/** Whether a command (tree) exits 0; undefined when that cannot be known statically. */
+export function conditionValue(c: Condition, env: ScriptEnv): boolean | undefined {
+  switch (c.kind) {
+    case 'command':
+      return commandValue(c.command, env);
+    case 'not':
+      return not(conditionValue(c.operand, env));
+    case 'and':
+      return and(conditionValue(c.left, env), conditionValue(c.right, env));
+    case 'or':
+      return or(conditionValue(c.left, env), conditionValue(c.right, env));
+    case 'unknown':
+      return undefined;
+  }
+}
+
+function commandValue(c: ShellCommand, env: ScriptEnv): B {
+  if (c.dynamic) return undefined;
+  // Inside a function, or after `shift`/`set --`, $1… are not the script's arguments.
+  const scope: Scope = { env, positionals: c.function === undefined && !c.shifted };
+  const name = c.command.startsWith('/') ? c.command.slice(c.command.lastIndexOf('/') + 1) : c.command;
+  switch (name) {
+    case 'true':
+    case ':':
+      return true;
+    case 'false':
+      return false;
+    case 'test':
+    case '[': {
+      const fields = fieldsOf(c.raw.slice(1), scope);
+      if (fields === undefined) return undefined;
+      if (name === '[') {
+        if (fields[fields.length - 1]?.value !== ']') return undefined;
+        fields.pop();
+      }
+      return testValue(fields, scope);
+    }
+    case '[[':
+      return doubleBracketValue(c.raw.slice(1), scope);
+    case 'which':
+    case 'command': {
+      // `command -v NAME` and `which NAME` succeed when a PATH directory has the program.
+      const fields = fieldsOf(c.raw.slice(1), scope);
+      if (fields === undefined || fields.some((f) => f.value === undefined)) return undefined;
+      const words = fields.map((f) => f.value!);
+      const names = name === 'which' ? words.filter((w) => !w.startsWith('-')) : words[0] === '-v' ? words.slice(1) : [];
+      if (names.length !== 1) return undefined;
+      const found = programPath(names[0]!, env);
+      return found === undefined ? undefined : found !== '';
+    }
+    default: {
+      // getent, db_get, grep…: they ask the running system, unless the
+      // format knows the answer on a fresh install (dpkg --compare-versions with no old version).
+      if (!env.commandStatus) return undefined;
+      const fields = fieldsOf(c.raw.slice(1), scope);
+      if (fields === undefined || fields.some((f) => f.value === undefined)) return undefined;
+      return env.commandStatus(name, fields.map((f) => f.value!));
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Words
+
+interface Scope {
+  env: ScriptEnv;
+  /** $1… are env.args (top level, before any shift); otherwise unknown. */
+  positionals: boolean;
+}
+
+/** A stretch of an expanded word; text undefined = an expansion we cannot know ($(…), unknown $x). */
+interface Piece {
+  text: string | undefined;
+  quoted: boolean;
+  /** From a parameter expansion (so field splitting applies when unquoted). */
+  expanded: boolean;
+}
+
+/** A test operand: its value, or at least whether it is surely non-empty. */
+type Field = { value: string } | { value: undefined; nonEmpty: boolean };
+
+/** Expand a word as written (quotes kept), as sh would with what the scope knows. */
+function expandWord(raw: string, scope: Scope, inQuotes = false): Piece[] {
+  const out: Piece[] = [];
+  let dq = false;
+  const lit = (text: string, quoted: boolean): void => void out.push({ text, quoted, expanded: false });
+  let i = 0;
+  while (i < raw.length) {
+    const c = raw[i]!;
+    const quoted = inQuotes || dq;
+    if (c === '\\') {
+      const n = raw[i + 1] ?? '';
+      if (!quoted) {
+        if (n !== '\n') lit(n, true);
+        i += 2;
+      } else if ('$`"\\\n'.includes(n) && n !== '') {
+        if (n !== '\n') lit(n, true);
+        i += 2;
+      } else {
+        lit('\\', true);
+        i++;
+      }
+    } else if (c === "'" && !quoted) {
+      const end = raw.indexOf("'", i + 1);
+      lit(raw.slice(i + 1, end < 0 ? raw.length : end), true);
+      i = end < 0 ? raw.length : end + 1;
+    } else if (c === '"') {
+      dq = !dq;
+      lit('', true); // "" is still a word
+      i++;
+    } else if (c === '`') {
+      const end = skipBackticks(raw, i + 1);
+      out.push({ text: substitution(raw.slice(i + 1, end - 1), scope), quoted, expanded: true });
+      i = end;
+    } else if (c === '$') {
+      i = expandDollar(raw, i, scope, quoted, out);
+    } else {
+      lit(c, quoted);
+      i++;
+    }
+  }
+  return out;
+}
+
+/** At a `$`: push the expansion's pieces, return the index after it. */
+/** The directories a maintainer script's PATH holds (dpkg sets it so). */
+const PATH_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+
+/**
+ * Where `command -v NAME` / `which NAME` finds a program: its path, '' when no PATH directory
+ * has it, undefined when that cannot be told (a shell builtin or function could answer too, so
+ * only plain program names are looked up, and an unknown path type makes the answer unknown).
+ */
+export function programPath(name: string, env: ScriptEnv): string | undefined {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(name) || SHELL_BUILTINS.has(name)) return undefined;
+  for (const dir of PATH_DIRS) {
+    const t = env.pathType(`${dir}/${name}`);
+    if (t === undefined) return undefined;
+    if (t !== 'absent' && t !== 'directory') return `${dir}/${name}`;
+  }
+  return '';
+}
+
+const SHELL_BUILTINS = new Set(['echo', 'printf', 'test', '[', 'true', 'false', 'cd', 'pwd', 'read', 'type', 'command', 'kill', 'exit', 'set', 'export']);
+
+/**
+ * The output of `$(command -v NAME)` or `` `which NAME` ``, and of `$(readlink PATH)` where PATH
+ * is absent or a directory (no output); any other substitution is unknown.
+ */
+function substitution(body: string, scope: Scope): string | undefined {
+  const m = /^\s*(?:command\s+-v|which)\s+([A-Za-z0-9._+-]+)\s*(?:2>\s*\/dev\/null\s*)?$/.exec(body);
+  if (m) return programPath(m[1]!, scope.env);
+  const link = /^\s*readlink\s+(\/[^\s$`'"*?[]*)\s*(?:2>\s*\/dev\/null\s*)?(?:\|\|\s*true\s*)?$/.exec(body);
+  if (link) {
+    const t = scope.env.pathType(link[1]!);
+    return t === 'absent' || t === 'directory' ? '' : undefined;
+  }
+  return undefined;
+}
+
+function expandDollar(raw: string, i: number, scope: Scope, quoted: boolean, out: Piece[]): number {
+  const n = raw[i + 1];
+  const unknown = (end: number): number => {
+    out.push({ text: undefined, quoted, expanded: true });
+    return end;
+  };
+  if (n === '(' && raw[i + 2] !== '(') {
+    const end = skipTo(raw, i + 2, ')');
+    out.push({ text: substitution(raw.slice(i + 2, end - 1), scope), quoted, expanded: true });
+    return end;
+  }
+  if (n === '(') return unknown(skipTo(raw, i + 2, ')')); // $((…))
+  if (n === "'" && !quoted) {
+    // $'…' (bash): escapes we do not decode.
+    let j = i + 2;
+    while (j < raw.length && raw[j] !== "'") j += raw[j] === '\\' ? 2 : 1;
+    return unknown(j + 1);
+  }
+  if (n === '{') {
+    const end = skipTo(raw, i + 2, '}');
+    const pieces = braced(raw.slice(i + 2, end - 1), scope, quoted);
+    if (pieces === undefined) return unknown(end);
+    out.push(...pieces);
+    return end;
+  }
+  const name = n === undefined ? '' : /^[A-Za-z_][A-Za-z0-9_]*/.exec(raw.slice(i + 1))?.[0] ?? (/[0-9@*#?$!-]/.test(n) ? n : '');
+  if (name === '') {
+    out.push({ text: '$', quoted, expanded: false });
+    return i + 1;
+  }
+  const p = lookup(name, scope);
+  out.push({ text: p?.value, quoted, expanded: true });
+  return i + 1 + name.length;
+}
+
+/** ${name}, ${name:-word} and the other defaulting forms, ${#name}; others are unknown. */
+function braced(body: string, scope: Scope, quoted: boolean): Piece[] | undefined {
+  if (body.startsWith('#') && body.length > 1) {
+    const p = lookup(body.slice(1), scope);
+    return p && /^([A-Za-z_][A-Za-z0-9_]*|\d+)$/.test(body.slice(1)) ? [{ text: String(p.value.length), quoted, expanded: true }] : undefined;
+  }
+  const m = /^([A-Za-z_][A-Za-z0-9_]*|\d+|[@*#?$!-])(?:(:?[-=+?])([\s\S]*))?$/.exec(body);
+  if (!m) return undefined; // ${x#pat}, ${x%pat}, ${x/a/b}…
+  const [, name = '', op, word = ''] = m;
+  const p = lookup(name, scope);
+  if (p === undefined) return undefined;
+  const value: Piece[] = [{ text: p.value, quoted, expanded: true }];
+  if (op === undefined) return value;
+  const use = op.startsWith(':') ? p.set && p.value !== '' : p.set;
+  // The word's result is split like any expansion, except where it was quoted itself.
+  const alternative = (): Piece[] => expandWord(word, scope, quoted).map((x) => ({ ...x, expanded: true }));
+  switch (op.replace(':', '')) {
+    case '-':
+    case '=':
+      return use ? value : alternative();
+    case '+':
+      return use ? alternative() : [{ text: '', quoted, expanded: true }];
+    default:
+      // ${x:?msg}: the shell exits when x is unset or empty.
+      return use ? value : undefined;
+  }
+}
+
+/** A parameter's value and whether it is set, or undefined if unknown. */
+function lookup(name: string, scope: Scope): { set: boolean; value: string } | undefined {
+  const { env, positionals } = scope;
+  if (/^\d+$/.test(name)) {
+    const n = Number(name);
+    if (!positionals || n === 0) return undefined;
+    return n <= env.args.length ? { set: true, value: env.args[n - 1]! } : { set: false, value: '' };
+  }
+  if (name === '#') return positionals ? { set: true, value: String(env.args.length) } : undefined;
+  if (!/^[A-Za-z_]/.test(name) || !Object.hasOwn(env.variables, name)) return undefined; // $@ $* $? $$ $! $-
+  return { set: true, value: env.variables[name]! };
+}
+
+/** A word where no field splitting or globbing happens (case subject, [[ operand, assignment). */
+function single(pieces: Piece[]): Field {
+  if (pieces.every((p) => p.text !== undefined)) return { value: pieces.map((p) => p.text).join('') };
+  return { value: undefined, nonEmpty: pieces.some((p) => p.text) };
+}
+
+/** Argument words as fields after splitting; undefined when even their number is unknown. */
+function fieldsOf(raws: string[], scope: Scope): Field[] | undefined {
+  const out: Field[] = [];
+  for (const raw of raws) {
+    const pieces = expandWord(raw, scope);
+    const splits = pieces.some((p) => p.expanded && !p.quoted);
+    if (pieces.some((p) => p.text === undefined)) {
+      // Quoted unknowns keep the word one field; unquoted ones may split into any number.
+      if (splits) return undefined;
+      out.push(single(pieces));
+      continue;
+    }
+    // Pathname expansion (and ~) would depend on the filesystem.
+    if (pieces.some((p) => !p.quoted && /[*?[]/.test(p.text!)) || (pieces[0] && !pieces[0].quoted && pieces[0].text!.startsWith('~'))) return undefined;
+    const ifs = scope.env.variables.IFS ?? ' \t\n';
+    if (splits && !/^[ \t\n]*$/.test(ifs)) return undefined;
+    let cur = '';
+    let has = false;
+    for (const p of pieces) {
+      if (p.quoted) has = true;
+      for (const ch of p.text!) {
+        if (p.expanded && !p.quoted && ifs.includes(ch)) {
+          if (has) out.push({ value: cur });
+          cur = '';
+          has = false;
+        } else {
+          cur += ch;
+          has = true;
+        }
+      }
+    }
+    if (has) out.push({ value: cur });
+  }
+  return out;
+}
+
+/**
+ * A command's words after expansion with what `env` knows (`${DPKG_ROOT:+--root=…}` vanishes when
+ * DPKG_ROOT is empty). A word whose value is not known stays as the reader unquoted it, so
+ * recognizers still see its `$…` and refuse to guess; the same when even the number of words is
+ * not known.
+ */
+export function expandedWords(c: ShellCommand, env: ScriptEnv): string[] {
+  const scope: Scope = { env, positionals: c.function === undefined && !c.shifted };
+  const words = [c.command, ...c.args];
+  if (c.raw.length !== words.length) return words;
+  const out: string[] = [];
+  for (let i = 0; i < words.length; i++) {
+    const fields = fieldsOf([c.raw[i]!], scope);
+    if (fields === undefined || fields.some((f) => f.value === undefined)) out.push(words[i]!);
+    else out.push(...fields.map((f) => f.value!));
+  }
+  return out;
+}
+
+/** Index after the `close` that ends a $(…) or ${…} body starting at i, minding quotes and nesting. */
+function skipTo(raw: string, i: number, close: ')' | '}'): number {
+  let depth = 0;
+  while (i < raw.length) {
+    const c = raw[i]!;
+    if (c === '\\') i += 2;
+    else if (c === "'" && close === ')') {
+      const end = raw.indexOf("'", i + 1);
+      i = end < 0 ? raw.length : end + 1;
+    } else if (c === '"') i = skipDouble(raw, i + 1);
+    else if (c === '`') i = skipBackticks(raw, i + 1);
+    else if (c === '$' && (raw[i + 1] === '(' || raw[i + 1] === '{')) i = skipTo(raw, i + 2, raw[i + 1] === '(' ? ')' : '}');
+    else {
+      if (c === close) {
+        if (depth === 0) return i + 1;
+        depth--;
+      } else if (c === '(' && close === ')') depth++;
+      i++;
+    }
+  }
+  return raw.length;
+}
+
+function skipDouble(raw: string, i: number): number {
+  while (i < raw.length) {
+    const c = raw[i]!;
+    if (c === '"') return i + 1;
+    if (c === '\\') i += 2;
+    else if (c === '`') i = skipBackticks(raw, i + 1);
+    else if (c === '$' && (raw[i + 1] === '(' || raw[i + 1] === '{')) i = skipTo(raw, i + 2, raw[i + 1] === '(' ? ')' : '}');
+    else i++;
+  }
+  return raw.length;
+}
+
+function skipBackticks(raw: string, i: number): number {
+  while (i < raw.length && raw[i] !== '`') i += raw[i] === '\\' ? 2 : 1;
+  return i + 1;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Patterns
+
+/** Whether `subject` matches a case pattern as written; undefined if the pattern is unknown. */
+function matches(subject: string, pattern: string, scope: Scope): B {
+  const pieces = expandWord(pattern, scope);
+  if (pieces.some((p) => p.text === undefined)) return undefined;
+  const re = globRegExp(pieces.flatMap((p) => [...p.text!].map((ch) => ({ ch, quoted: p.quoted }))));
+  return re === undefined ? undefined : re.test(subject);
+}
+
+const CLASSES: Record<string, string> = {
+  alpha: 'A-Za-z',
+  digit: '0-9',
+  alnum: 'A-Za-z0-9',
+  upper: 'A-Z',
+  lower: 'a-z',
+  space: ' \\t\\n\\r\\f\\v',
+  blank: ' \\t',
+  xdigit: '0-9A-Fa-f',
+  punct: '!-\\/:-@\\[-`{-~',
+};
+
+const escapeRe = (s: string): string => s.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
+
+/** sh pattern → RegExp: * ? […] are special unless quoted. Undefined for what we do not model. */
+function globRegExp(chars: { ch: string; quoted: boolean }[]): RegExp | undefined {
+  let re = '';
+  for (let i = 0; i < chars.length; i++) {
+    const { ch, quoted } = chars[i]!;
+    if (quoted) re += escapeRe(ch);
+    else if (ch === '*') re += '[\\s\\S]*';
+    else if (ch === '?') re += '[\\s\\S]';
+    else if (ch === '[') {
+      const b = bracket(chars, i);
+      if (b === null) return undefined;
+      if (b === undefined) re += '\\[';
+      else {
+        re += b.re;
+        i = b.end;
+      }
+    } else re += escapeRe(ch);
+  }
+  try {
+    return new RegExp(`^${re}$`);
+  } catch {
+    return undefined; // e.g. a reversed range [z-a]
+  }
+}
+
+/** A bracket expression at chars[i] === '['; undefined when unterminated (a literal '['), null when not modelled. */
+function bracket(chars: { ch: string; quoted: boolean }[], i: number): { re: string; end: number } | undefined | null {
+  let j = i + 1;
+  let negate = false;
+  if (!chars[j]?.quoted && (chars[j]?.ch === '!' || chars[j]?.ch === '^')) {
+    negate = true;
+    j++;
+  }
+  let body = '';
+  for (let first = true; j < chars.length; first = false) {
+    const { ch, quoted } = chars[j]!;
+    if (ch === ']' && !quoted && !first) return { re: `[${negate ? '^' : ''}${body}]`, end: j };
+    if (ch === '[' && !quoted && chars[j + 1]?.ch === ':') {
+      const rest = chars.slice(j + 2).map((c) => c.ch).join('');
+      const m = /^([a-z]+):\]/.exec(rest);
+      const cls = m && Object.hasOwn(CLASSES, m[1]!) ? CLASSES[m[1]!] : undefined;
+      if (!m || cls === undefined) return null;
+      body += cls;
+      j += 2 + m[0].length;
+      continue;
+    }
+    if (chars[j + 1]?.ch === '-' && !chars[j + 1]!.quoted && chars[j + 2] && chars[j + 2]!.ch !== ']') {
+      body += `${escapeRe(ch)}-${escapeRe(chars[j + 2]!.ch)}`;
+      j += 3;
+      continue;
+    }
+    body += escapeRe(ch);
+    j++;
+  }
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// test / [ / [[
+
+const UNARY = new Set(['-z', '-n', '-e', '-f', '-d', '-x', '-L', '-h', '-s', '-r', '-w', '-b', '-c', '-p', '-S', '-g', '-u', '-k', '-t', '-O', '-G', '-N']);
+const BINARY = new Set(['=', '!=', '==', '-eq', '-ne', '-lt', '-le', '-gt', '-ge', '-nt', '-ot', '-ef', '<', '>']);
+
+const is = (f: Field | undefined, s: string): boolean => f?.value === s;
+const nonEmpty = (f: Field): B => (f.value !== undefined ? f.value !== '' : f.nonEmpty ? true : undefined);
+
+class Malformed extends Error {}
+
+/**
+ * test's arguments: POSIX's rules by argument count, then a recursive descent (-o below -a
+ * below !) like dash's. Operators are recognized by value; an operand of unknown value is taken
+ * to be an operand (a script testing "$x" does not expect $x to be "-n").
+ */
+function testValue(a: Field[], scope: Scope): B {
+  switch (a.length) {
+    case 0:
+      return false;
+    case 1:
+      return nonEmpty(a[0]!);
+    case 2:
+      if (is(a[0], '!')) return not(nonEmpty(a[1]!));
+      return a[0]!.value !== undefined && UNARY.has(a[0]!.value) ? unary(a[0]!.value, a[1]!, scope) : undefined;
+    case 3:
+      if (a[1]!.value !== undefined && (BINARY.has(a[1]!.value) || a[1]!.value === '-a' || a[1]!.value === '-o')) return binary(a[0]!, a[1]!.value, a[2]!);
+      if (is(a[0], '!')) return not(testValue(a.slice(1), scope));
+      if (is(a[0], '(') && is(a[2], ')')) return nonEmpty(a[1]!);
+      return undefined;
+    case 4:
+      if (is(a[0], '!')) return not(testValue(a.slice(1), scope));
+      if (is(a[0], '(') && is(a[3], ')')) return testValue(a.slice(1, 3), scope);
+  }
+  let i = 0;
+  const expr = (): B => {
+    let v = andExpr();
+    while (is(a[i], '-o')) {
+      i++;
+      v = or(v, andExpr());
+    }
+    return v;
+  };
+  const andExpr = (): B => {
+    let v = notExpr();
+    while (is(a[i], '-a')) {
+      i++;
+      v = and(v, notExpr());
+    }
+    return v;
+  };
+  const notExpr = (): B => {
+    if (is(a[i], '!')) {
+      i++;
+      return not(notExpr());
+    }
+    return primary();
+  };
+  const primary = (): B => {
+    const f = a[i];
+    if (f === undefined) throw new Malformed();
+    const next = a[i + 1]?.value;
+    if (is(f, '(') && !(next !== undefined && BINARY.has(next))) {
+      i++;
+      const v = expr();
+      if (!is(a[i], ')')) throw new Malformed();
+      i++;
+      return v;
+    }
+    if (next !== undefined && BINARY.has(next)) {
+      const r = a[i + 2];
+      if (r === undefined) throw new Malformed();
+      i += 3;
+      return binary(f, next, r);
+    }
+    if (f.value !== undefined && UNARY.has(f.value) && a[i + 1] !== undefined) {
+      i += 2;
+      return unary(f.value, a[i - 1]!, scope);
+    }
+    i++;
+    return nonEmpty(f);
+  };
+  try {
+    const v = expr();
+    return i === a.length ? v : undefined;
+  } catch (e) {
+    if (e instanceof Malformed) return undefined; // test exits 2: we do not guess
+    throw e;
+  }
+}
+
+function unary(op: string, f: Field, scope: Scope): B {
+  if (op === '-n') return nonEmpty(f);
+  if (op === '-z') return not(nonEmpty(f));
+  if (f.value === undefined || !'efdxLhsrw'.includes(op[1]!)) return undefined;
+  return pathTest(op, f.value, scope.env);
+}
+
+/** `l op r` in test / [. */
+function binary(l: Field, op: string, r: Field): B {
+  if (op === '-a') return and(nonEmpty(l), nonEmpty(r));
+  if (op === '-o') return or(nonEmpty(l), nonEmpty(r));
+  // dash's test has no ==: `[ a == a ]` fails with "unexpected operator", bash's succeeds.
+  if (l.value === undefined || r.value === undefined || op === '==') return undefined;
+  if (op === '=') return l.value === r.value;
+  if (op === '!=') return l.value !== r.value;
+  const cmp = /^-(eq|ne|lt|le|gt|ge)$/.exec(op)?.[1];
+  if (cmp === undefined || !/^-?\d+$/.test(l.value) || !/^-?\d+$/.test(r.value)) return undefined;
+  const d = BigInt(l.value) - BigInt(r.value);
+  return { eq: d === 0n, ne: d !== 0n, lt: d < 0n, le: d <= 0n, gt: d > 0n, ge: d >= 0n }[cmp as 'eq'];
+}
+
+/**
+ * -e -f -d -L/-h from what is at the path. Scripts run as root, but a file's mode (for -x) and
+ * size (-s) are not known, and a symlink's target is not followed: those stay undefined unless
+ * the path is absent.
+ */
+function pathTest(op: string, path: string, env: ScriptEnv): B {
+  if (path === '') return false; // no file has an empty name (`[ -x "$(command -v x)" ]` when x is absent)
+  if (!path.startsWith('/')) return undefined; // relative to an unknown working directory
+  const segments = path.split('/').filter((s) => s !== '' && s !== '.');
+  if (segments.includes('..')) return undefined;
+  const type = env.pathType(`/${segments.join('/')}`);
+  // "dir/" resolves through a symlink and must be a directory.
+  const slash = path.length > 1 && path.endsWith('/');
+  if (type === undefined || (slash && type === 'symlink')) return undefined;
+  const t = slash && type === 'file' ? 'absent' : type;
+  switch (op) {
+    case '-L':
+    case '-h':
+      return t === 'symlink';
+    case '-e':
+      return t === 'symlink' ? undefined : t !== 'absent';
+    case '-f':
+      return t === 'symlink' ? undefined : t === 'file';
+    case '-d':
+      return t === 'symlink' ? undefined : t === 'directory';
+    default:
+      // -x -s -r -w
+      return t === 'absent' ? false : undefined;
+  }
+}
+
+/** bash's [[ … ]]: no splitting or globbing of operands, && || ! ( ) as written. */
+function doubleBracketValue(raws: string[], scope: Scope): B {
+  if (raws[raws.length - 1] !== ']]') return undefined;
+  const t = raws.slice(0, -1);
+  let i = 0;
+  const operand = (raw: string): Field => single(expandWord(raw, scope));
+  const orExpr = (): B => {
+    let v = andExpr();
+    while (t[i] === '||') {
+      i++;
+      v = or(v, andExpr());
+    }
+    return v;
+  };
+  const andExpr = (): B => {
+    let v = notExpr();
+    while (t[i] === '&&') {
+      i++;
+      v = and(v, notExpr());
+    }
+    return v;
+  };
+  const notExpr = (): B => {
+    if (t[i] === '!') {
+      i++;
+      return not(notExpr());
+    }
+    if (t[i] === '(') {
+      i++;
+      const v = orExpr();
+      if (t[i] !== ')') throw new Malformed();
+      i++;
+      return v;
+    }
+    const w = t[i];
+    if (w === undefined) throw new Malformed();
+    const next = t[i + 1];
+    if (next !== undefined && (BINARY.has(next) || next === '=~')) {
+      const r = t[i + 2];
+      if (r === undefined) throw new Malformed();
+      i += 3;
+      if (next === '=~' || next === '<' || next === '>') return undefined;
+      if (next === '=' || next === '==' || next === '!=') {
+        // The right side is a pattern unless quoted.
+        const l = operand(w).value;
+        const eq = l === undefined ? undefined : matches(l, r, scope);
+        return next === '!=' ? not(eq) : eq;
+      }
+      return binary(operand(w), next, operand(r));
+    }
+    if (UNARY.has(w) && next !== undefined && next !== '&&' && next !== '||' && next !== ')') {
+      i += 2;
+      return unary(w, operand(next), scope);
+    }
+    i++;
+    return nonEmpty(operand(w));
+  };
+  try {
+    const v = orExpr();
+    return i === t.length ? v : undefined;
+  } catch (e) {
+    if (e instanceof Malformed) return undefined;
+    throw e;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// dpkg --compare-versions
+
+// ---------------------------------------------------------------------------------------------
+// Variables
+
+/**
+ * `base` (e.g. DPKG_ROOT: '') plus the script's variables that surely hold one value wherever
+ * they are read: assigned exactly once, at top level, unguarded, to a value we can expand, never
+ * mentioned on an earlier line, and not bound any other way (for, read, export/local…, ${x:=…}).
+ * A base variable the script assigns is dropped unless it passes the same test.
+ */
+export function knownVariables(text: string, script: ShellScript, base: { args: string[]; variables: Record<string, string> }): Record<string, string> {
+  const bound = new Set<string>();
+  for (const m of text.matchAll(/\b(?:for|select)\s+([A-Za-z_][A-Za-z0-9_]*)/g)) bound.add(m[1]!);
+  for (const m of text.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*):?=/g)) bound.add(m[1]!);
+  for (const c of script.commands) {
+    if (!/^(read|getopts|local|export|readonly|declare|typeset|unset)$/.test(c.command)) continue;
+    for (const a of c.args) {
+      const n = /^[A-Za-z_][A-Za-z0-9_]*/.exec(a)?.[0];
+      if (n) bound.add(n);
+    }
+  }
+  const counts = new Map<string, number>();
+  for (const a of script.assignments) counts.set(a.name, (counts.get(a.name) ?? 0) + 1);
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(base.variables)) if (!counts.has(k) && !bound.has(k)) out[k] = v;
+  const lines = text.split('\n');
+  for (const a of [...script.assignments].sort((x, y) => x.line - y.line)) {
+    if (counts.get(a.name) !== 1 || bound.has(a.name) || a.function !== undefined || a.guards.length || a.shifted) continue;
+    const mention = new RegExp(`\\$\\{?#?${a.name}(?![A-Za-z0-9_])`);
+    if (lines.slice(0, a.line - 1).some((l) => mention.test(l))) continue;
+    // Its own earlier value (x=${x:-default}) is the base one.
+    const variables = Object.hasOwn(base.variables, a.name) ? { ...out, [a.name]: base.variables[a.name]! } : out;
+    const v = single(expandWord(a.raw, { env: { args: base.args, variables, pathType: () => undefined }, positionals: true }));
+    if (v.value !== undefined) out[a.name] = v.value;
+  }
+  return out;
+}

@@ -1,0 +1,48 @@
+import type { Effect, IdRange } from './effects.js';
+
+/** One line per effect, for the report: what the script would have done, in its own words. */
+export function describeEffect(e: Effect): string {
+  switch (e.kind) {
+    case 'user':
+      return `user ${e.name} (${idOf(e.uid, e.range)}, group ${e.group ?? e.name}, home ${e.home}, shell ${e.shell})`;
+    case 'group':
+      return `group ${e.name} (${idOf(e.gid, e.range)})`;
+    case 'account-files':
+      return `account files as shipped (${(['passwd', 'group', 'shadow', 'gshadow'] as const).filter((f) => e[f] !== undefined).join(', ')})`;
+    case 'member':
+      return `member ${e.user} of group ${e.group}`;
+    case 'sysusers':
+      return `systemd-sysusers ${e.file}`;
+    case 'tmpfiles':
+      return `systemd-tmpfiles --create ${e.file}`;
+    case 'alternative':
+      return `alternative ${e.name}: ${e.link} → ${e.path} (priority ${e.priority}${e.slaves.length ? `, ${e.slaves.length} slaves` : ''})`;
+    case 'ca-bundle':
+      return `CA bundle of ${e.certificates.length} certificates`;
+    case 'login-shell':
+      return `login shell ${e.path}`;
+    case 'enable-unit':
+      return `enable systemd unit ${e.path}`;
+    case 'enable-initscript':
+      return `enable init script /etc/init.d/${e.name}`;
+    case 'cache':
+      return `cache of ${e.tool} left out (${e.rebuiltBy})`;
+    case 'directory':
+      return `directory ${e.path} ${mode(e.mode)} ${e.user}:${e.group}`;
+    case 'symlink':
+      return `link ${e.path} → ${e.target}${e.ifMissing ? ' (if absent)' : ''}`;
+    case 'file':
+      return `file ${e.path} ${mode(e.mode)} ${e.user}:${e.group}, ${Buffer.from(e.content, 'base64').length} bytes${e.ifMissing ? ' (if absent)' : ''}`;
+    case 'attributes':
+      return `${e.override ? 'statoverride' : 'owner/mode'} ${e.path}${e.mode !== undefined ? ` ${mode(e.mode)}` : ''}${e.user !== undefined || e.group !== undefined ? ` ${e.user ?? ''}:${e.group ?? ''}` : ''}`;
+  }
+}
+
+function idOf(id: number | undefined, range: IdRange | undefined): string {
+  if (id !== undefined) return `id ${id}`;
+  return range ? `id from ${range.order === 'ascending' ? `${range.min} up` : `${range.max} down`}` : 'id allocated';
+}
+
+function mode(m: number): string {
+  return m.toString(8).padStart(4, '0');
+}
