@@ -193,7 +193,33 @@ export function fileCommandEffects(name: string, args: string[], ctx: Pick<Scrip
       return lnEffects(args, ctx);
     case 'rm':
       return rmIsInert(args, ctx) ? { effects: [] } : undefined;
+    case 'install':
+      return installEffects(args);
     default:
       return undefined;
   }
+}
+
+/**
+ * `install -d [-m MODE] [-o USER] [-g GROUP] DIR…` (directories) and `install [-m …] /dev/null
+ * FILE` (an empty file); copying a real file needs its content and is not handled here.
+ */
+export function installEffects(args: string[]): FileCommandResult {
+  const p = parseArgs(args, new Set(['-m', '--mode', '-o', '--owner', '-g', '--group']));
+  if (typeof p === 'string') return { unrecognized: `install: ${p}` };
+  const bad = unknownOption(p.opts, ['-d', '--directory', '-m', '--mode', '-o', '--owner', '-g', '--group', '-v', '--verbose', '-D', '-p', '--preserve-timestamps']);
+  if (bad) return { unrecognized: `install: option ${bad} is not understood` };
+  const modeText = p.opts.get('-m') ?? p.opts.get('--mode');
+  const user = p.opts.get('-o') ?? p.opts.get('--owner') ?? 'root';
+  const group = p.opts.get('-g') ?? p.opts.get('--group') ?? 'root';
+  if (p.opts.has('-d') || p.opts.has('--directory')) {
+    const mode = modeText === undefined ? 0o755 : octal(modeText);
+    if (mode === undefined) return { unrecognized: `install: mode "${modeText}" is not octal` };
+    if (p.operands.some((d) => !d.startsWith('/'))) return { unrecognized: 'install -d: relative path' };
+    return { effects: p.operands.map((d) => ({ kind: 'directory', path: normalize(d), mode, user, group })) };
+  }
+  const [source, dest, ...rest] = p.operands;
+  const mode = modeText === undefined ? 0o755 : octal(modeText);
+  if (source !== '/dev/null' || !dest?.startsWith('/') || rest.length || mode === undefined) return { unrecognized: `install ${args.join(' ')}: copies a file` };
+  return { effects: [{ kind: 'file', path: normalize(dest), mode, user, group, content: '', ifMissing: false }] };
 }

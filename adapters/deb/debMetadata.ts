@@ -16,6 +16,8 @@ export interface DebMetadata extends PackageMetadata {
   directories: InstalledDirectory[];
   /** Contents of files that script effects need (base64), keyed by canonical path. */
   captured: Record<string, string>;
+  /** The shipped mode of each captured file (cp -p and ucf keep it). */
+  capturedModes?: Record<string, number>;
 }
 
 export function asDeb(meta: PackageMetadata): DebMetadata {

@@ -1,6 +1,7 @@
 import type { Effect, GroupEffect, UserEffect } from '../../src/translate/effects.js';
 import { parseAdduser, parseAddgroup } from './adduserCommand.js';
 import { debCommandStatus } from './commandStatus.js';
+import { copyPackageFile, ucf, ucfr } from './configFileCommands.js';
 import { applyUserUpdate, DEBIAN_SHADOW_DEFAULTS, parseGpasswd, parseGroupadd, parseUseradd, parseUsermod } from '../shadowCommands.js';
 import { fileCommandEffects } from '../fileCommands.js';
 import type { PackageMetadata, ScriptContext, ScriptEffects } from '../types.js';
@@ -20,7 +21,7 @@ import {
   type CommandResult,
 } from './serviceCommands.js';
 import { invocation } from '../shell/invocation.js';
-import { FRESH_INSTALL_ARGS, guardsHold, knownVariables, type ScriptEnv } from '../shell/scriptConditions.js';
+import { FRESH_INSTALL_ARGS, guardsHold, knownVariables, variablesAt, type ScriptEnv } from '../shell/scriptConditions.js';
 import { commandWords, type Guard, type Redirect, type ShellCommand, type ShellScript } from '../shell/shellCommands.js';
 import { parseAlternativeInstalls } from './updateAlternatives.js';
 
@@ -110,7 +111,9 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
       pathType: ctx.pathType,
       commandStatus: debCommandStatus,
     };
-    const runs = (x: { guards: Guard[] }) => guardsHold(x.guards, env) !== 'never';
+    // A command sees the script's constants, and those its enclosing blocks assigned before it.
+    const envAt = (x: { line: number; function?: string; guards: Guard[] }): ScriptEnv => ({ ...env, variables: variablesAt(text, parsed, env, x) });
+    const runs = (x: { line: number; function?: string; guards: Guard[] }) => guardsHold(x.guards, envAt(x)) !== 'never';
     const live = liveFunctions(parsed, runs);
     const commands = parsed.commands.filter((c) => live(c.function) && runs(c));
     const handled = new Set<ShellCommand>();
@@ -126,7 +129,7 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
     // Pass 1: recognized effects, and the libraries the script relies on.
     for (const c of commands) {
       if (handled.has(c)) continue;
-      const inv = invocation(c, env);
+      const inv = invocation(c, envAt(c));
       if (inv === undefined) continue;
       const { name, args } = inv;
       if (name === '.' || name === 'source') {
@@ -146,10 +149,14 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
         handled.add(c);
       } else if (name === 'cp' || name === 'cat') {
         const seeded = seedAccounts(meta, c, name, args, accounts);
+        const copied = seeded ? undefined : name === 'cp' ? copyPackageFile(args.map(shownPath), ctx) : undefined;
         if (seeded) {
           effects.push(...seeded);
           handled.add(c);
           c.redirects.forEach((r) => coveredWrites.add(r));
+        } else if (copied && 'effects' in copied) {
+          effects.push(...copied.effects);
+          handled.add(c);
         }
       } else if (name === 'update-passwd' && accounts.size > 0) {
         // It reconciles existing accounts with the masters we seeded from; nothing to do when fresh.
@@ -188,7 +195,7 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
     const scratch = scratchVariables(parsed);
     for (const c of commands) {
       if (handled.has(c) || defined.has(c.command) || libraryFunctions.has(c.command)) continue;
-      const inv = invocation(c, env);
+      const inv = invocation(c, envAt(c));
       if (inv === undefined || isInert(inv.name, inv.args, scratch, ctx.pathType)) continue;
       items.push(inv.name === '.' || inv.name === 'source' ? `. ${inv.args[0] ?? ''}` : inv.name);
     }
@@ -227,6 +234,10 @@ function recognizeCommand(name: string, args: string[], ctx: ScriptContext): Com
       return systemdTmpfiles(args, ctx);
     case 'add-shell':
       return addShell(args);
+    case 'ucf':
+      return ucf(args.map(shownPath), ctx);
+    case 'ucfr':
+      return ucfr();
     case 'py3compile':
     case 'pypy3compile':
       return pythonBytecode(name);

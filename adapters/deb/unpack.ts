@@ -34,6 +34,9 @@ export function unpackDeb(file: string, label = file): UnpackResult {
     const paths: string[] = [];
     const directories: InstalledDirectory[] = [];
     const captured: Record<string, string> = {};
+    const capturedModes: Record<string, number> = {};
+    // Package files the scripts name (ucf and cp sources under /usr/share): kept for their effects.
+    const referenced = referencedPaths([controlFiles.get('preinst'), controlFiles.get('postinst')]);
 
     const extract = tar.extract();
     const source = decompressStream(readArMember(file, data), data.name, label);
@@ -58,7 +61,7 @@ export function unpackDeb(file: string, label = file): UnpackResult {
         continue;
       }
       const isConffile = conffilePaths.has(`/${rel}`);
-      const capture = isCapturedForEffects(path);
+      const capture = (isCapturedForEffects(path) || referenced.has(`/${path}`)) && entry.size <= REFERENCED_LIMIT;
       if (!isConffile && !capture) {
         yield { entry, body: Readable.from(tarEntry) };
         continue;
@@ -78,7 +81,10 @@ export function unpackDeb(file: string, label = file): UnpackResult {
         ),
       };
       if (isConffile) conffileMd5.set(`/${rel}`, md5.digest('hex'));
-      if (capture) captured[path] = Buffer.concat(chunks).toString('base64');
+      if (capture) {
+        captured[path] = Buffer.concat(chunks).toString('base64');
+        capturedModes[path] = entry.mode;
+      }
     }
 
     const control822 = paragraph.fields;
@@ -101,6 +107,7 @@ export function unpackDeb(file: string, label = file): UnpackResult {
       paths,
       directories,
       captured,
+      capturedModes,
     };
     return meta;
   });
@@ -114,6 +121,18 @@ function parseConffiles(buf: Buffer | undefined): Map<string, { path: string }> 
     // dpkg ≥ 1.20 allows flags after the path ("remove-on-upgrade"); the path never has spaces.
     const path = line.trim().split(/\s+/)[0];
     if (path) out.set(path, { path });
+  }
+  return out;
+}
+
+/** Far above a config template's size: a bound on memory, not a rule. */
+const REFERENCED_LIMIT = 256 * 1024;
+
+/** Literal /usr/share/… paths in a package's scripts, canonical, for `referenced` capture. */
+function referencedPaths(scripts: (Buffer | undefined)[]): Set<string> {
+  const out = new Set<string>();
+  for (const s of scripts) {
+    for (const m of s?.toString('utf8').matchAll(/(?<=[\s"'=])\/usr\/share\/[A-Za-z0-9._+\/-]+(?=[\s"';|&)]|$)/gm) ?? []) out.add(m[0]);
   }
   return out;
 }

@@ -5,6 +5,7 @@
  * query, a file's mode, a variable set at run time) is undefined, and undefined propagates as in
  * Kleene logic (false && x is false, true || x is true).
  */
+import path from 'node:path';
 import type { Condition, Guard, ShellCommand, ShellScript } from './shellCommands.js';
 
 export type PathType = 'file' | 'directory' | 'symlink' | 'absent';
@@ -199,11 +200,16 @@ const SHELL_BUILTINS = new Set(['echo', 'printf', 'test', '[', 'true', 'false', 
 
 /**
  * The output of `$(command -v NAME)` or `` `which NAME` ``, and of `$(readlink PATH)` where PATH
- * is absent or a directory (no output); any other substitution is unknown.
+ * is absent or a directory (no output), and `dirname WORD`; any other substitution is unknown.
  */
 function substitution(body: string, scope: Scope): string | undefined {
   const m = /^\s*(?:command\s+-v|which)\s+([A-Za-z0-9._+-]+)\s*(?:2>\s*\/dev\/null\s*)?$/.exec(body);
   if (m) return programPath(m[1]!, scope.env);
+  const dir = /^\s*dirname\s+("[^"$`]*"|'[^']*'|[^\s"'$`]+|"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?")\s*$/.exec(body);
+  if (dir) {
+    const v = single(expandWord(dir[1]!, scope));
+    return v.value === undefined || !v.value.startsWith('/') ? undefined : path.posix.dirname(v.value);
+  }
   const link = /^\s*readlink\s+(\/[^\s$`'"*?[]*)\s*(?:2>\s*\/dev\/null\s*)?(?:\|\|\s*true\s*)?$/.exec(body);
   if (link) {
     const t = scope.env.pathType(link[1]!);
@@ -715,6 +721,29 @@ export function knownVariables(text: string, script: ShellScript, base: { args: 
     // Its own earlier value (x=${x:-default}) is the base one.
     const variables = Object.hasOwn(base.variables, a.name) ? { ...out, [a.name]: base.variables[a.name]! } : out;
     const v = single(expandWord(a.raw, { env: { args: base.args, variables, pathType: () => undefined }, positionals: true }));
+    if (v.value !== undefined) out[a.name] = v.value;
+  }
+  return out;
+}
+
+/**
+ * `known` plus the variables a command can only see with one value: assigned exactly once in the
+ * script to a value that expands to a constant, never mentioned before that line, in the same
+ * function, and in a block that encloses the command (its guards begin with the assignment's),
+ * earlier in the text — dh_apparmor's `LOCAL_APP_PROFILE=…` inside `if [ "$1" = configure ]`.
+ */
+export function variablesAt(text: string, script: ShellScript, env: ScriptEnv, c: { line: number; function?: string; guards: Guard[] }): Record<string, string> {
+  const counts = new Map<string, number>();
+  for (const a of script.assignments) counts.set(a.name, (counts.get(a.name) ?? 0) + 1);
+  const out = { ...env.variables };
+  const lines = text.split('\n');
+  for (const a of script.assignments) {
+    if (counts.get(a.name) !== 1 || Object.hasOwn(out, a.name) || a.shifted || a.function !== c.function || a.line >= c.line) continue;
+    if (a.guards.length > c.guards.length || a.guards.some((g, i) => c.guards[i] !== g)) continue;
+    if (/\b(read|local|export|for)\b/.test(lines[a.line - 1]?.split(a.name)[0] ?? '')) continue;
+    const mention = new RegExp(`\\$\\{?#?${a.name}(?![A-Za-z0-9_])`);
+    if (lines.slice(0, a.line - 1).some((l) => mention.test(l))) continue;
+    const v = single(expandWord(a.raw, { env: { ...env, variables: out }, positionals: a.function === undefined && !a.shifted }));
     if (v.value !== undefined) out[a.name] = v.value;
   }
   return out;

@@ -1,0 +1,63 @@
+/**
+ * How Debian scripts put configuration files in place from the package's own templates:
+ * `ucf NEW DEST` (on a fresh install DEST does not exist, so NEW is copied) and `cp [-p|-a] SRC
+ * DEST`. The sources are package files the scripts name, which unpack captured.
+ */
+import path from 'node:path';
+import type { Effect } from '../../src/translate/effects.js';
+import type { PackageMetadata, ScriptContext } from '../types.js';
+import { asDeb } from './debMetadata.js';
+import { canonicalPath } from './mergedUsr.js';
+import type { CommandResult } from './serviceCommands.js';
+
+/** A captured package file: content (base64) and its shipped mode. */
+function packageFile(packages: PackageMetadata[], abs: string): { content: string; mode: number } | undefined {
+  const rel = canonicalPath(abs.replace(/^\/+/, ''));
+  for (const p of packages) {
+    const meta = asDeb(p);
+    const content = meta.captured?.[rel];
+    if (content !== undefined) return { content, mode: meta.capturedModes?.[rel] ?? 0o644 };
+  }
+  return undefined;
+}
+
+const LITERAL = /^\/[^\s$`*?[\]]+$/;
+
+/** `ucf [--three-way] [--debconf-ok] [--sum-file F] NEW DEST`: a fresh install copies NEW, keeping its mode. */
+export function ucf(args: string[], ctx: ScriptContext): CommandResult {
+  const files: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--sum-file' || a === '--state-dir') i++;
+    else if (a === '--purge') return { inert: true }; // a removal: nothing on install
+    else if (/^--(three-way|debconf-ok|verbose|debug=\d+)$/.test(a) || a.startsWith('--sum-file=')) continue;
+    else if (a.startsWith('-')) return { unrecognized: `ucf: option ${a} is not understood` };
+    else files.push(a);
+  }
+  const [source, dest] = files;
+  if (files.length !== 2 || !LITERAL.test(source!) || !LITERAL.test(dest!)) return { unrecognized: `ucf ${args.join(' ')}: not a package file to a path` };
+  const file = packageFile(ctx.packages, source!);
+  if (file === undefined) return { unrecognized: `ucf ${source}: not a file a package in the image ships (a file the script made is not followed yet)` };
+  return { effects: [{ kind: 'file', path: dest!, mode: file.mode, user: 'root', group: 'root', content: file.content, ifMissing: true }] };
+}
+
+/**
+ * `ucfr PACKAGE FILE` registers the file with ucf for a later purge; ucf's registry and hashfile
+ * are not written (an upgrade inside the image sees the file as unregistered).
+ */
+export function ucfr(): CommandResult {
+  return { inert: true };
+}
+
+/** `cp [-p|-a|-f] SRC DEST` of a package file: DEST gets its content, with its mode under -p/-a, else as umask 022 leaves it. */
+export function copyPackageFile(args: string[], ctx: ScriptContext): CommandResult | undefined {
+  const opts = args.filter((a) => a.startsWith('-'));
+  const files = args.filter((a) => !a.startsWith('-'));
+  if (opts.some((o) => !/^-[apfZ]+$|^--(preserve|archive|force)$/.test(o)) || files.length !== 2 || !LITERAL.test(files[0]!) || !LITERAL.test(files[1]!)) return undefined;
+  const file = packageFile(ctx.packages, files[0]!);
+  if (file === undefined) return undefined;
+  const keep = opts.some((o) => /^-[a-zA-Z]*[pa]/.test(o) || o === '--preserve' || o === '--archive');
+  const dest = ctx.pathType(files[1]!) === 'directory' ? path.posix.join(files[1]!, path.posix.basename(files[0]!)) : files[1]!;
+  const effect: Effect = { kind: 'file', path: dest, mode: keep ? file.mode : file.mode & 0o755, user: 'root', group: 'root', content: file.content, ifMissing: false };
+  return { effects: [effect] };
+}

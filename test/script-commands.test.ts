@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import type { DebMetadata } from '../adapters/deb/debMetadata.js';
+import { debAdapter } from '../adapters/deb/index.js';
+import { debScriptEffects } from '../adapters/deb/scriptEffects.js';
+import { chownEffects, installEffects, lnEffects, mkdirEffects, rmIsInert, touchEffects } from '../adapters/fileCommands.js';
+import { guardsHold, variablesAt, type ScriptEnv } from '../adapters/shell/scriptConditions.js';
+import { commandWords } from '../adapters/shell/shellCommands.js';
+import type { ScriptContext } from '../adapters/types.js';
+
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+const paths: Record<string, 'file' | 'directory'> = { '/etc': 'directory', '/etc/nginx/sites-enabled': 'directory', '/etc/shipped': 'file', '/usr/share/tool/default.conf': 'file' };
+const pathType = (p: string) => paths[p] ?? 'absent';
+const ctx = { pathType };
+
+describe('file commands as effects', () => {
+  it('mkdir: modes, and nothing for a directory a package ships', () => {
+    expect(mkdirEffects(['-p', '-m', '0750', '/var/lib/a', '/etc'], ctx)).toEqual({ effects: [{ kind: 'directory', path: '/var/lib/a', mode: 0o750, user: 'root', group: 'root' }] });
+    expect(mkdirEffects(['-m', 'u+rwx', '/x'], ctx)).toEqual({ unrecognized: 'mkdir: mode "u+rwx" is not an octal mode' });
+  });
+
+  it('chown: user, group, user.group; -R over a packaged tree is refused', () => {
+    expect(chownEffects(['www-data:adm', '/var/log/x'], ctx)).toEqual({ effects: [{ kind: 'attributes', path: '/var/log/x', user: 'www-data', group: 'adm' }] });
+    expect(chownEffects([':adm', '/a'], ctx)).toEqual({ effects: [{ kind: 'attributes', path: '/a', group: 'adm' }] });
+    expect(chownEffects(['root.adm', '/a'], ctx)).toEqual({ effects: [{ kind: 'attributes', path: '/a', user: 'root', group: 'adm' }] });
+    expect(chownEffects(['-R', 'x', '/etc'], ctx)).toEqual({ unrecognized: 'chown -R /etc: a packaged tree, changed file by file' });
+    expect(chownEffects(['$user', '/a'], ctx)).toEqual({ unrecognized: 'chown: "$user" is not known before the script runs' });
+  });
+
+  it('ln -s into a directory, -f replaces, a hard link is not modelled', () => {
+    expect(lnEffects(['-s', '/etc/nginx/sites-available/default', '/etc/nginx/sites-enabled'], ctx)).toEqual({
+      effects: [{ kind: 'symlink', path: '/etc/nginx/sites-enabled/default', target: '/etc/nginx/sites-available/default', ifMissing: true }],
+    });
+    expect(lnEffects(['-sf', 'a', '/b'], ctx)).toEqual({ effects: [{ kind: 'symlink', path: '/b', target: 'a', ifMissing: false }] });
+    expect(lnEffects(['a', '/b'], ctx)).toEqual({ unrecognized: 'ln: a hard link' });
+  });
+
+  it('touch makes an empty file where none is; rm of absent paths is inert, of a packaged one is not', () => {
+    expect(touchEffects(['/var/log/x.log'])).toEqual({ effects: [{ kind: 'file', path: '/var/log/x.log', mode: 0o644, user: 'root', group: 'root', content: '', ifMissing: true }] });
+    expect(rmIsInert(['-f', '/etc/old.conf'], ctx)).toBe(true);
+    expect(rmIsInert(['-f', '/etc/shipped'], ctx)).toBe(false);
+    expect(rmIsInert(['-rf', '/etc/*.old'], ctx)).toBe(false);
+  });
+
+  it('install -d and install /dev/null; a real copy is left to the report', () => {
+    expect(installEffects(['-d', '-m', '0750', '-o', 'www-data', '/var/cache/x'])).toEqual({ effects: [{ kind: 'directory', path: '/var/cache/x', mode: 0o750, user: 'www-data', group: 'root' }] });
+    expect(installEffects(['--mode', '644', '/dev/null', '/etc/apparmor.d/local/x'])).toEqual({ effects: [{ kind: 'file', path: '/etc/apparmor.d/local/x', mode: 0o644, user: 'root', group: 'root', content: '', ifMissing: false }] });
+    expect(installEffects(['-m', '644', '/usr/share/x', '/etc/x'])).toEqual({ unrecognized: 'install -m 644 /usr/share/x /etc/x: copies a file' });
+  });
+});
+
+describe('variables a block assigns, and substitutions the reader can answer', () => {
+  const script = [
+    '#!/bin/sh',
+    'if [ "$1" = configure ]; then',
+    '  APP_PROFILE="/etc/apparmor.d/usr.sbin.tool"',
+    '  if [ -f "$APP_PROFILE" ]; then',
+    '    LOCAL_APP_PROFILE="/etc/apparmor.d/local/usr.sbin.tool"',
+    '    test -e "$LOCAL_APP_PROFILE" || {',
+    '      mkdir -p `dirname "$LOCAL_APP_PROFILE"`',
+    '      install --mode 644 /dev/null "$LOCAL_APP_PROFILE"',
+    '    }',
+    '  fi',
+    'fi',
+    'echo "$LOCAL_APP_PROFILE"',
+    'case "$(readlink /etc/profile.d/prompt.sh 2>/dev/null || true)" in prompt) ln -sf x /etc/profile.d/prompt.sh;; esac',
+  ].join('\n');
+  const parsed = commandWords(script);
+  const env: ScriptEnv = { args: ['configure', ''], variables: {}, pathType: (p) => (p === '/etc/apparmor.d/usr.sbin.tool' ? 'file' : p === '/etc/apparmor.d' ? 'directory' : 'absent') };
+  const at = (name: string) => parsed.commands.find((c) => c.command === name)!;
+
+  it('gives a command the values its enclosing blocks assigned before it, and no other command', () => {
+    expect(variablesAt(script, parsed, env, at('install'))).toEqual({ APP_PROFILE: '/etc/apparmor.d/usr.sbin.tool', LOCAL_APP_PROFILE: '/etc/apparmor.d/local/usr.sbin.tool' });
+    // After the if, the assignment may not have run.
+    expect(variablesAt(script, parsed, env, at('echo'))).toEqual({});
+    expect(guardsHold(at('install').guards, { ...env, variables: variablesAt(script, parsed, env, at('install')) })).toBe('always');
+  });
+
+  it('turns the dh_apparmor snippet into a directory and an empty local profile, and a readlink of nothing into no link', () => {
+    const meta: DebMetadata = { name: 'tool', version: '1', arch: 'amd64', control: [], controlFiles: { postinst: b64(script) }, conffiles: [], files: [], paths: ['etc/apparmor.d/usr.sbin.tool'], directories: [], captured: {} };
+    const pt = (p: string) => (debAdapter.canonicalPath(p) === 'etc/apparmor.d/usr.sbin.tool' ? 'file' : ['', 'etc', 'etc/apparmor.d'].includes(debAdapter.canonicalPath(p)) ? 'directory' : 'absent') as 'file' | 'directory' | 'absent';
+    const image: ScriptContext = { pathType: pt, pathTypeBeforeUnpack: pt, packages: [meta] };
+    const r = debScriptEffects(meta, image);
+    expect(r.untranslated).toEqual([]);
+    expect(r.effects).toEqual([
+      { kind: 'directory', path: '/etc/apparmor.d/local', mode: 0o755, user: 'root', group: 'root' },
+      { kind: 'file', path: '/etc/apparmor.d/local/usr.sbin.tool', mode: 0o644, user: 'root', group: 'root', content: '', ifMissing: false },
+    ]);
+  });
+});
+
+describe('config files from package templates (ucf, cp)', () => {
+  const template = '# tool defaults\nport = 80\n';
+  const meta = (postinst: string): DebMetadata => ({
+    name: 'tool',
+    version: '1',
+    arch: 'amd64',
+    control: [],
+    controlFiles: { postinst: b64(postinst) },
+    conffiles: [],
+    files: [],
+    paths: ['usr/share/tool/default.conf'],
+    directories: [],
+    captured: { 'usr/share/tool/default.conf': b64(template) },
+    capturedModes: { 'usr/share/tool/default.conf': 0o640 },
+  });
+  const run = (postinst: string) => {
+    const m = meta(postinst);
+    const image: ScriptContext = { pathType, pathTypeBeforeUnpack: pathType, packages: [m] };
+    return debScriptEffects(m, image);
+  };
+
+  it('ucf copies the template on a fresh install, keeping its mode; ucfr and ucf --purge change nothing', () => {
+    const r = run('#!/bin/sh\nset -e\nif [ "$1" = configure ]; then\n  ucf --three-way --debconf-ok /usr/share/tool/default.conf /etc/tool.conf\n  ucfr tool /etc/tool.conf\nfi\nif [ "$1" = purge ]; then ucf --purge /etc/tool.conf; fi\n');
+    expect(r.untranslated).toEqual([]);
+    expect(r.effects).toEqual([{ kind: 'file', path: '/etc/tool.conf', mode: 0o640, user: 'root', group: 'root', content: b64(template), ifMissing: true }]);
+  });
+
+  it('cp -p keeps the mode, plain cp takes umask 022; a file the script made itself is reported', () => {
+    expect(run('#!/bin/sh\ncp -p /usr/share/tool/default.conf /etc/a.conf\ncp /usr/share/tool/default.conf /etc/b.conf\n').effects).toEqual([
+      { kind: 'file', path: '/etc/a.conf', mode: 0o640, user: 'root', group: 'root', content: b64(template), ifMissing: false },
+      { kind: 'file', path: '/etc/b.conf', mode: 0o640, user: 'root', group: 'root', content: b64(template), ifMissing: false },
+    ]);
+    expect(run('#!/bin/sh\ntmp=$(mktemp)\nucf "$tmp" /etc/tool.conf\n').untranslated).toEqual(['postinst: ucf $tmp /etc/tool.conf: not a package file to a path']);
+  });
+});
