@@ -11,7 +11,7 @@ import { canonicalPath } from './mergedUsr.js';
 import type { CommandResult } from './serviceCommands.js';
 
 /** A captured package file: content (base64) and its shipped mode. */
-function packageFile(packages: PackageMetadata[], abs: string): { content: string; mode: number } | undefined {
+export function packageFile(packages: PackageMetadata[], abs: string): { content: string; mode: number } | undefined {
   const rel = canonicalPath(abs.replace(/^\/+/, ''));
   for (const p of packages) {
     const meta = asDeb(p);

@@ -2,6 +2,8 @@ import type { Effect, GroupEffect, UserEffect } from '../../src/translate/effect
 import { parseAdduser, parseAddgroup } from './adduserCommand.js';
 import { debCommandStatus } from './commandStatus.js';
 import { copyPackageFile, ucf, ucfr } from './configFileCommands.js';
+import { debconfAnswers } from './debconfDefaults.js';
+import { ScratchFiles } from './scratchFiles.js';
 import { applyUserUpdate, DEBIAN_SHADOW_DEFAULTS, parseGpasswd, parseGroupadd, parseUseradd, parseUsermod } from '../shadowCommands.js';
 import { fileCommandEffects } from '../fileCommands.js';
 import type { PackageMetadata, ScriptContext, ScriptEffects } from '../types.js';
@@ -81,6 +83,7 @@ const LIBRARIES = new Map<string, readonly string[]>([
 const DPKG_QUERIES = /^(-s|-l|-L|-S|-p|--status|--list|--listfiles|--search|--print-avail|--compare-versions|--print-architecture|--print-foreign-architectures|--assert-.*|--validate-.*)$/;
 const ALTERNATIVES_QUERIES = new Set(['--query', '--display', '--list', '--get-selections']);
 const DEVICES = new Set(['/dev/null', '/dev/stdout', '/dev/stderr', '/dev/tty']);
+const OUTPUT = /^\d*(>|>>|>\||&>|&>>)$/;
 
 type AccountFile = 'passwd' | 'group';
 
@@ -111,8 +114,15 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
       pathType: ctx.pathType,
       commandStatus: debCommandStatus,
     };
-    // A command sees the script's constants, and those its enclosing blocks assigned before it.
-    const envAt = (x: { line: number; function?: string; guards: Guard[] }): ScriptEnv => ({ ...env, variables: variablesAt(text, parsed, env, x) });
+    // A command sees the script's constants, those its enclosing blocks assigned before it, and
+    // debconf's answer (RET) to the last db_get before it.
+    const answers = debconfAnswers(image.packages);
+    const retAt = (line: number, fn: string | undefined): Record<string, string> => {
+      const asked = parsed.commands.filter((q) => q.command === 'db_get' && q.function === fn && q.line < line).at(-1)?.args[0];
+      const answer = asked === undefined ? undefined : answers.get(asked);
+      return answer === undefined ? {} : { RET: answer };
+    };
+    const envAt = (x: { line: number; function?: string; guards: Guard[] }): ScriptEnv => ({ ...env, variables: variablesAt(text, parsed, env, x, retAt) });
     const runs = (x: { line: number; function?: string; guards: Guard[] }) => guardsHold(x.guards, envAt(x)) !== 'never';
     const live = liveFunctions(parsed, runs);
     const commands = parsed.commands.filter((c) => live(c.function) && runs(c));
@@ -126,12 +136,22 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
     baseFiles.handled.forEach((c) => handled.add(c));
     baseFiles.writes.forEach((w) => coveredWrites.add(w));
 
+    const scratch = scratchVariables(parsed);
+    const scratchFiles = new ScratchFiles(scratch, image.packages);
     // Pass 1: recognized effects, and the libraries the script relies on.
     for (const c of commands) {
       if (handled.has(c)) continue;
       const inv = invocation(c, envAt(c));
       if (inv === undefined) continue;
       const { name, args } = inv;
+      for (const r of c.redirects) if (OUTPUT.test(r.op)) scratchFiles.written(r.target);
+      const followed = scratchFiles.follow(name, args.map(shownPath), guardsHold(c.guards, envAt(c)) === 'always');
+      if (followed !== undefined) {
+        handled.add(c);
+        if ('effects' in followed) effects.push(...followed.effects);
+        else items.push(followed.unrecognized);
+        continue;
+      }
       if (name === '.' || name === 'source') {
         const lib = LIBRARIES.get(args[0] ?? '');
         if (lib) {
@@ -192,7 +212,6 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
 
     // Pass 2: report what is left.
     const defined = new Set(parsed.functions);
-    const scratch = scratchVariables(parsed);
     for (const c of commands) {
       if (handled.has(c) || defined.has(c.command) || libraryFunctions.has(c.command)) continue;
       const inv = invocation(c, envAt(c));
@@ -238,6 +257,9 @@ function recognizeCommand(name: string, args: string[], ctx: ScriptContext): Com
       return ucf(args.map(shownPath), ctx);
     case 'ucfr':
       return ucfr();
+    case 'ssh-keygen':
+      // Host keys belong to each machine: made at first start, never baked into an image.
+      return { effects: [{ kind: 'cache', tool: 'ssh-keygen', rebuiltBy: 'host keys are made on each machine at first start (ssh-keygen -A); an image never carries them' }] };
     case 'py3compile':
     case 'pypy3compile':
       return pythonBytecode(name);
@@ -318,12 +340,15 @@ function isInert(name: string, args: string[], scratch: Set<string>, pathType: S
   }
 }
 
-/** Variables only ever assigned `$(mktemp …)`: files under /tmp that the script owns. */
+/** Variables only ever assigned `$(mktemp …)` (or emptied): files under /tmp that the script owns. */
 function scratchVariables(s: ShellScript): Set<string> {
   const values = new Map<string, string[]>();
   for (const a of s.assignments) values.set(a.name, [...(values.get(a.name) ?? []), a.value]);
   const out = new Set<string>();
-  for (const [name, vs] of values) if (vs.every((v) => /^(\$\(mktemp\b[^)]*\)|`mktemp\b[^`]*`)$/.test(v))) out.add(name);
+  // `new_config=` first, `new_config="$(mktemp)"` later (openssh-server) is still scratch.
+  for (const [name, vs] of values) {
+    if (vs.some((v) => v !== '') && vs.every((v) => v === '' || /^(\$\(mktemp\b[^)]*\)|`mktemp\b[^`]*`)$/.test(v))) out.add(name);
+  }
   return out;
 }
 

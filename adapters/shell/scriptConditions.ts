@@ -732,7 +732,14 @@ export function knownVariables(text: string, script: ShellScript, base: { args: 
  * function, and in a block that encloses the command (its guards begin with the assignment's),
  * earlier in the text — dh_apparmor's `LOCAL_APP_PROFILE=…` inside `if [ "$1" = configure ]`.
  */
-export function variablesAt(text: string, script: ShellScript, env: ScriptEnv, c: { line: number; function?: string; guards: Guard[] }): Record<string, string> {
+export function variablesAt(
+  text: string,
+  script: ShellScript,
+  env: ScriptEnv,
+  c: { line: number; function?: string; guards: Guard[] },
+  /** Variables a command sets at a point (debconf's db_get sets RET), by line and function. */
+  setAt: (line: number, fn: string | undefined) => Record<string, string> = () => ({}),
+): Record<string, string> {
   const counts = new Map<string, number>();
   for (const a of script.assignments) counts.set(a.name, (counts.get(a.name) ?? 0) + 1);
   const out = { ...env.variables };
@@ -743,8 +750,8 @@ export function variablesAt(text: string, script: ShellScript, env: ScriptEnv, c
     if (/\b(read|local|export|for)\b/.test(lines[a.line - 1]?.split(a.name)[0] ?? '')) continue;
     const mention = new RegExp(`\\$\\{?#?${a.name}(?![A-Za-z0-9_])`);
     if (lines.slice(0, a.line - 1).some((l) => mention.test(l))) continue;
-    const v = single(expandWord(a.raw, { env: { ...env, variables: out }, positionals: a.function === undefined && !a.shifted }));
+    const v = single(expandWord(a.raw, { env: { ...env, variables: { ...out, ...setAt(a.line, a.function) } }, positionals: a.function === undefined && !a.shifted }));
     if (v.value !== undefined) out[a.name] = v.value;
   }
-  return out;
+  return { ...out, ...setAt(c.line, c.function) };
 }
