@@ -4,11 +4,15 @@
  */
 import { compareDebianVersions, isValidDebianVersion } from './version.js';
 
-/** `dpkg --compare-versions` and dh_installsystemd's `deb-systemd-helper was-enabled`. */
+/** `dpkg --compare-versions` and dh_installsystemd's `deb-systemd-helper was-enabled` / `debian-installed`. */
 export function debCommandStatus(name: string, args: string[]): boolean | undefined {
   if (name === 'dpkg') return compareVersions(args);
   // "was-enabled defaults to true, so new installations run enable" (dh_installsystemd's snippet).
-  if (name === 'deb-systemd-helper' && args.filter((a) => a !== '--quiet')[0] === 'was-enabled') return true;
+  const helper = name === 'deb-systemd-helper' ? args.filter((a) => a !== '--quiet')[0] : undefined;
+  if (helper === 'was-enabled') return true;
+  // "debian-installed": whether an earlier version left its state file; never on a fresh install
+  // (dh_installsystemd's snippet for units installed but not enabled, e.g. ssh.socket).
+  if (helper === 'debian-installed') return false;
   return undefined;
 }
 

@@ -15,6 +15,7 @@ import {
   dpkgStatoverride,
   isCapturedForServices,
   pythonBytecode,
+  runitHelper,
   systemctl,
   systemdSysusers,
   systemdTmpfiles,
@@ -197,6 +198,13 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
           if (result.update && !applyUserUpdate(effects, result.update)) items.push(`usermod of ${result.update.user}, an account this script did not create`);
           if (result.note) items.push(result.note);
         }
+      } else if (name === 'runit-helper') {
+        handled.add(c);
+        // NAME=… ENABLE=… in front of the command are its environment, on the same line.
+        const prefix = Object.fromEntries(parsed.assignments.filter((a) => a.line === c.line && a.function === c.function).map((a) => [a.name, a.value]));
+        const result = runitHelper(args, prefix, ctx);
+        if ('effects' in result) effects.push(...result.effects);
+        else if ('unrecognized' in result) items.push(result.unrecognized);
       } else {
         const result = recognizeCommand(name, args, ctx);
         if (result === undefined) continue;

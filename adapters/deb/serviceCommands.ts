@@ -190,3 +190,20 @@ export function dpkgStatoverride(args: string[]): CommandResult {
 export function pythonBytecode(name: string): CommandResult {
   return { effects: [{ kind: 'cache', tool: name, rebuiltBy: 'Python writes __pycache__ on first import where it can, and runs from source where it cannot' }] };
 }
+
+/**
+ * dh_runit's `NAME=… ENABLE=… runit-helper postinst "$@"` on an image without runit: the
+ * supervise directory under /run, and, when enabled, the service's link in runsvdir/default
+ * (the package ships that directory). With runit in the image, make_svlinks and sv run too:
+ * not translated.
+ */
+export function runitHelper(args: string[], variables: Record<string, string>, ctx: ScriptContext): CommandResult {
+  if (args[0] !== 'postinst') return args[0] === 'prerm' || args[0] === 'postrm' ? { inert: true } : { unrecognized: `runit-helper ${args.join(' ')}` };
+  const name = variables.NAME;
+  if (name === undefined || !/^[A-Za-z0-9._@-]+$/.test(name)) return { unrecognized: 'runit-helper: NAME is not known before the script runs' };
+  if (ctx.pathType('/lib/runit/make_svlinks') !== 'absent' || ctx.pathType('/sbin/runit') !== 'absent') return { unrecognized: 'runit-helper with runit in the image (make_svlinks, sv)' };
+  const effects: Effect[] = [];
+  if (ctx.pathType('/run/runit/supervise') !== 'directory') effects.push({ kind: 'directory', path: '/run/runit/supervise', mode: 0o755, user: 'root', group: 'root' });
+  if (variables.ENABLE === 'yes') effects.push({ kind: 'symlink', path: `/etc/runit/runsvdir/default/${name}`, target: `/etc/sv/${name}`, ifMissing: true });
+  return { effects };
+}

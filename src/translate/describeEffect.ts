@@ -26,7 +26,7 @@ export function describeEffect(e: Effect): string {
     case 'enable-initscript':
       return `enable init script /etc/init.d/${e.name}`;
     case 'cache':
-      return `cache of ${e.tool} left out (${e.rebuiltBy})`;
+      return `left out on purpose: ${e.tool} (${e.rebuiltBy})`;
     case 'directory':
       return `directory ${e.path} ${mode(e.mode)} ${e.user}:${e.group}`;
     case 'symlink':
