@@ -72,12 +72,15 @@ const shipped = deb(
       'if [ "$1" = configure ]; then',
       '  systemd-sysusers ${DPKG_ROOT:+--root="$DPKG_ROOT"} shipped.conf',
       '  systemd-tmpfiles ${DPKG_ROOT:+--root="$DPKG_ROOT"} --create shipped.conf || true',
+      "  deb-systemd-helper enable 'shipd.service' >/dev/null || true",
       'fi',
     ].join('\n'),
   },
   {
     'usr/lib/sysusers.d/shipped.conf': 'g shipd -\nu shipd -:shipd "Shipped daemon" /var/lib/shipd\nm shipd adm\n',
     'usr/lib/tmpfiles.d/shipped.conf': 'd /var/lib/shipd 0750 shipd shipd -\nd /run/shipd 0755 shipd shipd -\nL /etc/shipd.conf - - - - /usr/share/shipd/default.conf\n',
+    // What systemd makes when the service starts (RuntimeDirectory=), made at build time too.
+    'usr/lib/systemd/system/shipd.service': '[Service]\nUser=shipd\nRuntimeDirectory=shipd-rt shipd-rt/sub\nRuntimeDirectoryMode=0750\n[Install]\nWantedBy=multi-user.target\n',
   },
   ['usr/lib/sysusers.d', 'usr/lib/tmpfiles.d', 'var', 'var/lib', 'var/log', 'run', 'etc', 'srv'],
 );
@@ -116,6 +119,8 @@ describe('the translation against systemd-sysusers and systemd-tmpfiles', () => 
     expect(declared('usr/lib/sysusers.d/layerpkg-daemons.conf')).toContain('m app appgroup');
     expect(declared('usr/lib/sysusers.d/layerpkg-image.toml.conf')).toContain('u builder 1000:1000 "CI builder" /home/builder /bin/sh');
     expect(t.untranslated).toEqual([]);
+    // Without Group=, the service user's primary group, by id (shipd's is 999).
+    expect(declared('usr/lib/tmpfiles.d/layerpkg-shipped.conf')).toContain('d /run/shipd-rt 0750 shipd 999 -');
   });
 
   it('passwd, group, shadow and gshadow equal what systemd-sysusers makes from the same files, in install order', () => {
@@ -135,13 +140,13 @@ describe('the translation against systemd-sysusers and systemd-tmpfiles', () => 
     const accounts = Object.fromEntries(['passwd', 'group'].map((f) => [`etc/${f}`, content(entries.get(`etc/${f}`))]));
     const root = writeRoot(accounts);
     for (const d of shipped.directories) mkdirSync(join(root, d.path), { recursive: true });
-    const confs = ['usr/lib/tmpfiles.d/layerpkg-daemons.conf', 'usr/lib/tmpfiles.d/layerpkg-image.toml.conf', 'usr/lib/tmpfiles.d/shipped.conf'];
+    const confs = ['usr/lib/tmpfiles.d/layerpkg-daemons.conf', 'usr/lib/tmpfiles.d/layerpkg-image.toml.conf', 'usr/lib/tmpfiles.d/shipped.conf', 'usr/lib/tmpfiles.d/layerpkg-shipped.conf'];
     for (const file of confs) {
       const text = file.includes('layerpkg-') ? declared(file) : Buffer.from(shipped.captured[file]!, 'base64').toString();
       writeFileSync(join(root, 'conf'), text);
       run('systemd-tmpfiles', ['--create', '--root', root, join(root, 'conf')]);
     }
-    const made = ['var/log/app', 'var/log/app/app.log', 'srv/app', 'srv/data', 'home/builder', 'var/lib/shipd', 'run/shipd', 'etc/shipd.conf'];
+    const made = ['var/log/app', 'var/log/app/app.log', 'srv/app', 'srv/data', 'home/builder', 'var/lib/shipd', 'run/shipd', 'etc/shipd.conf', 'run/shipd-rt', 'run/shipd-rt/sub'];
     for (const rel of made) {
       const st = lstatSync(join(root, rel));
       const ours = entries.get(rel);

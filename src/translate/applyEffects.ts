@@ -21,7 +21,7 @@ import {
   type TmpfilesEffect,
 } from './effects.js';
 import { enableInitScripts } from './enableInitScripts.js';
-import { enableUnits } from './enableUnits.js';
+import { enableUnits, runtimeDirectories } from './enableUnits.js';
 import { applyFilesystem, type Tagged } from './filesystem.js';
 import { renderSysusers } from './sysusersConf.js';
 import { parseTmpfiles, parseTmpfilesLine } from './tmpfilesConf.js';
@@ -106,7 +106,13 @@ export function translateEffects(adapter: Adapter, packages: PackageMetadata[], 
   const gidOf = (name: string) => (/^\d+$/.test(name) ? Number(name) : name === 'root' ? 0 : index.groups.get(name)?.gid);
 
   // Paths scripts make, then the tmpfiles.d files they apply, over them.
-  const filesystem = applyFilesystem(ofKind(isFilesystemEffect) as Tagged<FilesystemEffect>[], { uidOf, gidOf, installed, directories, canonical });
+  // Enabled services' runtime directories join the paths (unless a package ships them), under
+  // the package that enabled the service.
+  const runtimeDirs: Tagged<FilesystemEffect>[] = ofKind((e): e is EnableUnitEffect => e.kind === 'enable-unit')
+    .flatMap((t) => runtimeDirectories([t.effect], (user) => String(index.users.get(user)?.gid ?? 0)).map((effect) => ({ source: t.source, effect })))
+    .filter((t) => !directories.has(canonical(t.effect.path)));
+  const pathEffects = [...(ofKind(isFilesystemEffect) as Tagged<FilesystemEffect>[]), ...runtimeDirs];
+  const filesystem = applyFilesystem(pathEffects, { uidOf, gidOf, installed, directories, canonical });
   entries.push(...filesystem.entries);
   filesystem.unresolved.forEach(problem);
   for (const [source, lines] of filesystem.tmpfiles) declare(`/usr/lib/tmpfiles.d/layerpkg-${fileSafe(source)}.conf`, 'tmpfiles', source, lines);

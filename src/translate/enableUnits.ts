@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { FinalEntry } from '../../adapters/types.js';
-import type { EnableUnitEffect } from './effects.js';
+import type { DirectoryEffect, EnableUnitEffect } from './effects.js';
 
 /** What a unit's [Install] section asks `systemctl enable` for. */
 export interface InstallSection {
@@ -84,4 +84,49 @@ export function enableUnits(effects: EnableUnitEffect[], available: Map<string, 
   for (const e of effects) enable(e);
   const entries: FinalEntry[] = [...links].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([p, target]) => ({ path: p, type: 'symlink', linkname: target }));
   return { entries, problems };
+}
+
+/**
+ * The runtime directories an enabled service gets from systemd when it starts
+ * (RuntimeDirectory=, under /run, with RuntimeDirectoryMode= and the service's User=/Group=):
+ * made at build time too, as directory effects, so that the program finds them in a container
+ * that runs it without systemd (sshd needs /run/sshd). Declared in tmpfiles.d like any path.
+ */
+export function runtimeDirectories(effects: EnableUnitEffect[], primaryGroupOf: (user: string) => string): DirectoryEffect[] {
+  const out: DirectoryEffect[] = [];
+  for (const e of effects) {
+    const service = sectionValues(e.text, 'Service');
+    const dirs = (service.get('RuntimeDirectory') ?? []).flatMap((v) => v.split(/\s+/)).filter(Boolean);
+    const modeText = service.get('RuntimeDirectoryMode')?.at(-1);
+    const mode = modeText !== undefined && /^[0-7]{3,4}$/.test(modeText) ? parseInt(modeText, 8) : 0o755;
+    const user = service.get('User')?.at(-1) || 'root';
+    // Without Group=, the user's primary group (a gid, as the image's accounts give it).
+    const group = service.get('Group')?.at(-1) || primaryGroupOf(user);
+    for (const d of dirs) {
+      // A relative name under /run; systemd refuses anything else, and so does this.
+      if (d.startsWith('/') || d.split('/').includes('..') || /[%$]/.test(d)) continue;
+      out.push({ kind: 'directory', path: `/run/${d}`, mode, user, group });
+    }
+  }
+  return out;
+}
+
+/** Every value of every key in one [Section] of a unit file (an empty assignment resets the key). */
+function sectionValues(text: string, section: string): Map<string, string[]> {
+  const values = new Map<string, string[]>();
+  let inside = false;
+  for (const raw of joinContinuations(text)) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#') || line.startsWith(';')) continue;
+    if (line.startsWith('[')) {
+      inside = line === `[${section}]`;
+      continue;
+    }
+    const eq = line.indexOf('=');
+    if (!inside || eq < 0) continue;
+    const key = line.slice(0, eq).trim();
+    const value = line.slice(eq + 1).trim();
+    values.set(key, value === '' ? [] : [...(values.get(key) ?? []), value]);
+  }
+  return values;
 }
