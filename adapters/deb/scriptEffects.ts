@@ -118,12 +118,19 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
     // A command sees the script's constants, those its enclosing blocks assigned before it, and
     // debconf's answer (RET) to the last db_get before it.
     const answers = debconfAnswers(image.packages);
+    const questions = parsed.commands.filter((q) => q.command === 'db_get');
     const retAt = (line: number, fn: string | undefined): Record<string, string> => {
-      const asked = parsed.commands.filter((q) => q.command === 'db_get' && q.function === fn && q.line < line).at(-1)?.args[0];
+      const asked = questions.filter((q) => q.function === fn && q.line < line).at(-1)?.args[0];
       const answer = asked === undefined ? undefined : answers.get(asked);
       return answer === undefined ? {} : { RET: answer };
     };
-    const envAt = (x: { line: number; function?: string; guards: Guard[] }): ScriptEnv => ({ ...env, variables: variablesAt(text, parsed, env, x, retAt) });
+    // Each command's environment is asked for several times (liveness, guards, words): once is enough.
+    const envs = new Map<object, ScriptEnv>();
+    const envAt = (x: { line: number; function?: string; guards: Guard[] }): ScriptEnv => {
+      let e = envs.get(x);
+      if (!e) envs.set(x, (e = { ...env, variables: variablesAt(text, parsed, env, x, retAt) }));
+      return e;
+    };
     const runs = (x: { line: number; function?: string; guards: Guard[] }) => guardsHold(x.guards, envAt(x)) !== 'never';
     const live = liveFunctions(parsed, runs);
     const commands = parsed.commands.filter((c) => live(c.function) && runs(c));

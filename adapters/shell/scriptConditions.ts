@@ -6,7 +6,7 @@
  * Kleene logic (false && x is false, true || x is true).
  */
 import path from 'node:path';
-import type { Condition, Guard, ShellCommand, ShellScript } from './shellCommands.js';
+import type { Assignment, Condition, Guard, ShellCommand, ShellScript } from './shellCommands.js';
 
 export type PathType = 'file' | 'directory' | 'symlink' | 'absent';
 
@@ -740,18 +740,35 @@ export function variablesAt(
   /** Variables a command sets at a point (debconf's db_get sets RET), by line and function. */
   setAt: (line: number, fn: string | undefined) => Record<string, string> = () => ({}),
 ): Record<string, string> {
-  const counts = new Map<string, number>();
-  for (const a of script.assignments) counts.set(a.name, (counts.get(a.name) ?? 0) + 1);
   const out = { ...env.variables };
-  const lines = text.split('\n');
-  for (const a of script.assignments) {
-    if (counts.get(a.name) !== 1 || Object.hasOwn(out, a.name) || a.shifted || a.function !== c.function || a.line >= c.line) continue;
+  for (const a of singleAssignments(text, script)) {
+    if (Object.hasOwn(out, a.name) || a.function !== c.function || a.line >= c.line) continue;
     if (a.guards.length > c.guards.length || a.guards.some((g, i) => c.guards[i] !== g)) continue;
-    if (/\b(read|local|export|for)\b/.test(lines[a.line - 1]?.split(a.name)[0] ?? '')) continue;
-    const mention = new RegExp(`\\$\\{?#?${a.name}(?![A-Za-z0-9_])`);
-    if (lines.slice(0, a.line - 1).some((l) => mention.test(l))) continue;
-    const v = single(expandWord(a.raw, { env: { ...env, variables: { ...out, ...setAt(a.line, a.function) } }, positionals: a.function === undefined && !a.shifted }));
+    const v = single(expandWord(a.raw, { env: { ...env, variables: { ...out, ...setAt(a.line, a.function) } }, positionals: a.function === undefined }));
     if (v.value !== undefined) out[a.name] = v.value;
   }
   return { ...out, ...setAt(c.line, c.function) };
+}
+
+const singles = new WeakMap<ShellScript, Assignment[]>();
+
+/**
+ * The assignments variablesAt can use, the same for every command of a script (so found once):
+ * the only assignment of its name, not after a shift, not a read/local/export/for binding, and
+ * with no mention of the name on an earlier line.
+ */
+function singleAssignments(text: string, script: ShellScript): Assignment[] {
+  const known = singles.get(script);
+  if (known) return known;
+  const counts = new Map<string, number>();
+  for (const a of script.assignments) counts.set(a.name, (counts.get(a.name) ?? 0) + 1);
+  const lines = text.split('\n');
+  const found = script.assignments.filter((a) => {
+    if (counts.get(a.name) !== 1 || a.shifted) return false;
+    if (/\b(read|local|export|for)\b/.test(lines[a.line - 1]?.split(a.name)[0] ?? '')) return false;
+    const mention = new RegExp(`\\$\\{?#?${a.name}(?![A-Za-z0-9_])`);
+    return !lines.slice(0, a.line - 1).some((l) => mention.test(l));
+  });
+  singles.set(script, found);
+  return found;
 }
