@@ -23,17 +23,28 @@ export function packageFile(packages: PackageMetadata[], abs: string): { content
 
 const LITERAL = /^\/[^\s$`*?[\]]+$/;
 
-/** `ucf [--three-way] [--debconf-ok] [--sum-file F] NEW DEST`: a fresh install copies NEW, keeping its mode. */
-export function ucf(args: string[], ctx: ScriptContext): CommandResult {
+/** ucf's operands past its options (--sum-file and --state-dir take a value), and what else it was told. */
+export function ucfArguments(args: string[]): { files: string[]; purge: boolean; unknown?: string } {
   const files: string[] = [];
+  let purge = false;
+  let unknown: string | undefined;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === '--sum-file' || a === '--state-dir') i++;
-    else if (a === '--purge') return { inert: true }; // a removal: nothing on install
+    // Whichever of --purge and an unknown option comes first decides.
+    else if (a === '--purge') purge ||= unknown === undefined;
     else if (/^--(three-way|debconf-ok|verbose|debug=\d+)$/.test(a) || a.startsWith('--sum-file=')) continue;
-    else if (a.startsWith('-')) return { unrecognized: `ucf: option ${a} is not understood` };
+    else if (a.startsWith('-')) unknown ??= purge ? undefined : a;
     else files.push(a);
   }
+  return { files, purge, ...(unknown !== undefined ? { unknown } : {}) };
+}
+
+/** `ucf [--three-way] [--debconf-ok] [--sum-file F] NEW DEST`: a fresh install copies NEW, keeping its mode. */
+export function ucf(args: string[], ctx: ScriptContext): CommandResult {
+  const { files, purge, unknown } = ucfArguments(args);
+  if (purge) return { inert: true }; // a removal: nothing on install
+  if (unknown !== undefined) return { unrecognized: `ucf: option ${unknown} is not understood` };
   const [source, dest] = files;
   if (files.length !== 2 || !LITERAL.test(source!) || !LITERAL.test(dest!)) return { unrecognized: `ucf ${args.join(' ')}: not a package file to a path` };
   const file = packageFile(ctx.packages, source!);

@@ -8,7 +8,7 @@
  */
 import type { FileEffect } from '../../src/translate/effects.js';
 import type { PackageMetadata } from '../types.js';
-import { packageFile } from './configFileCommands.js';
+import { packageFile, ucfArguments } from './configFileCommands.js';
 
 interface Scratch {
   /** Base64 content, or undefined once something unknown changed it. */
@@ -37,7 +37,7 @@ export class ScratchFiles {
    */
   follow(name: string, args: string[], always: boolean): { effects: FileEffect[] } | { unrecognized: string } | undefined {
     // Operands, past options (ucf's --sum-file takes a value).
-    const words = name === 'ucf' ? ucfOperands(args) : args.filter((a) => !a.startsWith('-'));
+    const words = name === 'ucf' ? ucfArguments(args).files : args.filter((a) => !a.startsWith('-'));
     const scratchArgs = words.map((w) => this.nameOf(w));
     if (!scratchArgs.some(Boolean)) return undefined;
     if (name === 'cp' && words.length === 2 && scratchArgs[1] && !scratchArgs[0]) {
@@ -72,14 +72,4 @@ export class ScratchFiles {
     const n = this.nameOf(target);
     if (n) this.files.set(n, { mode: this.files.get(n)?.mode ?? 0o600 });
   }
-}
-
-/** ucf's NEW and DEST, after its options. */
-function ucfOperands(args: string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    if (args[i] === '--sum-file' || args[i] === '--state-dir') i++;
-    else if (!args[i]!.startsWith('-')) out.push(args[i]!);
-  }
-  return out;
 }
