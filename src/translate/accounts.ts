@@ -1,6 +1,7 @@
 import type { FinalEntry } from '../../adapters/types.js';
 import { applySysusers, type AccountFiles } from './applySysusers.js';
 import type { AccountEffect, AccountFilesEffect, GroupEffect, IdRange, MemberEffect, SysusersEffect, UserEffect } from './effects.js';
+import { declarationFile } from './declarationFile.js';
 import type { Tagged } from './filesystem.js';
 import { parseSysusersLine, renderSysusers, type SysusersItem } from './sysusersConf.js';
 import { usableLines } from './usableLines.js';
@@ -11,6 +12,8 @@ export interface AppliedAccounts {
   files: AccountFiles;
   /** Whether there is anything to write: base accounts, or files that differ from what packages ship. */
   changed: boolean;
+  /** Whether packages ship the account files (then only the files they ship are written). */
+  shipped: boolean;
   /** sysusers.d items layerpkg declares for each source (package, or image.toml) that created accounts. */
   sysusers: Map<string, SysusersItem[]>;
   problems: Tagged<string>[];
@@ -49,7 +52,7 @@ export function applyAccounts(steps: Tagged<AccountEffect | SysusersEffect>[], s
     const items = declareAccounts(possible, parseAccounts(files), (p) => problems.push({ source, effect: p }));
     if (!items.length) return;
     sysusers.set(source, [...(sysusers.get(source) ?? []), ...items]);
-    files = applySysusers(files, [{ file: generatedSysusersFile(source), text: renderSysusers(items) }], opts).files;
+    files = applySysusers(files, [{ file: declarationFile('sysusers', source), text: renderSysusers(items) }], opts).files;
   };
   for (const { source, effect } of steps) {
     if (effect.kind === 'sysusers') {
@@ -68,12 +71,7 @@ export function applyAccounts(steps: Tagged<AccountEffect | SysusersEffect>[], s
   flush();
   // Base accounts are layerpkg's to write; shipped files only when something was added to them.
   const changed = (!shipped && base.length > 0) || (['passwd', 'group', 'shadow', 'gshadow'] as const).some((f) => files[f] !== start[f]);
-  return { files, changed, sysusers, problems };
-}
-
-/** Where layerpkg declares the accounts a source created. */
-export function generatedSysusersFile(source: string): string {
-  return `/usr/lib/sysusers.d/layerpkg-${source.replace(/[^A-Za-z0-9.+_-]/g, '_')}.conf`;
+  return { files, changed, shipped: shipped !== undefined, sysusers, problems };
 }
 
 /**

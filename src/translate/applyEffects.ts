@@ -1,9 +1,10 @@
 import path from 'node:path';
 import type { Adapter, AppliedState, FinalEntry, InstalledDirectory, PackageMetadata, ScriptContext } from '../../adapters/types.js';
-import { accountEntries, applyAccounts, generatedSysusersFile, parseAccounts } from './accounts.js';
+import { accountEntries, applyAccounts, parseAccounts } from './accounts.js';
 import { applyAlternatives } from './alternatives.js';
 import { applyTmpfiles } from './applyTmpfiles.js';
 import { buildCaCertificates } from './caCertificates.js';
+import { declarationFile } from './declarationFile.js';
 import { describeEffect } from './describeEffect.js';
 import {
   isAccountEffect,
@@ -92,15 +93,13 @@ export function translateEffects(adapter: Adapter, packages: PackageMetadata[], 
     sourceDateEpoch,
   );
   accounts.problems.forEach(problem);
-  const hasAccounts = tagged.some((t) => isAccountEffect(t.effect) || t.effect.kind === 'sysusers');
-  const shippedAccounts = tagged.some((t) => t.effect.kind === 'account-files');
-  if (hasAccounts && accounts.changed) entries.push(...accountEntries(accounts.files, shippedAccounts));
+  if (accounts.changed) entries.push(...accountEntries(accounts.files, accounts.shipped));
   // Declarations go where the image already follows the convention (a package ships the
   // directory: systemd, passwd…); an image without it (Alpine's) gets the applied result only.
   const declare = (file: string, what: string, source: string, lines: string[]) => {
     if (directories.has(path.posix.dirname(file).replace(/^\/+/, ''))) entries.push(declaration(file, what, source, lines));
   };
-  for (const [source, items] of accounts.sysusers) declare(generatedSysusersFile(source), 'sysusers', source, renderSysusers(items).trimEnd().split('\n'));
+  for (const [source, items] of accounts.sysusers) declare(declarationFile('sysusers', source), 'sysusers', source, renderSysusers(items).trimEnd().split('\n'));
   const index = parseAccounts(accounts.files);
   const uidOf = (name: string) => (/^\d+$/.test(name) ? Number(name) : name === 'root' ? 0 : index.users.get(name)?.uid);
   const gidOf = (name: string) => (/^\d+$/.test(name) ? Number(name) : name === 'root' ? 0 : index.groups.get(name)?.gid);
@@ -115,7 +114,7 @@ export function translateEffects(adapter: Adapter, packages: PackageMetadata[], 
   const filesystem = applyFilesystem(pathEffects, { uidOf, gidOf, installed, directories, canonical });
   entries.push(...filesystem.entries);
   filesystem.unresolved.forEach(problem);
-  for (const [source, lines] of filesystem.tmpfiles) declare(`/usr/lib/tmpfiles.d/layerpkg-${fileSafe(source)}.conf`, 'tmpfiles', source, lines);
+  for (const [source, lines] of filesystem.tmpfiles) declare(declarationFile('tmpfiles', source), 'tmpfiles', source, lines);
   const tmpfiles = ofKind((e): e is TmpfilesEffect => e.kind === 'tmpfiles');
   if (tmpfiles.length) {
     const made = new Map(filesystem.entries.map((e) => [e.path, e]));
@@ -211,10 +210,6 @@ function pathView(adapter: Adapter, packages: PackageMetadata[]): (rel: string, 
 function declaration(absPath: string, what: string, source: string, lines: string[]): FinalEntry {
   const header = `# Written by layerpkg: the ${what} effects of ${source === IMAGE_SOURCE ? 'image.toml' : `${source}'s maintainer scripts`}, as applied to this image.\n`;
   return { path: absPath.replace(/^\/+/, ''), type: 'file', mode: 0o644, content: Buffer.from(header + lines.map((l) => `${l}\n`).join('')) };
-}
-
-function fileSafe(s: string): string {
-  return s.replace(/[^A-Za-z0-9.+_-]/g, '_');
 }
 
 function existingAt(rel: string, made: Map<string, FinalEntry>, installed: ReadonlySet<string>, directories: ReadonlyMap<string, InstalledDirectory>) {
