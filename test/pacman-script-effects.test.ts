@@ -42,6 +42,11 @@ describe('pacman .INSTALL and alpm hooks as effects', () => {
     expect(r.untranslated).toEqual(['.INSTALL post_install: setcap cap_net_raw+ep /usr/bin/ping']);
   });
 
+  it('reports ldconfig and systemctl enable, and passes over systemctl verbs that need a running manager', () => {
+    const r = effectsOf(pkg('p', 'post_install() {\n  ldconfig\n  systemctl daemon-reload\n  systemctl --quiet try-restart foo.service\n  systemctl enable foo.service\n}\n'));
+    expect(r.untranslated).toEqual(['.INSTALL post_install: ldconfig', '.INSTALL post_install: systemctl enable foo.service']);
+  });
+
   it('runs top-level code too: pacman sources the file before calling a function', () => {
     const r = effectsOf(pkg('p', 'chown nobody /srv\npost_install() {\n  true\n}\n'));
     expect(r.effects).toEqual([{ kind: 'attributes', path: '/srv', user: 'nobody' }]);

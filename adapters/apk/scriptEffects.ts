@@ -6,6 +6,7 @@ import { commandWords } from '../shell/shellCommands.js';
 import type { PackageMetadata, ScriptContext, ScriptEffects } from '../types.js';
 import { asApk } from './apkMetadata.js';
 import { parseBusyboxAddgroup, parseBusyboxAdduser } from './busyboxAccounts.js';
+import { rcUpdate, type OpenrcResult } from './openrcCommands.js';
 
 /** The scripts apk runs on a fresh install, in order; upgrade and removal scripts never run here. */
 const INSTALL_SCRIPTS = ['.pre-install', '.post-install', '.trigger'] as const;
@@ -13,10 +14,16 @@ const INSTALL_SCRIPTS = ['.pre-install', '.post-install', '.trigger'] as const;
 /** Commands that change nothing in the image: the script's own control flow, messages and queries. */
 const INERT = new Set([
   '[', 'test', 'echo', 'printf', 'true', 'false', ':', 'exit', 'return', 'set', 'shift', 'local', 'export', 'unset',
-  'cat', 'grep', 'readlink', 'dirname', 'basename', 'sed', 'awk', 'cut', 'head', 'tail', 'sort', 'id', 'getent', 'stat',
-  // Services of a running system: there is none while building.
-  'rc-service', 'rc-update', 'openrc',
+  'cat', 'grep', 'readlink', 'dirname', 'basename', 'awk', 'cut', 'head', 'tail', 'sort', 'id', 'getent', 'stat',
+  // Services of a running system: there is none while building (rc-update, which leaves links, is recognized).
+  'rc-service', 'openrc',
 ]);
+
+/** sed edits files only with -i; otherwise it is a filter like the others. */
+function isInert(name: string, args: string[]): boolean {
+  if (name === 'sed') return !args.some((a) => /^-[^-]*i/.test(a) || a.startsWith('--in-place'));
+  return INERT.has(name);
+}
 
 /**
  * What a package's install scripts would do on a fresh install (`.pre-install VERSION`, then
@@ -47,7 +54,7 @@ export function apkScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
     for (const c of parsed.commands) {
       if (guardsHold(c.guards, env) === 'never' || (c.function !== undefined && !calledFunction(parsed.commands, c.function))) continue;
       const inv = invocation(c, env);
-      if (inv === undefined || INERT.has(inv.name) || defined.has(inv.name)) continue;
+      if (inv === undefined || isInert(inv.name, inv.args) || defined.has(inv.name)) continue;
       const shown = `${script}: ${c.raw.join(' ')}`;
       if (inv.name === 'busybox' && inv.args[0] === '--install') {
         if (inv.args.join(' ') !== '--install -s' || !meta.busyboxApplets) untranslated.push(shown);
@@ -67,8 +74,9 @@ export function apkScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
   return { effects, untranslated, scripts };
 }
 
-function recognize(name: string, args: string[], ctx: ScriptContext): FileCommandResult | ReturnType<typeof parseBusyboxAdduser> | undefined {
+function recognize(name: string, args: string[], ctx: ScriptContext): FileCommandResult | OpenrcResult | ReturnType<typeof parseBusyboxAdduser> | undefined {
   if (name === 'addgroup') return parseBusyboxAddgroup(args);
+  if (name === 'rc-update') return rcUpdate(args, ctx);
   if (name === 'adduser') return parseBusyboxAdduser(args);
   return fileCommandEffects(name, args, ctx);
 }

@@ -16,8 +16,19 @@ const HOOKS_DIR = 'usr/share/libalpm/hooks/';
 /** Commands that change nothing in the image: control flow, messages, queries, a running system's services. */
 const INERT = new Set([
   '[', '[[', 'test', 'echo', 'printf', 'true', 'false', ':', 'exit', 'return', 'set', 'local', 'export', 'unset',
-  'cat', 'grep', 'getent', 'id', 'readlink', 'dirname', 'basename', 'vercmp', 'systemctl', 'udevadm', 'ldconfig',
+  'cat', 'grep', 'getent', 'id', 'readlink', 'dirname', 'basename', 'vercmp', 'udevadm',
 ]);
+
+/**
+ * systemctl verbs that only talk to a running manager; there is none while building. `enable`,
+ * `preset` and friends leave links behind, so they are reported like any other command.
+ */
+const RUNTIME_SYSTEMCTL = new Set(['daemon-reload', 'daemon-reexec', 'start', 'stop', 'restart', 'try-restart', 'reload', 'reload-or-restart', 'try-reload-or-restart', 'is-active', 'is-enabled', 'is-system-running', 'status', 'show']);
+
+function isInert(name: string, args: string[]): boolean {
+  if (name === 'systemctl') return RUNTIME_SYSTEMCTL.has(args.find((a) => !a.startsWith('-')) ?? '');
+  return INERT.has(name);
+}
 
 /**
  * What a package's .INSTALL would do on install (pre_install, post_install, and the functions
@@ -52,7 +63,7 @@ export function pacmanScriptEffects(pkg: PackageMetadata, image: ScriptContext):
         // Guards inside a function see its own $1, which the reader leaves unknown: good enough.
         if (guardsHold(c.guards, env) === 'never') continue;
         const inv = invocation({ ...c, function: undefined }, env);
-        if (inv === undefined || INERT.has(inv.name) || parsed.functions.includes(inv.name)) continue;
+        if (inv === undefined || isInert(inv.name, inv.args) || parsed.functions.includes(inv.name)) continue;
         recognizeInto(inv.name, inv.args, ctx, effects, untranslated, `${fn === undefined ? '.INSTALL' : `.INSTALL ${fn}`}: ${c.raw.join(' ')}`);
       }
     }
