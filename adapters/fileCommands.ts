@@ -4,7 +4,7 @@
  * has unquoted; one with an unexpanded `$…` or backquote where a value matters is not guessed.
  */
 import path from 'node:path';
-import type { FilesystemEffect } from '../src/translate/effects.js';
+import type { Effect, FilesystemEffect } from '../src/translate/effects.js';
 import type { ScriptContext } from './types.js';
 
 export type FileCommandResult = { effects: FilesystemEffect[] } | { unrecognized: string };
@@ -162,11 +162,24 @@ export function lnEffects(args: string[], ctx: Pick<ScriptContext, 'pathType'>):
   return { effects: [{ kind: 'symlink', path: normalize(at), target, ifMissing: !(p.opts.has('-f') || p.opts.has('--force')) }] };
 }
 
-/** `rm [-f] [-r] PATH…`: nothing to do when none of the paths exists in the image. */
-export function rmIsInert(args: string[], ctx: Pick<ScriptContext, 'pathType'>): boolean {
+/**
+ * `rm [-f] [-r] PATH…` where nothing a package installs is named: a no-op for paths nothing made,
+ * a remove effect for paths earlier effects of the same package made (`mkdir /x`, later
+ * `rm -r /x`). Undefined when a path is in the image or not known: removing packaged files would
+ * need whiteouts, which are not modelled.
+ */
+export function rmEffects(args: string[], ctx: Pick<ScriptContext, 'pathType'>, earlier: readonly Effect[] = []): { effects: FilesystemEffect[] } | undefined {
   const p = parseArgs(args, new Set());
-  if (typeof p === 'string') return false;
-  return p.operands.length > 0 && p.operands.every((o) => o.startsWith('/') && ctx.pathType(o) === 'absent');
+  if (typeof p === 'string' || !p.operands.length) return undefined;
+  if (unknownOption(p.opts, ['-f', '--force', '-r', '-R', '--recursive', '-v', '--verbose'])) return undefined;
+  // rm takes -r as well as -R.
+  const isRecursive = p.opts.has('-r') || recursive(p.opts);
+  const effects: FilesystemEffect[] = [];
+  for (const o of p.operands.map(normalize)) {
+    if (!o.startsWith('/') || ctx.pathType(o) !== 'absent') return undefined;
+    if (earlier.some((e) => 'path' in e && (e.path === o || e.path.startsWith(`${o}/`)))) effects.push({ kind: 'remove', path: o, recursive: isRecursive });
+  }
+  return { effects };
 }
 
 function normalize(p: string): string {
@@ -177,7 +190,7 @@ function normalize(p: string): string {
  * The file command `name` as effects, for any format's scripts; undefined for a command that is
  * not one of them (or an `rm` that would remove something: not modelled).
  */
-export function fileCommandEffects(name: string, args: string[], ctx: Pick<ScriptContext, 'pathType'>): FileCommandResult | undefined {
+export function fileCommandEffects(name: string, args: string[], ctx: Pick<ScriptContext, 'pathType'>, earlier: readonly Effect[] = []): FileCommandResult | undefined {
   switch (name) {
     case 'mkdir':
       return mkdirEffects(args, ctx);
@@ -192,7 +205,7 @@ export function fileCommandEffects(name: string, args: string[], ctx: Pick<Scrip
     case 'ln':
       return lnEffects(args, ctx);
     case 'rm':
-      return rmIsInert(args, ctx) ? { effects: [] } : undefined;
+      return rmEffects(args, ctx, earlier);
     case 'install':
       return installEffects(args);
     default:

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { DebMetadata } from '../adapters/deb/debMetadata.js';
 import { debAdapter } from '../adapters/deb/index.js';
 import { debScriptEffects } from '../adapters/deb/scriptEffects.js';
-import { chownEffects, installEffects, lnEffects, mkdirEffects, rmIsInert, touchEffects } from '../adapters/fileCommands.js';
+import { chownEffects, installEffects, lnEffects, mkdirEffects, rmEffects, touchEffects } from '../adapters/fileCommands.js';
 import { guardsHold, variablesAt, type ScriptEnv } from '../adapters/shell/scriptConditions.js';
 import { commandWords } from '../adapters/shell/shellCommands.js';
 import type { ScriptContext } from '../adapters/types.js';
@@ -37,9 +37,13 @@ describe('file commands as effects', () => {
 
   it('touch makes an empty file where none is; rm of absent paths is inert, of a packaged one is not', () => {
     expect(touchEffects(['/var/log/x.log'])).toEqual({ effects: [{ kind: 'file', path: '/var/log/x.log', mode: 0o644, user: 'root', group: 'root', content: '', ifMissing: true }] });
-    expect(rmIsInert(['-f', '/etc/old.conf'], ctx)).toBe(true);
-    expect(rmIsInert(['-f', '/etc/shipped'], ctx)).toBe(false);
-    expect(rmIsInert(['-rf', '/etc/*.old'], ctx)).toBe(false);
+    expect(rmEffects(['-f', '/etc/old.conf'], ctx)).toEqual({ effects: [] });
+    expect(rmEffects(['-f', '/etc/shipped'], ctx)).toBeUndefined();
+    expect(rmEffects(['-rf', '/etc/*.old'], ctx)).toBeUndefined();
+    // What an earlier effect of the package made is removed again; -r reaches below it.
+    const earlier = [{ kind: 'file' as const, path: '/var/lib/p/fresh', mode: 0o644, user: 'root', group: 'root', content: '', ifMissing: true }];
+    expect(rmEffects(['-f', '/var/lib/p/fresh'], ctx, earlier)).toEqual({ effects: [{ kind: 'remove', path: '/var/lib/p/fresh', recursive: false }] });
+    expect(rmEffects(['-rf', '/var/lib/p/'], ctx, earlier)).toEqual({ effects: [{ kind: 'remove', path: '/var/lib/p', recursive: true }] });
   });
 
   it('install -d and install /dev/null; a real copy is left to the report', () => {
@@ -194,5 +198,50 @@ describe('openssh-server and nginx-common, their real bookworm postinsts', () =>
       ]),
     );
     expect(r.untranslated.filter((u) => !/no package in the image ships its file/.test(u))).toEqual([]);
+  });
+});
+
+describe('helper functions called with arguments: procps, its real bookworm postinst', () => {
+  const script = readFileSync(new URL('../fixtures/deb/scripts/servers/procps.postinst', import.meta.url), 'utf8');
+  const meta = (paths: string[]): DebMetadata => ({
+    name: 'procps',
+    version: '2:4.0.2-3',
+    arch: 'amd64',
+    control: [],
+    controlFiles: { postinst: b64(script) },
+    conffiles: [],
+    files: [],
+    paths,
+    directories: [],
+    captured: { 'etc/init.d/procps': b64('### BEGIN INIT INFO\n# Default-Start: S\n### END INIT INFO\n') },
+  });
+  const effectsIn = (m: DebMetadata) => {
+    const pt = (p: string) => {
+      const rel = debAdapter.canonicalPath(p);
+      // Paths are as dpkg records them on a merged-/usr image: /bin/ps is usr/bin/ps.
+      return (m.paths.includes(rel) ? 'file' : ['', 'usr', 'usr/bin', 'etc', 'etc/init.d'].includes(rel) ? 'directory' : 'absent') as 'file' | 'directory' | 'absent';
+    };
+    return debScriptEffects(m, { pathType: pt, pathTypeBeforeUnpack: pt, packages: [m] });
+  };
+
+  it('binds $1… to each call: with no *.procps binaries, check_alternatives and mv_conffile do nothing, and nothing is left to report', () => {
+    const r = effectsIn(meta(['usr/bin/ps', 'usr/bin/kill', 'usr/bin/uptime', 'usr/bin/w', 'etc/init.d/procps']));
+    expect(r.effects.map((e) => e.kind)).toEqual(['enable-initscript']);
+    expect(r.untranslated).toEqual([]);
+  });
+
+  it('an image where a call\'s guard holds gets that call\'s alternative, its words taken from the call', () => {
+    const r = effectsIn(meta(['usr/bin/ps.procps', 'usr/bin/uptime', 'etc/init.d/procps']));
+    expect(r.effects.filter((e) => e.kind === 'alternative')).toEqual([
+      {
+        kind: 'alternative',
+        name: 'ps',
+        link: '/bin/ps',
+        path: '/bin/ps.procps',
+        priority: 50,
+        slaves: [{ name: 'ps.1.gz', link: '/usr/share/man/man1/ps.1.gz', path: '/usr/share/man/man1/ps.procps.1.gz' }],
+      },
+    ]);
+    expect(r.untranslated).toEqual([]);
   });
 });

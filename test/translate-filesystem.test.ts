@@ -120,6 +120,25 @@ describe('applyFilesystem', () => {
     ]);
   });
 
+  it('removes what earlier effects made, and its declarations; refuses packaged paths and non-empty directories without -r', () => {
+    const rm = (path: string, recursive = false): FilesystemEffect => ({ kind: 'remove', path, recursive });
+    const out = applyFilesystem([dir('/var/lib/p'), file('/var/lib/p/fresh', '', true), file('/srv/keep', '', true), rm('/var/lib/p/fresh'), rm('/srv/a', true)], ctx());
+    expect(out.entries.map((e) => e.path)).toEqual(['var/lib/p', 'srv/keep']);
+    expect(out.tmpfiles.get('pkg')).toEqual(['d /var/lib/p 0750 root root -', 'f /srv/keep 0600 daemon adm -']);
+    expect(out.unresolved).toEqual([]);
+
+    const whole = applyFilesystem([dir('/var/lib/p'), file('/var/lib/p/fresh', '', true), rm('/var/lib/p', true)], ctx());
+    expect(whole.entries).toEqual([]);
+    expect(whole.tmpfiles.get('pkg')).toEqual([]);
+
+    const refused = applyFilesystem([dir('/var/lib/p'), file('/var/lib/p/fresh', '', true), rm('/var/lib/p'), rm('/etc/shipped')], ctx(['etc/shipped']));
+    expect(refused.entries.map((e) => e.path)).toEqual(['var/lib/p', 'var/lib/p/fresh']);
+    expect(refused.unresolved).toEqual([
+      '/var/lib/p: rm without -r of a directory that is not empty (/var/lib/p/fresh); not applied',
+      '/etc/shipped: removing what a package installs is not applied (it needs a whiteout)',
+    ]);
+  });
+
   it('places paths for merged-/usr', () => {
     expect(applyFilesystem([dir('/lib/x'), { kind: 'symlink', path: '/bin/y', target: 'z', ifMissing: false }], ctx()).entries).toEqual([
       { path: 'usr/lib/x', type: 'directory', mode: 0o750, uid: 0, gid: 0 },

@@ -1,7 +1,8 @@
 import type { Effect } from '../../src/translate/effects.js';
 import { fileCommandEffects, type FileCommandResult } from '../fileCommands.js';
 import { invocation } from '../shell/invocation.js';
-import { guardsHold, knownVariables, type ScriptEnv } from '../shell/scriptConditions.js';
+import { callOrder, holdsInCall, type CalledCommand } from '../shell/callOrder.js';
+import { guardsHold, knownVariables, knownWords, variablesAt, type ScriptEnv } from '../shell/scriptConditions.js';
 import { commandWords } from '../shell/shellCommands.js';
 import type { PackageMetadata, ScriptContext, ScriptEffects } from '../types.js';
 import { asApk } from './apkMetadata.js';
@@ -50,11 +51,15 @@ export function apkScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
     // A trigger gets the directories that changed: not known here.
     const args = script === '.trigger' ? [] : [meta.version];
     const env: ScriptEnv = { args, variables: knownVariables(text, parsed, { args, variables: {} }), pathType: ctx.pathType };
-    const defined = new Set(parsed.functions);
-    for (const c of parsed.commands) {
-      if (guardsHold(c.guards, env) === 'never' || (c.function !== undefined && !calledFunction(parsed.commands, c.function))) continue;
-      const inv = invocation(c, env);
-      if (inv === undefined || isInert(inv.name, inv.args) || defined.has(inv.name)) continue;
+    const envOf = (c: CalledCommand): ScriptEnv => {
+      const frame = c.call?.args === undefined ? env : { ...env, args: c.call.args, frame: c.function };
+      return { ...frame, variables: variablesAt(text, parsed, frame, c) };
+    };
+    // Helpers (alpine-baselayout defines some) run where they are called, with that call's words.
+    const { commands } = callOrder(parsed, { holds: (c) => holdsInCall(c, guardsHold(c.guards, envOf(c))), argsOf: (c) => knownWords(c, envOf(c))?.slice(1) });
+    for (const c of commands) {
+      const inv = invocation(c, envOf(c));
+      if (inv === undefined || isInert(inv.name, inv.args)) continue;
       const shown = `${script}: ${c.raw.join(' ')}`;
       if (inv.name === 'busybox' && inv.args[0] === '--install') {
         if (inv.args.join(' ') !== '--install -s' || !meta.busyboxApplets) untranslated.push(shown);
@@ -62,7 +67,7 @@ export function apkScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
         linked = true;
         continue;
       }
-      const result = recognize(inv.name, inv.args, ctx);
+      const result = recognize(inv.name, inv.args, ctx, effects);
       if (result === undefined) untranslated.push(shown);
       else if ('unrecognized' in result) untranslated.push(`${shown} (${result.unrecognized})`);
       else {
@@ -74,16 +79,11 @@ export function apkScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
   return { effects, untranslated, scripts };
 }
 
-function recognize(name: string, args: string[], ctx: ScriptContext): FileCommandResult | OpenrcResult | ReturnType<typeof parseBusyboxAdduser> | undefined {
+function recognize(name: string, args: string[], ctx: ScriptContext, earlier: readonly Effect[]): FileCommandResult | OpenrcResult | ReturnType<typeof parseBusyboxAdduser> | undefined {
   if (name === 'addgroup') return parseBusyboxAddgroup(args);
   if (name === 'rc-update') return rcUpdate(args, ctx);
   if (name === 'adduser') return parseBusyboxAdduser(args);
-  return fileCommandEffects(name, args, ctx);
-}
-
-/** Whether a function is called from top level (apk scripts define helpers, as alpine-baselayout does). */
-function calledFunction(commands: { command: string; function?: string }[], fn: string): boolean {
-  return commands.some((c) => c.command === fn && c.function === undefined);
+  return fileCommandEffects(name, args, ctx, earlier);
 }
 
 /** As `busybox --install -s` makes them: absolute links to /bin/busybox, never over a file. */

@@ -23,8 +23,9 @@ import {
   updateShells,
   type CommandResult,
 } from './serviceCommands.js';
+import { callOrder, holdsInCall, type CalledCommand } from '../shell/callOrder.js';
 import { invocation } from '../shell/invocation.js';
-import { FRESH_INSTALL_ARGS, guardsHold, knownVariables, variablesAt, type ScriptEnv } from '../shell/scriptConditions.js';
+import { FRESH_INSTALL_ARGS, guardsHold, knownVariables, knownWords, variablesAt, type ScriptEnv } from '../shell/scriptConditions.js';
 import { commandWords, type Guard, type Redirect, type ShellCommand, type ShellScript } from '../shell/shellCommands.js';
 import { parseAlternativeInstalls } from './updateAlternatives.js';
 
@@ -126,15 +127,21 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
     };
     // Each command's environment is asked for several times (liveness, guards, words): once is enough.
     const envs = new Map<object, ScriptEnv>();
-    const envAt = (x: { line: number; function?: string; guards: Guard[] }): ScriptEnv => {
+    const envAt = (x: { line: number; function?: string; guards: Guard[]; call?: CalledCommand['call'] }): ScriptEnv => {
       let e = envs.get(x);
-      if (!e) envs.set(x, (e = { ...env, variables: variablesAt(text, parsed, env, x, retAt) }));
+      if (!e) {
+        // In a function call whose words are known, $1… are those words.
+        const frame: ScriptEnv = x.call?.args === undefined ? env : { ...env, args: x.call.args, frame: x.function };
+        envs.set(x, (e = { ...frame, variables: variablesAt(text, parsed, frame, x, retAt) }));
+      }
       return e;
     };
+    const holds = (c: CalledCommand) => holdsInCall(c, guardsHold(c.guards, envAt(c)));
     const runs = (x: { line: number; function?: string; guards: Guard[] }) => guardsHold(x.guards, envAt(x)) !== 'never';
-    const live = liveFunctions(parsed, runs);
-    const commands = parsed.commands.filter((c) => live(c.function) && runs(c));
+    const { commands, live } = callOrder(parsed, { holds, argsOf: (c) => knownWords(c, envAt(c))?.slice(1) });
     const handled = new Set<ShellCommand>();
+    // A helper's body recognized as a whole (base-files) marks the commands as written.
+    const isHandled = (c: CalledCommand) => handled.has(c) || (c.written !== undefined && handled.has(c.written));
     const coveredWrites = new Set<Redirect>();
     const libraryFunctions = new Set<string>();
     const items: string[] = [];
@@ -148,12 +155,12 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
     const scratchFiles = new ScratchFiles(scratch, image.packages);
     // Pass 1: recognized effects, and the libraries the script relies on.
     for (const c of commands) {
-      if (handled.has(c)) continue;
+      if (isHandled(c)) continue;
       const inv = invocation(c, envAt(c));
       if (inv === undefined) continue;
       const { name, args } = inv;
       for (const r of c.redirects) if (OUTPUT.test(r.op)) scratchFiles.written(r.target);
-      const followed = scratchFiles.follow(name, args.map(shownPath), guardsHold(c.guards, envAt(c)) === 'always');
+      const followed = scratchFiles.follow(name, args.map(shownPath), holds(c) === 'always');
       if (followed !== undefined) {
         handled.add(c);
         if ('effects' in followed) effects.push(...followed.effects);
@@ -213,7 +220,7 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
         if ('effects' in result) effects.push(...result.effects);
         else if ('unrecognized' in result) items.push(result.unrecognized);
       } else {
-        const result = recognizeCommand(name, args, ctx);
+        const result = recognizeCommand(name, args, ctx, effects);
         if (result === undefined) continue;
         handled.add(c);
         if ('effects' in result) {
@@ -228,7 +235,7 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
     // Pass 2: report what is left.
     const defined = new Set(parsed.functions);
     for (const c of commands) {
-      if (handled.has(c) || defined.has(c.command) || libraryFunctions.has(c.command)) continue;
+      if (isHandled(c) || defined.has(c.command) || libraryFunctions.has(c.command)) continue;
       const inv = invocation(c, envAt(c));
       if (inv === undefined || isInert(inv.name, inv.args, scratch, ctx.pathType)) continue;
       items.push(inv.name === '.' || inv.name === 'source' ? `. ${inv.args[0] ?? ''}` : inv.name);
@@ -243,7 +250,7 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
 }
 
 /** The commands of every format's and Debian's own helpers that serviceCommands and fileCommands know. */
-function recognizeCommand(name: string, args: string[], ctx: ScriptContext): CommandResult | undefined {
+function recognizeCommand(name: string, args: string[], ctx: ScriptContext, earlier: readonly Effect[]): CommandResult | undefined {
   const accounts = { homeExists: (p: string) => ctx.pathType(p) === 'directory' };
   switch (name) {
     case 'adduser':
@@ -283,7 +290,7 @@ function recognizeCommand(name: string, args: string[], ctx: ScriptContext): Com
     case 'dpkg-statoverride':
       return args.includes('--add') ? dpkgStatoverride(args) : undefined;
     default:
-      return fileCommandEffects(name, args.map(shownPath), ctx);
+      return fileCommandEffects(name, args.map(shownPath), ctx, earlier);
   }
 }
 
@@ -291,30 +298,6 @@ function isShellsTemplateCopy(args: string[]): boolean {
   const files = args.filter((a) => !a.startsWith('-')).map(shownPath);
   return files.length === 2 && files[0] === '/usr/share/debianutils/shells' && files[1] === '/etc/shells';
 }
-
-/**
- * Functions that can run: those called from top level or from another live function. A command
- * named by an expansion ($cmd) or eval could call anything, so then every function is live.
- */
-function liveFunctions(s: ShellScript, runs: (c: ShellCommand) => boolean): (fn: string | undefined) => boolean {
-  const defined = new Set(s.functions);
-  const live = new Set<string>();
-  let all = false;
-  const isLive = (fn: string | undefined): boolean => fn === undefined || all || live.has(fn);
-  for (let changed = true; changed && !all; ) {
-    changed = false;
-    for (const c of s.commands) {
-      if (!isLive(c.function) || !runs(c)) continue;
-      if (c.dynamic || c.command === 'eval') all = true;
-      else if (defined.has(c.command) && !live.has(c.command)) {
-        live.add(c.command);
-        changed = true;
-      }
-    }
-  }
-  return isLive;
-}
-
 
 /**
  * `--remove NAME PATH` of a choice whose file is not there, and `--auto NAME` (every alternative

@@ -2,8 +2,9 @@ import type { Effect } from '../../src/translate/effects.js';
 import { fileCommandEffects } from '../fileCommands.js';
 import { ARCH_SHADOW_DEFAULTS, applyUserUpdate, parseGpasswd, parseGroupadd, parseUseradd, parseUsermod } from '../shadowCommands.js';
 import { invocation } from '../shell/invocation.js';
-import { guardsHold, knownVariables, type ScriptEnv } from '../shell/scriptConditions.js';
-import { commandWords, type ShellCommand, type ShellScript } from '../shell/shellCommands.js';
+import { callOrder, holdsInCall, type CalledCommand } from '../shell/callOrder.js';
+import { guardsHold, knownVariables, knownWords, variablesAt, type ScriptEnv } from '../shell/scriptConditions.js';
+import { commandWords } from '../shell/shellCommands.js';
 import type { PackageMetadata, ScriptContext, ScriptEffects } from '../types.js';
 import { asPacman } from './pacmanMetadata.js';
 
@@ -50,38 +51,33 @@ export function pacmanScriptEffects(pkg: PackageMetadata, image: ScriptContext):
   if (meta.install !== undefined) {
     const install = Buffer.from(meta.install, 'base64').toString('utf8');
     const parsed = commandWords(install);
-    // pacman sources the file before calling a function: top-level commands run too.
-    const entries = [...(parsed.commands.some((c) => c.function === undefined && !parsed.functions.includes(c.command)) ? [undefined] : []), ...INSTALL_FUNCTIONS.filter((fn) => parsed.functions.includes(fn))];
+    // libalpm runs `sh -c ". .INSTALL; post_install VERSION"`: top-level code runs too, with no $1.
+    const entries = [...(parsed.commands.some((c) => c.function === undefined) ? [undefined] : []), ...INSTALL_FUNCTIONS.filter((fn) => parsed.functions.includes(fn))];
+    const base: ScriptEnv = { args: [], variables: knownVariables(install, parsed, { args: [], variables: {} }), pathType: image.pathType };
     for (const fn of entries) {
-      scripts.push(fn === undefined ? '.INSTALL' : `.INSTALL ${fn}`);
+      const shownScript = fn === undefined ? '.INSTALL' : `.INSTALL ${fn}`;
+      scripts.push(shownScript);
       const ctx: ScriptContext = fn === 'pre_install' ? { ...image, pathType: image.pathTypeBeforeUnpack } : image;
-      // pacman calls the function with the new version; $1 inside it is that.
-      const args = [meta.version];
-      const env: ScriptEnv = { args, variables: knownVariables(install, parsed, { args, variables: {} }), pathType: ctx.pathType };
-      const commands = fn === undefined ? parsed.commands.filter((c) => c.function === undefined && !parsed.functions.includes(c.command)) : functionCommands(parsed, fn);
+      const envOf = (c: CalledCommand): ScriptEnv => {
+        const env = { ...base, pathType: ctx.pathType };
+        const frame = c.call?.args === undefined ? env : { ...env, args: c.call.args, frame: c.function };
+        return { ...frame, variables: variablesAt(install, parsed, frame, c) };
+      };
+      // pacman calls the function with the new version.
+      const { commands } = callOrder(parsed, {
+        entry: fn === undefined ? undefined : { function: fn, args: [meta.version] },
+        holds: (c) => holdsInCall(c, guardsHold(c.guards, envOf(c))),
+        argsOf: (c) => knownWords(c, envOf(c))?.slice(1),
+      });
       for (const c of commands) {
-        // Guards inside a function see its own $1, which the reader leaves unknown: good enough.
-        if (guardsHold(c.guards, env) === 'never') continue;
-        const inv = invocation({ ...c, function: undefined }, env);
-        if (inv === undefined || isInert(inv.name, inv.args) || parsed.functions.includes(inv.name)) continue;
-        recognizeInto(inv.name, inv.args, ctx, effects, untranslated, `${fn === undefined ? '.INSTALL' : `.INSTALL ${fn}`}: ${c.raw.join(' ')}`);
+        const inv = invocation(c, envOf(c));
+        if (inv === undefined || isInert(inv.name, inv.args)) continue;
+        recognizeInto(inv.name, inv.args, ctx, effects, untranslated, `${shownScript}: ${c.raw.join(' ')}`);
       }
     }
   }
   effects.push(...hookEffects(meta.name, files, image, untranslated));
   return { effects, untranslated, scripts };
-}
-
-/** The commands of `fn` and of the functions it calls, in order. */
-function functionCommands(s: ShellScript, fn: string, seen = new Set<string>()): ShellCommand[] {
-  if (seen.has(fn)) return [];
-  seen.add(fn);
-  const out: ShellCommand[] = [];
-  for (const c of s.commands.filter((x) => x.function === fn)) {
-    if (s.functions.includes(c.command)) out.push(...functionCommands(s, c.command, seen));
-    else out.push(c);
-  }
-  return out;
 }
 
 function recognizeInto(name: string, args: string[], ctx: ScriptContext, effects: Effect[], untranslated: string[], shown: string): void {
@@ -101,7 +97,7 @@ function recognizeInto(name: string, args: string[], ctx: ScriptContext, effects
     : name === 'gpasswd' ? parseGpasswd(args)
     : name === 'systemd-sysusers' ? configFiles(args, ctx, SYSUSERS_DIR, 'sysusers')
     : name === 'systemd-tmpfiles' && args.includes('--create') ? configFiles(args.filter((a) => a !== '--create'), ctx, TMPFILES_DIR, 'tmpfiles')
-    : fileCommandEffects(name, args, ctx);
+    : fileCommandEffects(name, args, ctx, effects);
   if (result === undefined) untranslated.push(shown);
   else if ('unrecognized' in result) untranslated.push(`${shown} (${result.unrecognized})`);
   else {

@@ -11,8 +11,10 @@ import type { Assignment, Condition, Guard, ShellCommand, ShellScript } from './
 export type PathType = 'file' | 'directory' | 'symlink' | 'absent';
 
 export interface ScriptEnv {
-  /** $1, $2, …: exactly the arguments the script gets (a missing one is unset). */
+  /** $1, $2, …: exactly the arguments the script gets (a missing one is unset), or the function call's when `frame` names one. */
   args: string[];
+  /** The function whose call `args` belong to (see callOrder.ts); undefined: the script's own. */
+  frame?: string;
   /** Variables with a known value (e.g. DPKG_ROOT: ''); any other variable is unknown. */
   variables: Record<string, string>;
   /** What is at an absolute, normalized path (lstat: a symlink is 'symlink'); undefined = unknown. */
@@ -46,7 +48,7 @@ function guardValue(g: Guard, env: ScriptEnv): B {
     const v = conditionValue(g.condition, env);
     return v === undefined ? undefined : v === g.expect;
   }
-  const scope: Scope = { env, positionals: g.function === undefined && !g.shifted };
+  const scope: Scope = { env, positionals: positionalsKnown(g, env) };
   const subject = single(expandWord(g.subject, scope));
   if (subject.value === undefined) return undefined;
   const matchesAny = (patterns: string[]): B => patterns.reduce<B>((acc, p) => or(acc, matches(subject.value!, p, scope)), false);
@@ -71,8 +73,7 @@ export function conditionValue(c: Condition, env: ScriptEnv): boolean | undefine
 
 function commandValue(c: ShellCommand, env: ScriptEnv): B {
   if (c.dynamic) return undefined;
-  // Inside a function, or after `shift`/`set --`, $1… are not the script's arguments.
-  const scope: Scope = { env, positionals: c.function === undefined && !c.shifted };
+  const scope: Scope = { env, positionals: positionalsKnown(c, env) };
   const name = c.command.startsWith('/') ? c.command.slice(c.command.lastIndexOf('/') + 1) : c.command;
   switch (name) {
     case 'true':
@@ -119,8 +120,17 @@ function commandValue(c: ShellCommand, env: ScriptEnv): B {
 
 interface Scope {
   env: ScriptEnv;
-  /** $1… are env.args (top level, before any shift); otherwise unknown. */
+  /** $1… are env.args (in env's frame, before any shift); otherwise unknown. */
   positionals: boolean;
+}
+
+/**
+ * Whether $1… at a command or guard are env.args: it sits in the body whose arguments they are
+ * (top level for the script's, a bound function call's for its body), and no `shift` or
+ * `set --` came before it there.
+ */
+function positionalsKnown(x: { function?: string; shifted?: boolean }, env: ScriptEnv): boolean {
+  return x.function === env.frame && !x.shifted;
 }
 
 /** A stretch of an expanded word; text undefined = an expansion we cannot know ($(…), unknown $x). */
@@ -343,16 +353,29 @@ function fieldsOf(raws: string[], scope: Scope): Field[] | undefined {
  * not known.
  */
 export function expandedWords(c: ShellCommand, env: ScriptEnv): string[] {
-  const scope: Scope = { env, positionals: c.function === undefined && !c.shifted };
+  return expandWords(c, env).words;
+}
+
+/** The words after expansion when every one of them is known (a function call's arguments), else undefined. */
+export function knownWords(c: ShellCommand, env: ScriptEnv): string[] | undefined {
+  const { words, known } = expandWords(c, env);
+  return known ? words : undefined;
+}
+
+function expandWords(c: ShellCommand, env: ScriptEnv): { words: string[]; known: boolean } {
+  const scope: Scope = { env, positionals: positionalsKnown(c, env) };
   const words = [c.command, ...c.args];
-  if (c.raw.length !== words.length) return words;
+  if (c.raw.length !== words.length) return { words, known: false };
   const out: string[] = [];
+  let known = true;
   for (let i = 0; i < words.length; i++) {
     const fields = fieldsOf([c.raw[i]!], scope);
-    if (fields === undefined || fields.some((f) => f.value === undefined)) out.push(words[i]!);
-    else out.push(...fields.map((f) => f.value!));
+    if (fields === undefined || fields.some((f) => f.value === undefined)) {
+      out.push(words[i]!);
+      known = false;
+    } else out.push(...fields.map((f) => f.value!));
   }
-  return out;
+  return { words: out, known };
 }
 
 /** Index after the `close` that ends a $(…) or ${…} body starting at i, minding quotes and nesting. */
@@ -744,7 +767,7 @@ export function variablesAt(
   for (const a of singleAssignments(text, script)) {
     if (Object.hasOwn(out, a.name) || a.function !== c.function || a.line >= c.line) continue;
     if (a.guards.length > c.guards.length || a.guards.some((g, i) => c.guards[i] !== g)) continue;
-    const v = single(expandWord(a.raw, { env: { ...env, variables: { ...out, ...setAt(a.line, a.function) } }, positionals: a.function === undefined }));
+    const v = single(expandWord(a.raw, { env: { ...env, variables: { ...out, ...setAt(a.line, a.function) } }, positionals: positionalsKnown(a, env) }));
     if (v.value !== undefined) out[a.name] = v.value;
   }
   return { ...out, ...setAt(c.line, c.function) };

@@ -72,7 +72,8 @@ export function translateEffects(adapter: Adapter, packages: PackageMetadata[], 
     const found = adapter.scriptEffects(pkg, contextOf(pkg));
     tagged.push(...found.effects.map((effect) => ({ source: pkg.name, effect })));
     if (found.scripts?.length || found.effects.length || found.untranslated.length) {
-      report.push({ package: pkg.name, scripts: found.scripts ?? [], effects: found.effects.map(describeEffect), untranslated: [...found.untranslated] });
+      // A helper called once per key (ssh-keygen per host-key type) shows its effect once.
+      report.push({ package: pkg.name, scripts: found.scripts ?? [], effects: [...new Set(found.effects.map(describeEffect))], untranslated: [...found.untranslated] });
     }
   }
   if (extra.length) {

@@ -33,6 +33,8 @@ export function describeEffect(e: Effect): string {
       return `link ${e.path} → ${e.target}${e.ifMissing ? ' (if absent)' : ''}`;
     case 'file':
       return `file ${e.path} ${mode(e.mode)} ${e.user}:${e.group}, ${Buffer.from(e.content, 'base64').length} bytes${e.ifMissing ? ' (if absent)' : ''}`;
+    case 'remove':
+      return `remove ${e.path}${e.recursive ? ' and what is under it' : ''}, made by an earlier step`;
     case 'attributes':
       return `${e.override ? 'statoverride' : 'owner/mode'} ${e.path}${e.mode !== undefined ? ` ${mode(e.mode)}` : ''}${e.user !== undefined || e.group !== undefined ? ` ${e.user ?? ''}:${e.group ?? ''}` : ''}`;
   }

@@ -183,7 +183,18 @@ export interface AttributesEffect {
   override?: boolean;
 }
 
-export type FilesystemEffect = DirectoryEffect | SymlinkEffect | FileEffect | AttributesEffect;
+/**
+ * `rm` of a path an earlier effect made (a preinst's marker file that its postinst removes):
+ * that path, and with `recursive` everything under it, is not made after all. Removing what a
+ * package installs would need a whiteout; recognizers do not produce that.
+ */
+export interface RemoveEffect {
+  kind: 'remove';
+  path: string;
+  recursive: boolean;
+}
+
+export type FilesystemEffect = DirectoryEffect | SymlinkEffect | FileEffect | AttributesEffect | RemoveEffect;
 
 export type AccountEffect = UserEffect | GroupEffect | MemberEffect | AccountFilesEffect;
 
@@ -200,7 +211,7 @@ export type Effect =
   | FilesystemEffect;
 
 export function isFilesystemEffect(e: Effect): e is FilesystemEffect {
-  return e.kind === 'directory' || e.kind === 'symlink' || e.kind === 'file' || e.kind === 'attributes';
+  return e.kind === 'directory' || e.kind === 'symlink' || e.kind === 'file' || e.kind === 'attributes' || e.kind === 'remove';
 }
 
 export function isAccountEffect(e: Effect): e is AccountEffect {

@@ -50,6 +50,22 @@ export function applyFilesystem(effects: Tagged<FilesystemEffect>[], ctx: Filesy
       return 0;
     };
     const shipped = ctx.installed.has(path);
+    if (e.kind === 'remove') {
+      if (shipped || ctx.directories.has(path)) {
+        unresolved.push({ source, effect: `${e.path}: removing what a package installs is not applied (it needs a whiteout)` });
+        continue;
+      }
+      const gone = (p: string) => p === path || (e.recursive && p.startsWith(`${path}/`));
+      const under = [...made.keys()].find((p) => !e.recursive && p.startsWith(`${path}/`));
+      if (under !== undefined) {
+        unresolved.push({ source, effect: `${e.path}: rm without -r of a directory that is not empty (/${under}); not applied` });
+        continue;
+      }
+      for (const p of [...made.keys()].filter(gone)) made.delete(p);
+      // Nothing is made there any more, so nothing is declared there either.
+      for (const [s, ds] of declared) declared.set(s, ds.filter((d) => !gone(ctx.canonical(d.path))));
+      continue;
+    }
     if (e.kind === 'directory') {
       // mkdir on an installed file fails, and so would the script.
       if (shipped) throw new UserError(`${source}: a script creates the directory ${e.path}, but a package installs a file there`);
