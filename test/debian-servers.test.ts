@@ -1,0 +1,93 @@
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { layerpkg, ROOT, run, runAsync } from './helpers/cli.js';
+
+/**
+ * examples/debian-servers: bookworm with openssh-server and nginx, built from its committed lock
+ * against the live mirror. Nothing runs inside the image while building, so the services' users,
+ * configuration and runtime directories come only from translated maintainer scripts. The real
+ * services' own checks judge the result, and mmdebstrap's image of the same package names (its
+ * maintainer scripts really run) is the reference for accounts and alternatives.
+ */
+const EXAMPLE = path.join(ROOT, 'examples/debian-servers/image.toml');
+const LOCK = path.join(ROOT, 'lockfiles/debian-servers.lock.json');
+const PODMAN = ['--storage-driver', 'vfs', '--runtime', 'runc'];
+const TAG = 'localhost/layerpkg-servers-test:latest';
+const MIRROR = 'http://deb.debian.org/debian';
+
+interface Result {
+  manifestDigest: string;
+  layers: { packages: string[] }[];
+  scripts: { package: string; effects: string[]; untranslated: string[] }[];
+}
+
+let work: string;
+let built: Result;
+let rootfs: string;
+let reference: string;
+const locked = (JSON.parse(readFileSync(LOCK, 'utf8')) as { architectures: { amd64: { packages: { name: string; version: string }[] } } }).architectures.amd64.packages;
+
+/** Runs a shell script in the image as a container without systemd, no network. */
+async function inImage(script: string): Promise<string> {
+  const r = await runAsync('podman', [...PODMAN, 'run', '--rm', '--network', 'none', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024', TAG, 'sh', '-c', script]);
+  return r.stdout;
+}
+
+/** The passwd lines of these users, in this order. */
+function passwdLines(text: string, users: string[]): string[] {
+  const lines = text.split('\n');
+  return users.map((u) => lines.find((l) => l.startsWith(`${u}:`)) ?? `${u}: missing`);
+}
+
+beforeAll(async () => {
+  work = mkdtempSync(path.join(os.tmpdir(), 'layerpkg-servers-'));
+  reference = path.join(work, 'mmdebstrap');
+  // mmdebstrap runs the real maintainer scripts (apt and dpkg in a chroot): the reference image.
+  const mmdebstrap = runAsync('mmdebstrap', ['--quiet', '--variant=required', '--include=openssh-server,nginx', 'bookworm', reference, MIRROR]);
+  const r = await layerpkg(['build', EXAMPLE, '--lockfile', LOCK, '--cache-dir', path.join(work, 'cache'), '-o', path.join(work, 'out'), '--json']);
+  if (r.status !== 0) throw new Error(`build failed: ${r.stderr}`);
+  built = JSON.parse(r.stdout) as Result;
+  run('umoci', ['unpack', '--image', `${path.join(work, 'out')}:latest`, path.join(work, 'bundle')]);
+  rootfs = path.join(work, 'bundle', 'rootfs');
+  await runAsync('skopeo', ['copy', `oci:${path.join(work, 'out')}:latest`, `containers-storage:[vfs@/var/lib/containers/storage+/run/containers/storage]${TAG}`]);
+  await mmdebstrap;
+});
+
+afterAll(async () => {
+  await runAsync('podman', [...PODMAN, 'rmi', '-f', TAG], { allowFail: true });
+  await rm(work, { recursive: true, force: true });
+});
+
+describe('examples/debian-servers: openssh-server and nginx, their scripts translated', () => {
+  it('builds every locked package into a layer, with no SSH host key inside', () => {
+    expect(built.layers.flatMap((l) => l.packages).sort()).toEqual(locked.map((p) => `${p.name}=${p.version}`).sort());
+    expect(readdirSync(path.join(rootfs, 'etc/ssh')).filter((f) => f.startsWith('ssh_host_'))).toEqual([]);
+    const ssh = built.scripts.find((s) => s.package === 'openssh-server')!;
+    expect(ssh.effects).toContain('left out on purpose: ssh-keygen (host keys are made on each machine at first start (ssh-keygen -A); an image never carries them)');
+    expect(ssh.untranslated).toEqual([]);
+    // The runtime directory comes from ssh.service's RuntimeDirectory=, declared for tmpfiles.
+    expect(readFileSync(path.join(rootfs, 'usr/lib/tmpfiles.d/layerpkg-openssh-server.conf'), 'utf8')).toMatch(/^d \/run\/sshd 0755 /m);
+  });
+
+  it('under podman: ssh-keygen -A, then sshd -t and nginx -t pass', async () => {
+    const out = await inImage('test -d /run/sshd && ssh-keygen -A >/dev/null && /usr/sbin/sshd -t && echo sshd=ok && nginx -t 2>&1 && echo nginx=ok');
+    expect(out).toContain('sshd=ok');
+    expect(out).toContain('nginx: configuration file /etc/nginx/nginx.conf test is successful');
+    expect(out).toContain('nginx=ok');
+  });
+
+  it('has the accounts and alternatives mmdebstrap\'s image of the same packages has', async () => {
+    const out = await inImage('getent passwd sshd www-data; echo ---; update-alternatives --get-selections');
+    const [accounts, selections] = out.split('---\n') as [string, string];
+    const expected = passwdLines(readFileSync(path.join(reference, 'etc/passwd'), 'utf8'), ['sshd', 'www-data']);
+    expect(accounts.trim().split('\n')).toEqual(expected);
+    expect(expected[0]).toMatch(/^sshd:x:\d+:65534::\/run\/sshd:\/usr\/sbin\/nologin$/);
+    // --root: the selections are read through the image's own /etc/alternatives links.
+    const theirs = run('update-alternatives', ['--root', reference, '--get-selections']).stdout;
+    expect(selections).toBe(theirs);
+    expect(theirs).toMatch(/^awk +auto +\/usr\/bin\/mawk$/m);
+  });
+});
