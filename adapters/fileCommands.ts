@@ -134,11 +134,13 @@ function definedOnly<T extends object>(o: T): Partial<T> {
 
 /** `touch FILE…`: an empty file where there is none (an existing one only gets a new time). */
 export function touchEffects(args: string[]): FileCommandResult {
-  const p = parseArgs(args, new Set());
+  // Times are not modelled (every layer's are clamped); only whether touch creates a file is.
+  const p = parseArgs(args, new Set(['-r', '--reference', '-d', '--date', '-t']));
   if (typeof p === 'string') return { unrecognized: `touch: ${p}` };
-  const bad = unknownOption(p.opts, ['-c', '--no-create']);
+  const bad = unknownOption(p.opts, ['-c', '--no-create', '-h', '--no-dereference', '-r', '--reference', '-d', '--date', '-t', '-a', '-m']);
   if (bad) return { unrecognized: `touch: option ${bad} is not understood` };
-  if (p.opts.size) return { effects: [] };
+  // -h changes a link's own times and, like -c, never creates anything.
+  if (['-c', '--no-create', '-h', '--no-dereference'].some((o) => p.opts.has(o))) return { effects: [] };
   const effects: FilesystemEffect[] = [];
   for (const f of p.operands) {
     if (!f.startsWith('/')) return { unrecognized: `touch: relative path ${f}` };
@@ -182,6 +184,23 @@ export function rmEffects(args: string[], ctx: Pick<ScriptContext, 'pathType'>, 
   return { effects };
 }
 
+/**
+ * `mv [-f] [-T] FROM TO` of what an earlier effect of the same package made (dash's
+ * `ln -sf dash /bin/sh.tmp; mv -f /bin/sh.tmp /bin/sh`): the same link or file at TO, and
+ * nothing left at FROM. Undefined for anything else: moving a packaged file would need a copy
+ * and a whiteout, which are not modelled here.
+ */
+export function mvEffects(args: string[], ctx: Pick<ScriptContext, 'pathType'>, earlier: readonly Effect[] = []): { effects: FilesystemEffect[] } | undefined {
+  const p = parseArgs(args, new Set());
+  if (typeof p === 'string' || p.operands.length !== 2) return undefined;
+  if (unknownOption(p.opts, ['-f', '--force', '-T', '--no-target-directory', '-v', '--verbose'])) return undefined;
+  const [from, to] = p.operands.map(normalize) as [string, string];
+  if (!from.startsWith('/') || !to.startsWith('/') || ctx.pathType(from) !== 'absent' || ctx.pathType(to) === 'directory') return undefined;
+  const made = [...earlier].reverse().find((e): e is Extract<FilesystemEffect, { kind: 'symlink' | 'file' }> => (e.kind === 'symlink' || e.kind === 'file') && e.path === from);
+  if (made === undefined || earlier.some((e) => 'path' in e && e.path.startsWith(`${from}/`))) return undefined;
+  return { effects: [{ kind: 'remove', path: from, recursive: false }, { ...made, path: to, ifMissing: false }] };
+}
+
 function normalize(p: string): string {
   return path.posix.normalize(p).replace(/(.)\/+$/, '$1');
 }
@@ -206,6 +225,8 @@ export function fileCommandEffects(name: string, args: string[], ctx: Pick<Scrip
       return lnEffects(args, ctx);
     case 'rm':
       return rmEffects(args, ctx, earlier);
+    case 'mv':
+      return mvEffects(args, ctx, earlier);
     case 'install':
       return installEffects(args);
     default:

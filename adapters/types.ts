@@ -4,6 +4,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { Effect } from '../src/translate/effects.js';
+import type { ImageEntry } from '../src/translate/ldsoCache.js';
 
 /** A repository as configured in image.toml, after the core checked name/type/url. */
 export interface RepositoryConfig {
@@ -169,6 +170,8 @@ export interface ScriptContext {
   pathTypeBeforeUnpack(absPath: string): 'file' | 'directory' | 'absent' | undefined;
   /** Every package of the image (triggers: one package's files make another's script run). */
   packages: PackageMetadata[];
+  /** A diversion of the path made by the scripts of a package configured earlier ("package" is ":" when local). */
+  diversion?(absPath: string): { divertTo: string; package: string } | undefined;
 }
 
 export interface FinalContext {
@@ -187,6 +190,8 @@ export interface AppliedState {
   alternatives: SelectedAlternative[];
   /** dpkg-statoverride entries (owner and group by name, as dpkg records them). */
   statOverrides: { path: string; user: string; group: string; mode: number }[];
+  /** dpkg-divert --add records, in the order they were made. */
+  diversions: { path: string; divertTo: string; package: string }[];
 }
 
 export interface SelectedAlternative {
@@ -257,6 +262,12 @@ export interface Adapter {
    * tests see empty ones too, and a chown on one keeps the mode it was shipped with.
    */
   installedDirectories(pkg: PackageMetadata): InstalledDirectory[];
+  /**
+   * What ldconfig reads of a package, as absolute paths where they land: its ELF shared objects,
+   * the symlinks with shared-object names, and ld.so.conf files with their text. Formats whose
+   * scripts never run ldconfig need not say.
+   */
+  ldconfigInputs?(pkg: PackageMetadata): ImageEntry[];
   /** The OCI platform of a format's architecture name (Debian "arm64" → arm64/v8). */
   platform(arch: string): { architecture: string; variant?: string };
   /** Where an absolute path a script names physically lands (merged-/usr), relative to the root. */

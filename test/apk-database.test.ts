@@ -230,7 +230,7 @@ describe('apkDatabase against the minirootfs', () => {
       explicit: ['libc-utils', 'busybox', 'apk-tools', 'alpine-keys', 'alpine-baselayout'],
       sourceDateEpoch: scriptsMtime,
       repositories,
-      applied: { alternatives: [], statOverrides: [] },
+      applied: { alternatives: [], statOverrides: [], diversions: [] },
     };
     entries = new Map(apkDatabase(packages, ctx).map((e) => [e.path, e]));
   });

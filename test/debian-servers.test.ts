@@ -79,6 +79,15 @@ describe('examples/debian-servers: openssh-server and nginx, their scripts trans
     expect(out).toContain('nginx=ok');
   });
 
+  it('has the /etc/ld.so.cache the image\'s own ldconfig writes, byte for byte, and the links it would make', async () => {
+    const out = await inImage(
+      'cp /etc/ld.so.cache /tmp/ours && find / -xdev -type l | sort >/tmp/links && ldconfig && cmp /etc/ld.so.cache /tmp/ours && echo cache=same && find / -xdev -type l | sort | cmp - /tmp/links && echo links=same && ldconfig -p | head -1',
+    );
+    expect(out).toContain('cache=same');
+    expect(out).toContain('links=same');
+    expect(out).toMatch(/^\d{2,} libs found in cache/m);
+  });
+
   it('has the accounts and alternatives mmdebstrap\'s image of the same packages has', async () => {
     const out = await inImage('getent passwd sshd www-data; echo ---; update-alternatives --get-selections');
     const [accounts, selections] = out.split('---\n') as [string, string];
@@ -89,5 +98,14 @@ describe('examples/debian-servers: openssh-server and nginx, their scripts trans
     const theirs = run('update-alternatives', ['--root', reference, '--get-selections']).stdout;
     expect(selections).toBe(theirs);
     expect(theirs).toMatch(/^awk +auto +\/usr\/bin\/mawk$/m);
+  });
+
+  it('gives ssh-agent the set-group-ID _ssh that openssh-client\'s postinst sets, as in mmdebstrap\'s image', async () => {
+    // A packaged file's new owner and mode: a copy of it in the final layer.
+    const ours = (await inImage('stat -c "%a %U:%G" /usr/bin/ssh-agent')).trim();
+    expect(ours).toBe('2755 root:_ssh');
+    const gid = readFileSync(path.join(reference, 'etc/group'), 'utf8').match(/^_ssh:x:(\d+):/m)?.[1];
+    expect(run('stat', ['-c', '%a %u:%g', path.join(reference, 'usr/bin/ssh-agent')]).stdout.trim()).toBe(`2755 0:${gid}`);
+    expect(await inImage('getent group _ssh | cut -d: -f3')).toBe(`${gid}\n`);
   });
 });

@@ -85,7 +85,7 @@ function repo(options: Record<string, unknown> = {}): RepositoryConfig {
 }
 
 function context(requested: string[], sourceDateEpoch = SOURCE_DATE_EPOCH, repositories = [repo({ siglevel: 'required' })]): FinalContext {
-  return { arch: 'x86_64', requested, explicit: requested, sourceDateEpoch, repositories, applied: { alternatives: [], statOverrides: [] } };
+  return { arch: 'x86_64', requested, explicit: requested, sourceDateEpoch, repositories, applied: { alternatives: [], statOverrides: [], diversions: [] } };
 }
 
 function byPath(entries: PacmanDbEntry[]): Map<string, PacmanDbEntry> {

@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { DebMetadata } from '../adapters/deb/debMetadata.js';
 import { debAdapter } from '../adapters/deb/index.js';
+import { ldconfig } from '../adapters/deb/ldconfigCommand.js';
 import { debScriptEffects } from '../adapters/deb/scriptEffects.js';
-import { chownEffects, installEffects, lnEffects, mkdirEffects, rmEffects, touchEffects } from '../adapters/fileCommands.js';
+import { chownEffects, installEffects, lnEffects, mkdirEffects, mvEffects, rmEffects, touchEffects } from '../adapters/fileCommands.js';
 import { guardsHold, variablesAt, type ScriptEnv } from '../adapters/shell/scriptConditions.js';
 import { commandWords } from '../adapters/shell/shellCommands.js';
 import type { ScriptContext } from '../adapters/types.js';
@@ -33,6 +34,27 @@ describe('file commands as effects', () => {
     });
     expect(lnEffects(['-sf', 'a', '/b'], ctx)).toEqual({ effects: [{ kind: 'symlink', path: '/b', target: 'a', ifMissing: false }] });
     expect(lnEffects(['a', '/b'], ctx)).toEqual({ unrecognized: 'ln: a hard link' });
+  });
+
+  it('touch: times are not modelled; -c and -h never create', () => {
+    const made = { effects: [{ kind: 'file', path: '/var/log/x.log', mode: 0o644, user: 'root', group: 'root', content: '', ifMissing: true }] };
+    expect(touchEffects(['-r', '/etc/passwd', '/var/log/x.log'])).toEqual(made);
+    expect(touchEffects(['--no-dereference', '--reference=/bin/dash', '/bin/sh'])).toEqual({ effects: [] });
+    expect(touchEffects(['-c', '/var/log/x.log'])).toEqual({ effects: [] });
+    expect(touchEffects(['--time=atime', '/x'])).toEqual({ unrecognized: 'touch: option --time is not understood' });
+  });
+
+  it('mv of a link or file the package just made moves it; anything else is not modelled', () => {
+    const earlier = [{ kind: 'symlink' as const, path: '/bin/sh.tmp', target: 'dash', ifMissing: false }];
+    expect(mvEffects(['-f', '/bin/sh.tmp', '/bin/sh'], ctx, earlier)).toEqual({
+      effects: [
+        { kind: 'remove', path: '/bin/sh.tmp', recursive: false },
+        { kind: 'symlink', path: '/bin/sh', target: 'dash', ifMissing: false },
+      ],
+    });
+    expect(mvEffects(['/etc/shipped', '/etc/other'], ctx, earlier)).toBeUndefined();
+    expect(mvEffects(['/bin/nothing', '/bin/sh'], ctx, earlier)).toBeUndefined();
+    expect(mvEffects(['-b', '/bin/sh.tmp', '/bin/sh'], ctx, earlier)).toBeUndefined();
   });
 
   it('touch makes an empty file where none is; rm of absent paths is inert, of a packaged one is not', () => {
@@ -243,5 +265,74 @@ describe('helper functions called with arguments: procps, its real bookworm post
       },
     ]);
     expect(r.untranslated).toEqual([]);
+  });
+});
+
+describe('ldconfig', () => {
+  const libc = { name: 'libc-bin', version: '2.36-9+deb12u14', arch: 'amd64', paths: ['usr/sbin/ldconfig', 'usr/lib64/ld-linux-x86-64.so.2'] };
+  const ctx = (packages: { name: string; version: string; arch: string; paths: string[] }[]): ScriptContext => ({ pathType: () => 'absent', pathTypeBeforeUnpack: () => 'absent', packages });
+
+  it('libc-bin\'s `ldconfig -r /`: one ld-cache effect with the generator of the image\'s libc-bin and its merged-/usr links', () => {
+    expect(ldconfig(['-r', '/'], ctx([libc]))).toEqual({
+      effects: [
+        {
+          kind: 'ld-cache',
+          generator: 'ldconfig (Debian GLIBC 2.36-9+deb12u14) stable release version 2.36',
+          systemDirs: ['/lib/x86_64-linux-gnu', '/usr/lib/x86_64-linux-gnu', '/lib', '/usr/lib'],
+          hwcapBits: expect.objectContaining({ x86_64: 1, tls: 63 }),
+          rootLinks: ['bin', 'lib', 'lib32', 'lib64', 'libx32', 'sbin'].map((t) => ({ path: `/${t}`, target: `usr/${t}` })),
+        },
+      ],
+    });
+    expect(ldconfig(['--verbose', '-r', '/'], ctx([libc]))).toEqual(ldconfig([], ctx([libc])));
+  });
+
+  it('is inert for -p, and reported for other roots, directories, a missing libc-bin or an architecture not modelled', () => {
+    expect(ldconfig(['-p'], ctx([libc]))).toEqual({ effects: [] });
+    expect(ldconfig(['-r', '/target'], ctx([libc]))).toEqual({ unrecognized: "ldconfig -r /target: only ldconfig on the image's own root is translated" });
+    expect(ldconfig(['/opt/lib'], ctx([libc]))).toEqual({ unrecognized: "ldconfig /opt/lib: only ldconfig on the image's own root is translated" });
+    expect(ldconfig([], ctx([]))).toEqual({ unrecognized: 'ldconfig: libc-bin, whose ldconfig this is, is not in the image' });
+    expect(ldconfig([], ctx([{ ...libc, arch: 'arm64' }]))).toEqual({ unrecognized: 'ldconfig: its directories on arm64 are not modelled' });
+  });
+});
+
+describe('dash\'s real bookworm postinst: the /bin/sh diversions, through dpkg-divert\'s queries', () => {
+  const script = readFileSync(new URL('../fixtures/deb/scripts/dash.postinst', import.meta.url), 'utf8');
+  const meta: DebMetadata = {
+    name: 'dash',
+    version: '0.5.12-2',
+    arch: 'amd64',
+    control: [],
+    controlFiles: { postinst: b64(script) },
+    conffiles: [],
+    files: [],
+    paths: ['usr/bin/dash', 'usr/bin/sh', 'usr/share/man/man1/dash.1.gz', 'usr/share/man/man1/sh.1.gz'],
+    directories: ['usr', 'usr/bin', 'usr/share', 'usr/share/man', 'usr/share/man/man1'].map((path) => ({ path, mode: 0o755, uid: 0, gid: 0 })),
+    captured: {},
+  };
+  const pt = (p: string) => {
+    const rel = debAdapter.canonicalPath(p);
+    return (meta.paths.includes(rel) ? 'file' : rel === '' || meta.directories.some((d) => d.path === rel) ? 'directory' : 'absent') as 'file' | 'directory' | 'absent';
+  };
+  const run = (diversion: ScriptContext['diversion']) => debScriptEffects(meta, { pathType: pt, pathTypeBeforeUnpack: pt, packages: [meta], diversion });
+
+  it('on a fresh image: both diversions, as dpkg records them for dash, and its temporary links moved into place', () => {
+    const r = run(() => undefined);
+    expect(r.effects.filter((e) => e.kind === 'diversion')).toEqual([
+      { kind: 'diversion', path: '/bin/sh', divertTo: '/bin/sh.distrib', package: 'dash' },
+      { kind: 'diversion', path: '/usr/share/man/man1/sh.1.gz', divertTo: '/usr/share/man/man1/sh.distrib.1.gz', package: 'dash' },
+    ]);
+    expect(r.effects).toContainEqual({ kind: 'symlink', path: '/bin/sh', target: 'dash', ifMissing: false });
+    expect(r.effects).toContainEqual({ kind: 'remove', path: '/bin/sh.tmp', recursive: false });
+    // Left: removing the packaged /bin/sh before re-linking it, and the copy that view implies.
+    expect(r.untranslated).toEqual(['postinst: cp', 'postinst: rm']);
+  });
+
+  it('where an earlier package diverted /bin/sh, the queries answer with it and nothing is guessed', () => {
+    const r = run((p) => (p === '/bin/sh' ? { divertTo: '/bin/sh.distrib', package: 'bash' } : undefined));
+    expect(r.effects.filter((e) => e.kind === 'diversion')).toEqual([
+      { kind: 'diversion', path: '/usr/share/man/man1/sh.1.gz', divertTo: '/usr/share/man/man1/sh.distrib.1.gz', package: 'dash' },
+    ]);
+    expect(r.untranslated).toContain('postinst: dpkg-divert --remove /bin/sh: removing a diversion made earlier in the image');
   });
 });

@@ -5,6 +5,7 @@ import type { DebMetadata } from '../adapters/deb/debMetadata.js';
 import { debAdapter } from '../adapters/deb/index.js';
 import type { FinalEntry } from '../adapters/types.js';
 import { translateEffects } from '../src/translate/applyEffects.js';
+import { applyChanges } from '../src/final/copyUpEntries.js';
 import type { FilesystemEffect } from '../src/translate/effects.js';
 import { applyFilesystem as applyTagged, type FilesystemContext } from '../src/translate/filesystem.js';
 
@@ -188,13 +189,28 @@ describe('applyFilesystem', () => {
     expect(out.tmpfiles.get('pkg')).toEqual(['z /var/log/app - - adm -', 'd /srv/made 2750 daemon root -']);
   });
 
-  it('reports an owner change of a packaged file or of a missing path, and leaves them', () => {
-    const out = applyFilesystem([{ kind: 'attributes', path: '/etc/shipped', mode: 0o600 }, { kind: 'attributes', path: '/nowhere', user: 'daemon' }], ctx(['etc/shipped']));
+  it('asks for a copy of a packaged file whose owner or mode changes, in order; reports a missing path', () => {
+    const out = applyFilesystem(
+      [
+        { kind: 'attributes', path: '/usr/bin/agent', group: 'adm' },
+        { kind: 'attributes', path: '/usr/bin/agent', mode: 0o2755 },
+        { kind: 'attributes', path: '/nowhere', user: 'daemon' },
+      ],
+      ctx(['usr/bin/agent']),
+    );
     expect(out.entries).toEqual([]);
-    expect(out.unresolved).toEqual([
-      '/etc/shipped: mode 0600 of a packaged file is not applied yet (it needs a copy in the final layer)',
-      '/nowhere: no such directory in the image, so owner daemon: is not applied',
-    ]);
+    expect(out.copyUps).toEqual([{ path: 'usr/bin/agent', source: 'pkg', changes: [{ gid: 4 }, { mode: 0o2755 }] }]);
+    expect(out.tmpfiles.get('pkg')).toEqual(['z /usr/bin/agent - - adm -', 'z /usr/bin/agent 2755 - - -']);
+    expect(out.unresolved).toEqual(['/nowhere: no such directory in the image, so owner daemon: is not applied']);
+  });
+
+  it('applies copied-up changes as chown and chmod would: a new owner clears set-id bits', () => {
+    const shipped = { mode: 0o6755, uid: 0, gid: 0 };
+    expect(applyChanges(shipped, [{ gid: 4 }])).toEqual({ mode: 0o0755, uid: 0, gid: 4 });
+    expect(applyChanges(shipped, [{ gid: 4 }, { mode: 0o2755 }])).toEqual({ mode: 0o2755, uid: 0, gid: 4 });
+    expect(applyChanges(shipped, [{ mode: 0o2755 }, { uid: 1 }])).toEqual({ mode: 0o0755, uid: 1, gid: 0 });
+    // setgid without group execute is mandatory locking, not set-id: kept.
+    expect(applyChanges({ mode: 0o2644, uid: 0, gid: 0 }, [{ gid: 4 }])).toEqual({ mode: 0o2644, uid: 0, gid: 4 });
   });
 
   it('keeps a shipped directory under an ifMissing link or file', () => {

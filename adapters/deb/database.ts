@@ -30,7 +30,9 @@ export function debDatabase(packages: PackageMetadata[], ctx: FinalContext): Fin
   // dpkg-statoverride's database: "user group mode path", mode in octal, sorted by path as dpkg writes it.
   const overrides = [...ctx.applied.statOverrides].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   file(`${DPKG}/statoverride`, overrides.map((o) => `${o.user} ${o.group} ${o.mode.toString(8)} ${o.path}\n`).join(''));
-  for (const empty of ['available', 'diversions', 'lock', 'lock-frontend', 'triggers/Lock', 'triggers/Unincorp']) {
+  // dpkg keeps its diversions newest first: three lines each (path, diverted to, package or ":").
+  file(`${DPKG}/diversions`, [...ctx.applied.diversions].reverse().map((d) => `${d.path}\n${d.divertTo}\n${d.package}\n`).join(''));
+  for (const empty of ['available', 'lock', 'lock-frontend', 'triggers/Lock', 'triggers/Unincorp']) {
     file(`${DPKG}/${empty}`, '');
   }
   file(`${DPKG}/cmethopt`, 'apt apt\n');

@@ -1,3 +1,4 @@
+import type { ElfInfo } from '../../src/elf/elfInfo.js';
 import type { InstalledDirectory, PackageMetadata } from '../types.js';
 
 /** What the final layer needs from a .deb, kept as JSON beside its layer in the cache. */
@@ -18,6 +19,10 @@ export interface DebMetadata extends PackageMetadata {
   captured: Record<string, string>;
   /** The shipped mode of each captured file (cp -p and ucf keep it). */
   capturedModes?: Record<string, number>;
+  /** What ldconfig reads of the package: its ELF shared objects by canonical path... */
+  libraries?: Record<string, ElfInfo>;
+  /** ...and the symlinks with shared-object names (soname and dev links), canonical path → target. */
+  libraryLinks?: Record<string, string>;
 }
 
 export function asDeb(meta: PackageMetadata): DebMetadata {

@@ -1,6 +1,7 @@
 import { lazyUnpack } from '../lazyUnpack.js';
 import type { Adapter, PackageMetadata } from '../types.js';
 import { debDatabase } from './database.js';
+import { debLdconfigInputs } from './ldconfigCommand.js';
 import { canonicalPath } from './mergedUsr.js';
 import { debPlatform } from './platform.js';
 import { asDeb, controlField } from './debMetadata.js';
@@ -36,6 +37,7 @@ export const debAdapter: Adapter = {
   database: debDatabase,
   installedPaths: (pkg) => asDeb(pkg).paths,
   installedDirectories: (pkg) => asDeb(pkg).directories,
+  ldconfigInputs: debLdconfigInputs,
   platform: debPlatform,
   canonicalPath: (absPath) => canonicalPath(absPath.replace(/^\/+/, '')),
 };

@@ -3,6 +3,8 @@ import { parseAdduser, parseAddgroup } from './adduserCommand.js';
 import { debCommandStatus } from './commandStatus.js';
 import { copyPackageFile, ucf, ucfr } from './configFileCommands.js';
 import { debconfAnswers } from './debconfDefaults.js';
+import { dpkgDivert, dpkgDivertOutput } from './dpkgDivert.js';
+import { ldconfig } from './ldconfigCommand.js';
 import { ScratchFiles } from './scratchFiles.js';
 import { applyUserUpdate, DEBIAN_SHADOW_DEFAULTS, parseGpasswd, parseGroupadd, parseUseradd, parseUsermod } from '../shadowCommands.js';
 import { fileCommandEffects } from '../fileCommands.js';
@@ -36,6 +38,9 @@ export function isCapturedForEffects(path: string): boolean {
   return (
     (path.startsWith('usr/share/base-passwd/') && path.endsWith('.master')) ||
     (path.startsWith(CA_STORE) && path.endsWith('.crt')) ||
+    // ldconfig's configuration: which directories it scans.
+    path === 'etc/ld.so.conf' ||
+    path.startsWith('etc/ld.so.conf.d/') ||
     // A handful of small defaults (dotfiles, /etc/profile, motd, info dir).
     path.startsWith(BASE_FILES_DEFAULTS) ||
     isCapturedForServices(path)
@@ -115,6 +120,7 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
       variables: knownVariables(text, parsed, { args, variables: { DPKG_ROOT: '' } }),
       pathType: ctx.pathType,
       commandStatus: debCommandStatus,
+      commandOutput: (words) => dpkgDivertOutput(words, ctx),
     };
     // A command sees the script's constants, those its enclosing blocks assigned before it, and
     // debconf's answer (RET) to the last db_get before it.
@@ -287,6 +293,10 @@ function recognizeCommand(name: string, args: string[], ctx: ScriptContext, earl
       return pythonBytecode(name);
     case 'update-shells':
       return updateShells(ctx);
+    case 'ldconfig':
+      return ldconfig(args, ctx);
+    case 'dpkg-divert':
+      return dpkgDivert(args.map(shownPath), ctx, new Set(earlier.flatMap((e) => (e.kind === 'diversion' ? [e.path] : []))));
     case 'dpkg-statoverride':
       return args.includes('--add') ? dpkgStatoverride(args) : undefined;
     default:

@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
+import { posix } from 'node:path';
 import { Readable } from 'node:stream';
 import tar from 'tar-stream';
+import { elfInfo, type ElfInfo } from '../../src/elf/elfInfo.js';
 import { UserError } from '../../src/errors.js';
+import { isDsoName } from '../../src/translate/ldsoCache.js';
 import { layerEntryOf, relativeName, tarEntryPath, unpackResult } from '../tarEntries.js';
 import type { InstalledDirectory, PackageMetadata, UnpackedEntry, UnpackResult } from '../types.js';
 import { listArMembers, readArMember } from './arReader.js';
@@ -35,6 +38,8 @@ export function unpackDeb(file: string, label = file): UnpackResult {
     const directories: InstalledDirectory[] = [];
     const captured: Record<string, string> = {};
     const capturedModes: Record<string, number> = {};
+    const libraries: Record<string, ElfInfo> = {};
+    const libraryLinks: Record<string, string> = {};
     // Package files the scripts name (ucf and cp sources under /usr/share): kept for their effects.
     const referenced = referencedPaths([controlFiles.get('preinst'), controlFiles.get('postinst')]);
 
@@ -56,13 +61,16 @@ export function unpackDeb(file: string, label = file): UnpackResult {
       if (type !== 'directory') paths.push(path);
       else directories.push({ path, mode: entry.mode, uid: entry.uid, gid: entry.gid });
       if (type !== 'file') {
+        if (type === 'symlink' && isDsoName(posix.basename(path))) libraryLinks[path] = h.linkname ?? '';
         tarEntry.resume();
         yield { entry };
         continue;
       }
       const isConffile = conffilePaths.has(`/${rel}`);
       const capture = (isCapturedForEffects(path) || referenced.has(`/${path}`)) && entry.size <= REFERENCED_LIMIT;
-      if (!isConffile && !capture) {
+      // ldconfig reads a shared object's ELF headers: they are taken as the bytes go by.
+      const library = isDsoName(posix.basename(path));
+      if (!isConffile && !capture && !library) {
         yield { entry, body: Readable.from(tarEntry) };
         continue;
       }
@@ -74,17 +82,20 @@ export function unpackDeb(file: string, label = file): UnpackResult {
           (async function* observe() {
             for await (const chunk of tarEntry as AsyncIterable<Buffer>) {
               md5.update(chunk);
-              if (capture) chunks.push(chunk);
+              if (capture || library) chunks.push(chunk);
               yield chunk;
             }
           })(),
         ),
       };
       if (isConffile) conffileMd5.set(`/${rel}`, md5.digest('hex'));
+      const bytes = capture || library ? Buffer.concat(chunks) : undefined;
       if (capture) {
-        captured[path] = Buffer.concat(chunks).toString('base64');
+        captured[path] = bytes!.toString('base64');
         capturedModes[path] = entry.mode;
       }
+      const elf = library ? elfInfo(bytes!) : undefined;
+      if (elf) libraries[path] = elf;
     }
 
     const control822 = paragraph.fields;
@@ -108,6 +119,8 @@ export function unpackDeb(file: string, label = file): UnpackResult {
       directories,
       captured,
       capturedModes,
+      libraries,
+      libraryLinks,
     };
     return meta;
   });
@@ -132,7 +145,7 @@ const REFERENCED_LIMIT = 256 * 1024;
 function referencedPaths(scripts: (Buffer | undefined)[]): Set<string> {
   const out = new Set<string>();
   for (const s of scripts) {
-    for (const m of s?.toString('utf8').matchAll(/(?<=[\s"'=])\/usr\/share\/[A-Za-z0-9._+\/-]+(?=[\s"';|&)]|$)/gm) ?? []) out.add(m[0]);
+    for (const m of s?.toString('utf8').matchAll(/(?<=[\s"'=]|\$DPKG_ROOT|\$\{DPKG_ROOT\})\/usr\/share\/[A-Za-z0-9._+\/-]+(?=[\s"';|&)]|$)/gm) ?? []) out.add(m[0]);
   }
   return out;
 }

@@ -21,6 +21,8 @@ export interface ScriptEnv {
   pathType(absPath: string): PathType | undefined;
   /** Whether a command (by basename, with its expanded arguments) succeeds, where the format knows; undefined = unknown. */
   commandStatus?(name: string, args: string[]): boolean | undefined;
+  /** What a simple command prints inside `$(…)`, where the format knows (dpkg-divert --truename); undefined = unknown. */
+  commandOutput?(words: string[]): string | undefined;
 }
 
 /** The arguments dpkg passes on a fresh install. */
@@ -225,7 +227,11 @@ function substitution(body: string, scope: Scope): string | undefined {
     const t = scope.env.pathType(link[1]!);
     return t === 'absent' || t === 'directory' ? '' : undefined;
   }
-  return undefined;
+  // Any other simple command (no pipes, lists or redirections but 2>/dev/null): the format may know.
+  const simple = body.replace(/\s2>\s*\/dev\/null\s*$/, '').trim();
+  if (!scope.env.commandOutput || simple === '' || /[|;&<>()`\n]/.test(simple)) return undefined;
+  const words = simple.split(/[ \t]+/).map((w) => single(expandWord(w, scope)).value);
+  return words.every((w): w is string => w !== undefined) ? scope.env.commandOutput(words) : undefined;
 }
 
 function expandDollar(raw: string, i: number, scope: Scope, quoted: boolean, out: Piece[]): number {
@@ -767,6 +773,9 @@ export function variablesAt(
   for (const a of singleAssignments(text, script)) {
     if (Object.hasOwn(out, a.name) || a.function !== c.function || a.line >= c.line) continue;
     if (a.guards.length > c.guards.length || a.guards.some((g, i) => c.guards[i] !== g)) continue;
+    // In a function, a helper called in between may have set the name again.
+    const between = (x: ShellCommand) => x.function === a.function && x.line >= a.line && x.line < c.line && script.functions.includes(x.command);
+    if (a.function !== undefined && script.commands.some((x) => between(x) && callAssigns(script, x.command, a.name))) continue;
     const v = single(expandWord(a.raw, { env: { ...env, variables: { ...out, ...setAt(a.line, a.function) } }, positionals: positionalsKnown(a, env) }));
     if (v.value !== undefined) out[a.name] = v.value;
   }
@@ -776,22 +785,38 @@ export function variablesAt(
 const singles = new WeakMap<ShellScript, Assignment[]>();
 
 /**
- * The assignments variablesAt can use, the same for every command of a script (so found once):
- * the only assignment of its name, not after a shift, not a read/local/export/for binding, and
- * with no mention of the name on an earlier line.
+ * The assignments variablesAt can use, the same for every command of a script (so found once).
+ * At top level: the only assignment of its name in the script, with no mention of the name on an
+ * earlier line. In a function body: the only assignment of its name in that body (helpers such
+ * as dash's `dfile=$1` each set their own), which variablesAt then trusts only until a call of a
+ * function that assigns the name too. Never after a shift, nor a read/local/export/for binding.
  */
 function singleAssignments(text: string, script: ShellScript): Assignment[] {
   const known = singles.get(script);
   if (known) return known;
   const counts = new Map<string, number>();
-  for (const a of script.assignments) counts.set(a.name, (counts.get(a.name) ?? 0) + 1);
+  const key = (name: string, fn: string | undefined) => `${fn ?? ''}\0${name}`;
+  for (const a of script.assignments) {
+    counts.set(a.name, (counts.get(a.name) ?? 0) + 1);
+    counts.set(key(a.name, a.function), (counts.get(key(a.name, a.function)) ?? 0) + 1);
+  }
   const lines = text.split('\n');
   const found = script.assignments.filter((a) => {
-    if (counts.get(a.name) !== 1 || a.shifted) return false;
+    if (a.shifted) return false;
     if (/\b(read|local|export|for)\b/.test(lines[a.line - 1]?.split(a.name)[0] ?? '')) return false;
+    if (a.function !== undefined) return counts.get(key(a.name, a.function)) === 1;
+    if (counts.get(a.name) !== 1) return false;
     const mention = new RegExp(`\\$\\{?#?${a.name}(?![A-Za-z0-9_])`);
     return !lines.slice(0, a.line - 1).some((l) => mention.test(l));
   });
   singles.set(script, found);
   return found;
+}
+
+/** Whether a function (or one it calls) assigns `name`: after a call of it, the name's value is not the one assigned before. */
+function callAssigns(script: ShellScript, fn: string, name: string, seen = new Set<string>()): boolean {
+  if (seen.has(fn)) return false;
+  seen.add(fn);
+  if (script.assignments.some((a) => a.function === fn && a.name === name)) return true;
+  return script.commands.some((c) => c.function === fn && script.functions.includes(c.command) && callAssigns(script, c.command, name, seen));
 }

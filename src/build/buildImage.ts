@@ -261,17 +261,28 @@ async function finalLayer(args: {
     return { layer: hit, report, cached: true };
   }
   const { writeFinalLayer } = await import('../final/finalLayer.js'); // only on a miss, like the tar writer
-  const metadata = (await Promise.all(layers.map((l) => l.metadata()))).flat();
+  const { copyUpEntries } = await import('../final/copyUpEntries.js');
+  const perLayer = await Promise.all(layers.map((l) => l.metadata()));
+  const metadata = perLayer.flat();
   checkPathConflicts(adapter, metadata);
   const t = translateEffects(adapter, metadata, sourceDateEpoch, declared);
-  const entries: FinalEntry[] = [...adapter.database(metadata, { arch, sourceDateEpoch, repositories, requested, explicit, applied: t.applied }), ...t.entries];
+  const made: FinalEntry[] = [...adapter.database(metadata, { arch, sourceDateEpoch, repositories, requested, explicit, applied: t.applied }), ...t.entries];
+  const copied = await copyUpEntries(cas, adapter, layers.map((l, i) => ({ digest: l.digest, metadata: perLayer[i]! })), t.copyUps, made);
+  const entries = [...made, ...copied.entries];
   const layer = await writeFinalLayer(cas, entries, sourceDateEpoch);
-  const report: FinalReport = { untranslated: t.untranslated, scripts: t.report };
+  const report: FinalReport = withProblems({ untranslated: t.untranslated, scripts: t.report }, copied.problems);
   const reportBlob = await cas.writeBuffer(Buffer.from(JSON.stringify(report)));
   index.putLayer(key, { ...layer, metadataDigest: reportBlob.digest });
   return { layer, report, cached: false };
 }
 
+/** Problems found while building the final layer join the packages' untranslated lines. */
+function withProblems(report: FinalReport, problems: { source: string; effect: string }[]): FinalReport {
+  if (!problems.length) return report;
+  const scripts = report.scripts.map((r) => ({ ...r, untranslated: [...r.untranslated, ...problems.filter((p) => p.source === r.package).map((p) => p.effect)] }));
+  const untranslated = scripts.filter((r) => r.untranslated.length).map((r) => ({ package: r.package, items: r.untranslated }));
+  return { scripts, untranslated };
+}
 
 async function writeManifest(
   cas: Cas,

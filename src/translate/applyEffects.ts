@@ -13,17 +13,20 @@ import {
   type AlternativeEffect,
   type AttributesEffect,
   type CaBundleEffect,
+  type DiversionEffect,
   type Effect,
   type EnableInitScriptEffect,
   type EnableUnitEffect,
   type FilesystemEffect,
+  type LdCacheEffect,
   type LoginShellEffect,
   type SysusersEffect,
   type TmpfilesEffect,
 } from './effects.js';
 import { enableInitScripts } from './enableInitScripts.js';
 import { enableUnits, runtimeDirectories } from './enableUnits.js';
-import { applyFilesystem, type Tagged } from './filesystem.js';
+import { applyFilesystem, type CopyUp, type Tagged } from './filesystem.js';
+import { applyLdCache } from './applyLdCache.js';
 import { renderSysusers } from './sysusersConf.js';
 import { parseTmpfiles, parseTmpfilesLine } from './tmpfilesConf.js';
 import { usableLines } from './usableLines.js';
@@ -40,6 +43,8 @@ export interface ScriptReport {
 
 export interface Translation {
   entries: FinalEntry[];
+  /** Packaged files the final layer must carry a copy of, with a new owner or mode (read from their layers by the builder). */
+  copyUps: CopyUp[];
   applied: AppliedState;
   /** Per package, what its scripts would have done that layerpkg did not reproduce. */
   untranslated: { package: string; items: string[] }[];
@@ -60,10 +65,13 @@ export function translateEffects(adapter: Adapter, packages: PackageMetadata[], 
   const directories = new Map<string, InstalledDirectory>();
   for (const p of packages) for (const d of adapter.installedDirectories(p)) directories.set(d.path, d);
   const view = pathView(adapter, packages);
+  // Diversions the scripts make, in install order: a later script's dpkg-divert queries see them.
+  const diversions = new Map<string, { divertTo: string; package: string }>();
   const contextOf = (pkg: PackageMetadata): ScriptContext => ({
     pathType: (abs) => view(canonical(abs)),
     pathTypeBeforeUnpack: (abs) => view(canonical(abs), pkg),
     packages,
+    diversion: (abs) => diversions.get(abs),
   });
 
   const tagged: Tagged<Effect>[] = [];
@@ -71,6 +79,7 @@ export function translateEffects(adapter: Adapter, packages: PackageMetadata[], 
   for (const pkg of packages) {
     const found = adapter.scriptEffects(pkg, contextOf(pkg));
     tagged.push(...found.effects.map((effect) => ({ source: pkg.name, effect })));
+    for (const e of found.effects) if (e.kind === 'diversion') diversions.set(e.path, { divertTo: e.divertTo, package: e.package });
     if (found.scripts?.length || found.effects.length || found.untranslated.length) {
       // A helper called once per key (ssh-keygen per host-key type) shows its effect once.
       report.push({ package: pkg.name, scripts: found.scripts ?? [], effects: [...new Set(found.effects.map(describeEffect))], untranslated: [...found.untranslated] });
@@ -170,6 +179,13 @@ export function translateEffects(adapter: Adapter, packages: PackageMetadata[], 
   entries.push(...initScripts.entries);
   initScripts.problems.forEach((p) => problem({ source: '(init scripts)', effect: p }));
 
+  // ldconfig reads the whole image: once, whoever ran it.
+  const [ldCache] = ofKind((e): e is LdCacheEffect => e.kind === 'ld-cache');
+  if (ldCache) {
+    const inputs = adapter.ldconfigInputs ? packages.flatMap((p) => adapter.ldconfigInputs!(p)) : [];
+    entries.push(applyLdCache(ldCache.effect, inputs, [...directories.keys()]));
+  }
+
   const statOverrides = ofKind((e): e is AttributesEffect => e.kind === 'attributes' && e.override === true).map(({ effect: e }) => ({
     path: e.path,
     user: e.user ?? 'root',
@@ -177,8 +193,10 @@ export function translateEffects(adapter: Adapter, packages: PackageMetadata[], 
     mode: e.mode ?? 0o644,
   }));
 
+  const diverted = ofKind((e): e is DiversionEffect => e.kind === 'diversion').map(({ effect: { path, divertTo, package: by } }) => ({ path, divertTo, package: by }));
+
   const untranslated = report.filter((r) => r.untranslated.length).map((r) => ({ package: r.package, items: r.untranslated }));
-  return { entries: withParents(entries, installed, directories), applied: { alternatives: alternatives.selected, statOverrides }, untranslated, report };
+  return { entries: withParents(entries, installed, directories), copyUps: filesystem.copyUps, applied: { alternatives: alternatives.selected, statOverrides, diversions: diverted }, untranslated, report };
 }
 
 /**

@@ -33,6 +33,10 @@ export function describeEffect(e: Effect): string {
       return `link ${e.path} → ${e.target}${e.ifMissing ? ' (if absent)' : ''}`;
     case 'file':
       return `file ${e.path} ${mode(e.mode)} ${e.user}:${e.group}, ${Buffer.from(e.content, 'base64').length} bytes${e.ifMissing ? ' (if absent)' : ''}`;
+    case 'diversion':
+      return `diversion ${e.path} → ${e.divertTo} (${e.package === ':' ? 'local' : `by ${e.package}`})`;
+    case 'ld-cache':
+      return `/etc/ld.so.cache from every package's shared objects (${e.generator})`;
     case 'remove':
       return `remove ${e.path}${e.recursive ? ' and what is under it' : ''}, made by an earlier step`;
     case 'attributes':

@@ -135,6 +135,32 @@ export interface CacheEffect {
 }
 
 /**
+ * `ldconfig`: /etc/ld.so.cache made from the shared objects the whole image installs. The adapter
+ * says how its ldconfig was built: the generator string it writes, the system directories it
+ * scans after ld.so.conf, legacy hwcap names, and the root links that lead into /usr.
+ */
+export interface LdCacheEffect {
+  kind: 'ld-cache';
+  generator: string;
+  systemDirs: string[];
+  hwcapBits: Record<string, number>;
+  /** Top-level links such as /lib → usr/lib: ldconfig reaches libraries through them. */
+  rootLinks: { path: string; target: string }[];
+}
+
+/**
+ * `dpkg-divert --add`: dpkg installs any other package's `path` at `divertTo` from now on. On a
+ * fresh image nothing moves (renaming a present file is not translated); the record is what
+ * later dpkg runs need. `package` is ":" for a local diversion, as dpkg writes it.
+ */
+export interface DiversionEffect {
+  kind: 'diversion';
+  path: string;
+  divertTo: string;
+  package: string;
+}
+
+/**
  * Filesystem objects a script would create. Paths are absolute, as the script names them (the
  * adapter places them, e.g. for merged-/usr); owners are account names, resolved to ids against
  * the accounts the whole package set defines.
@@ -208,6 +234,8 @@ export type Effect =
   | EnableUnitEffect
   | EnableInitScriptEffect
   | CacheEffect
+  | LdCacheEffect
+  | DiversionEffect
   | FilesystemEffect;
 
 export function isFilesystemEffect(e: Effect): e is FilesystemEffect {

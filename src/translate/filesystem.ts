@@ -20,8 +20,20 @@ export interface Tagged<E> {
   effect: E;
 }
 
+/** A packaged file whose owner or mode scripts change: the final layer carries a copy of it. */
+export interface CopyUp {
+  /** Canonical relative path. */
+  path: string;
+  /** The changes in the order they were made (chown clears set-id bits, so order matters). */
+  changes: { mode?: number; uid?: number; gid?: number }[];
+  /** The package whose script asked first, for reporting. */
+  source: string;
+}
+
 export interface AppliedFilesystem {
   entries: FinalEntry[];
+  /** Packaged files to copy into the final layer with the owner and mode scripts gave them, by path. */
+  copyUps: CopyUp[];
   /** tmpfiles.d lines that declare what was applied, by source (package). */
   tmpfiles: Map<string, string[]>;
   /** What could not be applied, by source. */
@@ -40,6 +52,7 @@ export function applyFilesystem(effects: Tagged<FilesystemEffect>[], ctx: Filesy
   const declared = new Map<string, Declared[]>();
   const declare = (source: string, d: Declared) => declared.set(source, [...(declared.get(source) ?? []), d]);
   const made = new Map<string, FinalEntry>();
+  const copyUps = new Map<string, CopyUp>();
   for (const { source, effect: e } of effects) {
     const path = ctx.canonical(e.path);
     if (path === '' || path.split('/').includes('..')) throw new UserError(`${source}: would create "${e.path}", outside the image or at its root`);
@@ -73,9 +86,18 @@ export function applyFilesystem(effects: Tagged<FilesystemEffect>[], ctx: Filesy
       declare(source, { type: 'd', path: e.path, mode: e.mode, user: e.user, group: e.group });
     } else if (e.kind === 'attributes') {
       const target = made.get(path) ?? shippedDirectory(ctx.directories.get(path));
+      if (target === undefined && shipped) {
+        // chown/chmod/statoverride of a packaged file (ssh-agent setgid _ssh): a copy in the
+        // final layer carries the change; later changes to the same file add to it.
+        const change = { ...(e.user !== undefined ? { uid: id('user', e.user) } : {}), ...(e.group !== undefined ? { gid: id('group', e.group) } : {}), ...(e.mode !== undefined ? { mode: e.mode } : {}) };
+        const earlier = copyUps.get(path);
+        copyUps.set(path, { path, source: earlier?.source ?? source, changes: [...(earlier?.changes ?? []), change] });
+        declare(source, { type: 'z', path: e.path, mode: e.mode, user: e.user, group: e.group });
+        continue;
+      }
       if (target === undefined || target.type === 'symlink') {
         const change = [e.user !== undefined || e.group !== undefined ? `owner ${e.user ?? ''}:${e.group ?? ''}` : '', e.mode !== undefined ? `mode ${e.mode.toString(8).padStart(4, '0')}` : ''].filter(Boolean).join(', ');
-        unresolved.push({ source, effect: shipped ? `${e.path}: ${change} of a packaged file is not applied yet (it needs a copy in the final layer)` : `${e.path}: no such directory in the image, so ${change} is not applied` });
+        unresolved.push({ source, effect: `${e.path}: no such directory in the image, so ${change} is not applied` });
         continue;
       }
       const changed = { ...target, ...(e.mode !== undefined ? { mode: e.mode } : {}), ...(e.user !== undefined ? { uid: id('user', e.user) } : {}), ...(e.group !== undefined ? { gid: id('group', e.group) } : {}) };
@@ -102,7 +124,7 @@ export function applyFilesystem(effects: Tagged<FilesystemEffect>[], ctx: Filesy
     }
   }
   const tmpfiles = new Map([...declared].map(([source, ds]) => [source, ds.map(tmpfilesLine)]));
-  return { entries: [...made.values()], tmpfiles, unresolved };
+  return { entries: [...made.values()], copyUps: [...copyUps.values()], tmpfiles, unresolved };
 }
 
 /** One tmpfiles.d line to be written. */

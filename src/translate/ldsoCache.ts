@@ -392,7 +392,7 @@ class DirList {
 }
 
 /** _dl_is_dso: lib*.so*, ld-*.so*, ld.so.*, ld64.so.* */
-function isDsoName(name: string): boolean {
+export function isDsoName(name: string): boolean {
   return ((name.startsWith('lib') || name.startsWith('ld-')) && name.includes('.so')) || name.startsWith('ld.so.') || name.startsWith('ld64.so.');
 }
 

@@ -1,0 +1,73 @@
+/**
+ * Packaged files whose owner or mode maintainer scripts change (openssh-client's setgid
+ * ssh-agent, cron's crontab statoverride) are copied from their package's layer into the final
+ * layer with the change applied: a layer cannot change a lower layer's file in place.
+ */
+import type { Adapter, FinalEntry, PackageMetadata } from '../../adapters/types.js';
+import type { Cas } from '../cas/cas.js';
+import type { CopyUp } from '../translate/filesystem.js';
+import { readLayerFiles, type LayerFile } from './readLayerFiles.js';
+
+export interface CopiedUp {
+  entries: FinalEntry[];
+  /** What could not be copied, by package: the report's untranslated lines. */
+  problems: { source: string; effect: string }[];
+}
+
+/**
+ * `final` are the final layer's other entries: a file already there (an account file the
+ * translation rewrote) takes the change itself, since it is what the image shows.
+ */
+export async function copyUpEntries(
+  cas: Cas,
+  adapter: Adapter,
+  layers: { digest: string; metadata: PackageMetadata[] }[],
+  copyUps: CopyUp[],
+  final: readonly FinalEntry[],
+): Promise<CopiedUp> {
+  const entries: FinalEntry[] = [];
+  const problems: CopiedUp['problems'] = [];
+  const inFinal = new Map(final.map((e) => [e.path, e]));
+  // The layer that installs a path last is the one the image shows.
+  const byLayer = new Map<string, CopyUp[]>();
+  for (const c of copyUps) {
+    const there = inFinal.get(c.path);
+    if (there?.type === 'file') {
+      entries.push({ ...there, ...applyChanges({ mode: there.mode, uid: there.uid ?? 0, gid: there.gid ?? 0 }, c.changes) });
+      continue;
+    }
+    const layer = [...layers].reverse().find((l) => l.metadata.some((m) => adapter.installedPaths(m).includes(c.path)));
+    if (layer === undefined) problems.push({ source: c.source, effect: `/${c.path}: no package layer holds it; owner and mode not applied` });
+    else byLayer.set(layer.digest, [...(byLayer.get(layer.digest) ?? []), c]);
+  }
+  for (const [digest, wanted] of byLayer) {
+    const files = await readLayerFiles(cas, digest, new Set(wanted.map((c) => c.path)));
+    for (const c of wanted) {
+      const f = files.get(c.path);
+      if (f?.content === undefined) {
+        problems.push({ source: c.source, effect: `/${c.path}: ${f?.type === 'symlink' ? 'a packaged symlink (the change would go to its target)' : 'not a regular file in its layer'}; owner and mode not applied` });
+        continue;
+      }
+      const { mode, uid, gid } = applyChanges(f, c.changes);
+      entries.push({ path: c.path, type: 'file', mode, uid, gid, content: f.content, mtime: f.mtime });
+    }
+  }
+  return { entries, problems };
+}
+
+/**
+ * chown and chmod in order. Changing the owner or group of a regular file clears its set-user-ID
+ * bit, and its set-group-ID bit when it is group-executable, as Linux does even for root.
+ */
+export function applyChanges(f: Pick<LayerFile, 'mode' | 'uid' | 'gid'>, changes: CopyUp['changes']): { mode: number; uid: number; gid: number } {
+  let { mode, uid, gid } = f;
+  for (const c of changes) {
+    if (c.uid !== undefined || c.gid !== undefined) {
+      uid = c.uid ?? uid;
+      gid = c.gid ?? gid;
+      mode &= ~(0o4000 | (mode & 0o010 ? 0o2000 : 0));
+    }
+    if (c.mode !== undefined) mode = c.mode;
+  }
+  return { mode, uid, gid };
+}
