@@ -46,7 +46,9 @@ beforeAll(async () => {
   work = mkdtempSync(path.join(os.tmpdir(), 'layerpkg-servers-'));
   reference = path.join(work, 'mmdebstrap');
   // mmdebstrap runs the real maintainer scripts (apt and dpkg in a chroot): the reference image.
-  const mmdebstrap = runAsync('mmdebstrap', ['--quiet', '--variant=required', '--include=openssh-server,nginx', 'bookworm', reference, MIRROR]);
+  // Its merged-usr hook settles `usrmerge | usr-is-merged` as layerpkg does, so both install the
+  // same packages (plain mmdebstrap would add usrmerge and perl).
+  const mmdebstrap = runAsync('mmdebstrap', ['--quiet', '--variant=required', '--hook-dir=/usr/share/mmdebstrap/hooks/merged-usr', '--include=openssh-server,nginx', 'bookworm', reference, MIRROR]);
   const r = await layerpkg(['build', EXAMPLE, '--lockfile', LOCK, '--cache-dir', path.join(work, 'cache'), '-o', path.join(work, 'out'), '--json']);
   if (r.status !== 0) throw new Error(`build failed: ${r.stderr}`);
   built = JSON.parse(r.stdout) as Result;
@@ -89,6 +91,8 @@ describe('examples/debian-servers: openssh-server and nginx, their scripts trans
   });
 
   it('has the accounts and alternatives mmdebstrap\'s image of the same packages has', async () => {
+    const theirPackages = run('dpkg-query', [`--admindir=${path.join(reference, 'var/lib/dpkg')}`, '-W', '-f', '${Package}\n']).stdout.trim().split('\n').sort();
+    expect(theirPackages).toEqual(locked.map((p) => p.name).sort());
     const out = await inImage('getent passwd sshd www-data; echo ---; update-alternatives --get-selections');
     const [accounts, selections] = out.split('---\n') as [string, string];
     const expected = passwdLines(readFileSync(path.join(reference, 'etc/passwd'), 'utf8'), ['sshd', 'www-data']);
@@ -98,6 +102,12 @@ describe('examples/debian-servers: openssh-server and nginx, their scripts trans
     const theirs = run('update-alternatives', ['--root', reference, '--get-selections']).stdout;
     expect(selections).toBe(theirs);
     expect(theirs).toMatch(/^awk +auto +\/usr\/bin\/mawk$/m);
+  });
+
+  it('records dash\'s /bin/sh diversions as dpkg did in mmdebstrap\'s image', async () => {
+    const theirs = readFileSync(path.join(reference, 'var/lib/dpkg/diversions'), 'utf8');
+    expect(theirs).toContain('/bin/sh\n/bin/sh.distrib\ndash\n');
+    expect(await inImage('cat /var/lib/dpkg/diversions')).toBe(theirs);
   });
 
   it('gives ssh-agent the set-group-ID _ssh that openssh-client\'s postinst sets, as in mmdebstrap\'s image', async () => {
