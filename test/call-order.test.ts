@@ -1,22 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { callOrder, holdsInCall, type CalledCommand } from '../adapters/shell/callOrder.js';
-import { guardsHold, knownWords, variablesAt, type ScriptEnv } from '../adapters/shell/scriptConditions.js';
+import { followScript } from '../adapters/shell/callOrder.js';
+import { knownWords, type ScriptEnv } from '../adapters/shell/scriptConditions.js';
 import { commandWords } from '../adapters/shell/shellCommands.js';
 
 /** The commands a script runs, each with its expanded words, as a fresh `postinst configure` would. */
 function run(text: string, present: string[] = []) {
-  const parsed = commandWords(text);
   const base: ScriptEnv = { args: ['configure', ''], variables: {}, pathType: (p) => (present.includes(p) ? 'file' : 'absent') };
-  const envOf = (c: CalledCommand): ScriptEnv => {
-    const frame = c.call?.args === undefined ? base : { ...base, args: c.call.args, frame: c.function };
-    return { ...frame, variables: variablesAt(text, parsed, frame, c) };
-  };
-  const order = callOrder(parsed, { holds: (c) => holdsInCall(c, guardsHold(c.guards, envOf(c))), argsOf: (c) => knownWords(c, envOf(c))?.slice(1) });
+  const order = followScript(text, commandWords(text), base);
   // The tests themselves (`[ … ]`) are left out: what matters is what runs under them.
   const commands = order.commands.filter((c) => c.command !== '[');
   return {
-    words: commands.map((c) => (knownWords(c, envOf(c)) ?? [c.command, ...c.args]).join(' ')),
-    holds: commands.map((c) => holdsInCall(c, guardsHold(c.guards, envOf(c)))),
+    words: commands.map((c) => (knownWords(c, order.envOf(c)) ?? [c.command, ...c.args]).join(' ')),
+    holds: commands.map((c) => order.holds(c)),
     live: order.live,
   };
 }
@@ -53,5 +48,24 @@ describe('callOrder: functions run where they are called, bound to the call', ()
       // An expansion or eval could call any function: g too.
       expect(r.live('g')).toBe(tail !== 'f /a\n');
     }
+  });
+
+  it('unrolls a for loop over known words, the variable bound in each run, nested loops and calls too', () => {
+    const r = run('f() { ln -s "$1" "/etc/$2"; }\nfor ext in gz bz2; do\n  rm -f "/usr/share/misc/pci.ids.$ext"\n  for n in 1 2; do f "/x.$ext" "$n.$ext"; done\ndone\n');
+    expect(r.words).toEqual([
+      'rm -f /usr/share/misc/pci.ids.gz',
+      'ln -s /x.gz /etc/1.gz',
+      'ln -s /x.gz /etc/2.gz',
+      'rm -f /usr/share/misc/pci.ids.bz2',
+      'ln -s /x.bz2 /etc/1.bz2',
+      'ln -s /x.bz2 /etc/2.bz2',
+    ]);
+  });
+
+  it('reads a loop once, its variable unknown, over unknown or globbed words or with break; an empty list never runs', () => {
+    expect(run('for f in $(ls /etc); do rm "$f"; done\n').words).toEqual(['ls /etc', 'rm $f']);
+    expect(run('for f in /etc/*.conf; do rm "$f"; done\n').words).toEqual(['rm $f']);
+    expect(run('for f in a b; do rm "/$f"; break; done\n').words).toEqual(['rm /$f', 'break']);
+    expect(run('for f in ; do rm "/$f"; done\ntrue\n').words).toEqual(['true']);
   });
 });

@@ -1,8 +1,8 @@
 import type { Effect } from '../../src/translate/effects.js';
 import { fileCommandEffects, type FileCommandResult } from '../fileCommands.js';
 import { invocation } from '../shell/invocation.js';
-import { callOrder, holdsInCall, type CalledCommand } from '../shell/callOrder.js';
-import { guardsHold, knownVariables, knownWords, variablesAt, type ScriptEnv } from '../shell/scriptConditions.js';
+import { followScript } from '../shell/callOrder.js';
+import { knownVariables, type ScriptEnv } from '../shell/scriptConditions.js';
 import { commandWords } from '../shell/shellCommands.js';
 import type { PackageMetadata, ScriptContext, ScriptEffects } from '../types.js';
 import { asApk } from './apkMetadata.js';
@@ -51,12 +51,8 @@ export function apkScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
     // A trigger gets the directories that changed: not known here.
     const args = script === '.trigger' ? [] : [meta.version];
     const env: ScriptEnv = { args, variables: knownVariables(text, parsed, { args, variables: {} }), pathType: ctx.pathType };
-    const envOf = (c: CalledCommand): ScriptEnv => {
-      const frame = c.call?.args === undefined ? env : { ...env, args: c.call.args, frame: c.function };
-      return { ...frame, variables: variablesAt(text, parsed, frame, c) };
-    };
     // Helpers (alpine-baselayout defines some) run where they are called, with that call's words.
-    const { commands } = callOrder(parsed, { holds: (c) => holdsInCall(c, guardsHold(c.guards, envOf(c))), argsOf: (c) => knownWords(c, envOf(c))?.slice(1) });
+    const { commands, envOf } = followScript(text, parsed, env);
     for (const c of commands) {
       const inv = invocation(c, envOf(c));
       if (inv === undefined || isInert(inv.name, inv.args)) continue;

@@ -25,9 +25,9 @@ import {
   updateShells,
   type CommandResult,
 } from './serviceCommands.js';
-import { callOrder, holdsInCall, type CalledCommand } from '../shell/callOrder.js';
+import { followScript, type CalledCommand } from '../shell/callOrder.js';
 import { invocation } from '../shell/invocation.js';
-import { FRESH_INSTALL_ARGS, guardsHold, knownVariables, knownWords, variablesAt, type ScriptEnv } from '../shell/scriptConditions.js';
+import { FRESH_INSTALL_ARGS, guardsHold, knownVariables, type ScriptEnv } from '../shell/scriptConditions.js';
 import { commandWords, type Guard, type Redirect, type ShellCommand, type ShellScript } from '../shell/shellCommands.js';
 import { parseAlternativeInstalls } from './updateAlternatives.js';
 
@@ -131,20 +131,8 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
       const answer = asked === undefined ? undefined : answers.get(asked);
       return answer === undefined ? {} : { RET: answer };
     };
-    // Each command's environment is asked for several times (liveness, guards, words): once is enough.
-    const envs = new Map<object, ScriptEnv>();
-    const envAt = (x: { line: number; function?: string; guards: Guard[]; call?: CalledCommand['call'] }): ScriptEnv => {
-      let e = envs.get(x);
-      if (!e) {
-        // In a function call whose words are known, $1… are those words.
-        const frame: ScriptEnv = x.call?.args === undefined ? env : { ...env, args: x.call.args, frame: x.function };
-        envs.set(x, (e = { ...frame, variables: variablesAt(text, parsed, frame, x, retAt) }));
-      }
-      return e;
-    };
-    const holds = (c: CalledCommand) => holdsInCall(c, guardsHold(c.guards, envAt(c)));
+    const { commands, live, envOf: envAt, holds } = followScript(text, parsed, env, { setAt: retAt });
     const runs = (x: { line: number; function?: string; guards: Guard[] }) => guardsHold(x.guards, envAt(x)) !== 'never';
-    const { commands, live } = callOrder(parsed, { holds, argsOf: (c) => knownWords(c, envAt(c))?.slice(1) });
     const handled = new Set<ShellCommand>();
     // A helper's body recognized as a whole (base-files) marks the commands as written.
     const isHandled = (c: CalledCommand) => handled.has(c) || (c.written !== undefined && handled.has(c.written));

@@ -2,8 +2,8 @@ import type { Effect } from '../../src/translate/effects.js';
 import { fileCommandEffects } from '../fileCommands.js';
 import { ARCH_SHADOW_DEFAULTS, applyUserUpdate, parseGpasswd, parseGroupadd, parseUseradd, parseUsermod } from '../shadowCommands.js';
 import { invocation } from '../shell/invocation.js';
-import { callOrder, holdsInCall, type CalledCommand } from '../shell/callOrder.js';
-import { guardsHold, knownVariables, knownWords, variablesAt, type ScriptEnv } from '../shell/scriptConditions.js';
+import { followScript } from '../shell/callOrder.js';
+import { knownVariables, type ScriptEnv } from '../shell/scriptConditions.js';
 import { commandWords } from '../shell/shellCommands.js';
 import type { PackageMetadata, ScriptContext, ScriptEffects } from '../types.js';
 import { asPacman } from './pacmanMetadata.js';
@@ -58,17 +58,9 @@ export function pacmanScriptEffects(pkg: PackageMetadata, image: ScriptContext):
       const shownScript = fn === undefined ? '.INSTALL' : `.INSTALL ${fn}`;
       scripts.push(shownScript);
       const ctx: ScriptContext = fn === 'pre_install' ? { ...image, pathType: image.pathTypeBeforeUnpack } : image;
-      const envOf = (c: CalledCommand): ScriptEnv => {
-        const env = { ...base, pathType: ctx.pathType };
-        const frame = c.call?.args === undefined ? env : { ...env, args: c.call.args, frame: c.function };
-        return { ...frame, variables: variablesAt(install, parsed, frame, c) };
-      };
       // pacman calls the function with the new version.
-      const { commands } = callOrder(parsed, {
-        entry: fn === undefined ? undefined : { function: fn, args: [meta.version] },
-        holds: (c) => holdsInCall(c, guardsHold(c.guards, envOf(c))),
-        argsOf: (c) => knownWords(c, envOf(c))?.slice(1),
-      });
+      const entry = fn === undefined ? undefined : { function: fn, args: [meta.version] };
+      const { commands, envOf } = followScript(install, parsed, { ...base, pathType: ctx.pathType }, { entry });
       for (const c of commands) {
         const inv = invocation(c, envOf(c));
         if (inv === undefined || isInert(inv.name, inv.args)) continue;

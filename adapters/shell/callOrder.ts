@@ -1,10 +1,15 @@
 /**
  * The commands of a script in the order they run, with each call of a function the script
- * defines replaced by that function's body, bound to the call's words. Maintainer scripts wrap
- * their work in helpers (`check_alternatives "uptime" "/usr/bin" "1"`): only with $1… bound to a
- * call's arguments can a guard such as `[ -e "$2/$1.procps" ]` or a command's words be known.
+ * defines replaced by that function's body, bound to the call's words, and each `for` loop over
+ * words known before the script runs unrolled, its variable bound to each word in turn.
+ * Maintainer scripts wrap their work in helpers (`check_alternatives "uptime" "/usr/bin" "1"`)
+ * and loops (`for ext in gz bz2 xz; do rm -f pci.ids.$ext; done`): only with those bound can a
+ * guard such as `[ -e "$2/$1.procps" ]` or a command's words be known.
  */
-import type { ShellCommand, ShellScript } from './shellCommands.js';
+import { guardsHold, knownWords, loopWords, variablesAt, type ScriptEnv } from './scriptConditions.js';
+import type { Guard, ShellCommand, ShellScript } from './shellCommands.js';
+
+type ForGuard = Extract<Guard, { kind: 'for' }>;
 
 /** One run of a command: the command itself at top level, or a copy per call of its function. */
 export type CalledCommand = ShellCommand & {
@@ -15,6 +20,8 @@ export type CalledCommand = ShellCommand & {
   call?: { args: string[] | undefined; holds: 'always' | 'maybe' };
   /** The command as the script has it, of which this is a copy (recognizers that read a helper's body see that one). */
   written?: ShellCommand;
+  /** Loop variables and the word this run of the loop body has for each. */
+  loops?: Record<string, string>;
 };
 
 export interface CallOrder {
@@ -30,6 +37,8 @@ export interface CallOrderOptions {
   holds(c: CalledCommand): 'always' | 'never' | 'maybe';
   /** A call's arguments after expansion, or undefined when any of them is not known. */
   argsOf(call: CalledCommand): string[] | undefined;
+  /** The words a for loop takes, read where its body starts; undefined when not known. */
+  loopWords(loop: ForGuard, first: CalledCommand): string[] | undefined;
 }
 
 /** More calls than any maintainer script makes; a script beyond it is read the cautious way. */
@@ -54,12 +63,34 @@ export function callOrder(script: ShellScript, options: CallOrderOptions): CallO
 
   const walk = (fn: string | undefined, call: CalledCommand['call'], stack: string[]): void => {
     reached.add(fn);
-    for (const c of bodies.get(fn) ?? []) {
-      if (unfollowable) return;
-      const copy: CalledCommand = call === undefined ? c : { ...c, call, written: c };
+    walkList(bodies.get(fn) ?? [], call, stack, {}, new Set());
+  };
+  /** Runs `list` (a body, or one loop body) with these loop variables; `open` are the loops already unrolled around it. */
+  const walkList = (list: ShellCommand[], call: CalledCommand['call'], stack: string[], loops: Record<string, string>, open: ReadonlySet<Guard>): void => {
+    for (let i = 0; i < list.length && !unfollowable; i++) {
+      const c = list[i]!;
+      const copyOf = (x: ShellCommand): CalledCommand => (call === undefined && !Object.keys(loops).length ? x : { ...x, call, written: x, loops });
+      const loop = c.guards.find((g): g is ForGuard => g.kind === 'for' && !open.has(g));
+      if (loop) {
+        // The loop body: the commands from here on inside the same loop.
+        let end = i;
+        while (end < list.length && list[end]!.guards.includes(loop)) end++;
+        const body = list.slice(i, end);
+        i = end - 1;
+        const inner = new Set([...open, loop]);
+        const words = body.some((x) => x.command === 'break' || x.command === 'continue') ? undefined : options.loopWords(loop, copyOf(c));
+        if (words === undefined) walkList(body, call, stack, loops, inner);
+        else for (const w of words) walkList(body, call, stack, { ...loops, [loop.variable]: w }, inner);
+        continue;
+      }
+      const copy = copyOf(c);
       const own = options.holds(copy);
       if (own === 'never') continue;
       if (c.dynamic || c.command === 'eval') {
+        unfollowable = true;
+        return;
+      }
+      if (out.length > MAX_COPIES) {
         unfollowable = true;
         return;
       }
@@ -67,7 +98,7 @@ export function callOrder(script: ShellScript, options: CallOrderOptions): CallO
         out.push(copy);
         continue;
       }
-      if (stack.includes(c.command) || out.length > MAX_COPIES) {
+      if (stack.includes(c.command)) {
         unfollowable = true;
         return;
       }
@@ -100,4 +131,41 @@ export function callOrder(script: ShellScript, options: CallOrderOptions): CallO
 /** How a copy's guards combine with its call's: a call that may not run makes every command in it a maybe. */
 export function holdsInCall(c: CalledCommand, own: 'always' | 'never' | 'maybe'): 'always' | 'never' | 'maybe' {
   return own === 'always' && c.call?.holds === 'maybe' ? 'maybe' : own;
+}
+
+/** A point of a script whose environment can be asked for: a command (maybe a copy), a guard-holding write. */
+type Site = { line: number; function?: string; guards: Guard[]; call?: CalledCommand['call']; loops?: Record<string, string> };
+
+export interface FollowedScript extends CallOrder {
+  /** The environment at a command or write: its call's $1…, its loop variables, the variables assigned before it. */
+  envOf(x: Site): ScriptEnv;
+  /** Whether a command surely runs, may run, or never does, its call's guards included. */
+  holds(c: CalledCommand): 'always' | 'never' | 'maybe';
+}
+
+/**
+ * callOrder with the environment every format's reader uses: `base` (the script's arguments and
+ * constants), a call's arguments in its function's body, loop variables, and what variablesAt
+ * knows before each command (`setAt`: variables a command sets, such as debconf's RET).
+ */
+export function followScript(
+  text: string,
+  script: ShellScript,
+  base: ScriptEnv,
+  opts: { entry?: CallOrderOptions['entry']; setAt?: (line: number, fn: string | undefined) => Record<string, string> } = {},
+): FollowedScript {
+  // Each command's environment is asked for several times (liveness, guards, words): once is enough.
+  const envs = new Map<object, ScriptEnv>();
+  const envOf = (x: Site): ScriptEnv => {
+    let e = envs.get(x);
+    if (!e) {
+      const frame: ScriptEnv = x.call?.args === undefined ? base : { ...base, args: x.call.args, frame: x.function };
+      const looped: ScriptEnv = x.loops ? { ...frame, variables: { ...frame.variables, ...x.loops } } : frame;
+      envs.set(x, (e = { ...looped, variables: variablesAt(text, script, looped, x, opts.setAt) }));
+    }
+    return e;
+  };
+  const holds = (c: CalledCommand) => holdsInCall(c, guardsHold(c.guards, envOf(c)));
+  const order = callOrder(script, { entry: opts.entry, holds, argsOf: (c) => knownWords(c, envOf(c))?.slice(1), loopWords: (loop, first) => loopWords(loop, envOf(first)) });
+  return { ...order, envOf, holds };
 }

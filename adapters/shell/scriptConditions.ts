@@ -46,6 +46,11 @@ export function guardsHold(guards: Guard[], env: ScriptEnv): 'always' | 'never' 
 }
 
 function guardValue(g: Guard, env: ScriptEnv): B {
+  if (g.kind === 'for') {
+    // The body runs at all when the word list is not empty.
+    const words = loopWords(g, env);
+    return words === undefined ? undefined : words.length > 0;
+  }
   if (g.kind !== 'case') {
     const v = conditionValue(g.condition, env);
     return v === undefined ? undefined : v === g.expect;
@@ -55,6 +60,13 @@ function guardValue(g: Guard, env: ScriptEnv): B {
   if (subject.value === undefined) return undefined;
   const matchesAny = (patterns: string[]): B => patterns.reduce<B>((acc, p) => or(acc, matches(subject.value!, p, scope)), false);
   return and(matchesAny(g.patterns), not(matchesAny(g.excluded)));
+}
+
+/** The values a `for` loop takes, after expansion and field splitting; undefined when not known. */
+export function loopWords(g: Extract<Guard, { kind: 'for' }>, env: ScriptEnv): string[] | undefined {
+  if (g.words === undefined) return undefined;
+  const fields = fieldsOf(g.words, { env, positionals: positionalsKnown(g, env) });
+  return fields === undefined || fields.some((f) => f.value === undefined) ? undefined : fields.map((f) => f.value!);
 }
 
 /** Whether a command (tree) exits 0; undefined when that cannot be known statically. */

@@ -79,7 +79,12 @@ export type Guard =
    */
   | { kind: 'if'; condition: Condition; expect: boolean }
   /** After `a &&` (expect true) or `a ||` (expect false); `a` is everything to the left (left-associative). */
-  | { kind: 'and-or'; condition: Condition; expect: boolean };
+  | { kind: 'and-or'; condition: Condition; expect: boolean }
+  /**
+   * In a `for NAME in WORDS; do` body: it runs once per word, with NAME set to it. `words` as
+   * written (quotes kept); undefined for `for NAME; do`, which loops over "$@".
+   */
+  | { kind: 'for'; variable: string; words: string[] | undefined; function?: string; shifted?: boolean };
 
 /** An exit status as a boolean (success = true). */
 export type Condition =
@@ -142,7 +147,7 @@ function markShiftedLoops(ctx: ParseContext): void {
   const { out, shiftedInLoop: bodies } = ctx;
   for (const c of out.commands) if (bodies.has(c.function)) c.shifted = true;
   for (const a of out.assignments) if (bodies.has(a.function)) a.shifted = true;
-  for (const g of [...out.commands, ...out.assignments, ...out.writes].flatMap((x) => x.guards)) if (g.kind === 'case' && bodies.has(g.function)) g.shifted = true;
+  for (const g of [...out.commands, ...out.assignments, ...out.writes].flatMap((x) => x.guards)) if ((g.kind === 'case' || g.kind === 'for') && bodies.has(g.function)) g.shifted = true;
 }
 
 type Token =
@@ -491,6 +496,9 @@ interface LoopFrame extends FrameBase {
   outer: Guard[];
   /** Before `do`: the while/until test, or a for loop's header. */
   testing: boolean;
+  /** A for loop's variable and its word list as written (none read: "$@"). */
+  variable?: string;
+  words?: string[];
 }
 interface CaseFrame extends FrameBase {
   kind: 'case';
@@ -668,8 +676,15 @@ function parseList(lex: Lexer, nested: boolean, outerFn: string | undefined, bas
     const f = unwind(i);
     if ((f.kind !== 'while' && f.kind !== 'until' && f.kind !== 'for') || !f.testing) return;
     f.testing = false;
-    // The body runs at all only if the first test passes; a for body gets no guard.
+    // The body runs at all only if the first test passes; a for body runs once per word.
     if (f.kind !== 'for') f.list = newList([...f.outer, { kind: 'if', condition: closeList(f.list), expect: f.kind === 'while' }]);
+    else if (f.variable !== undefined) {
+      const fn = currentFn();
+      const guard: Guard = { kind: 'for', variable: f.variable, words: f.words };
+      if (fn !== undefined) guard.function = fn;
+      if (ctx.shifted.has(fn)) guard.shifted = true;
+      f.list = newList([...f.outer, guard]);
+    }
   };
   const openItem = (f: CaseFrame): void => {
     f.patterns = f.fallthrough ? [...f.patterns, ...f.pending] : f.pending;
@@ -741,11 +756,17 @@ function parseList(lex: Lexer, nested: boolean, outerFn: string | undefined, bas
       continue;
     }
     if (mode === 'forName') {
+      const f = stack[stack.length - 1];
+      if (f?.kind === 'for' && tok.type === 'word' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(tok.text)) f.variable = tok.text;
       mode = 'forIn';
       continue;
     }
     if (mode === 'forIn' || mode === 'forWords') {
-      if (tok.type === 'word' && mode === 'forIn' && tok.text === 'in') mode = 'forWords';
+      const f = stack[stack.length - 1];
+      if (tok.type === 'word' && mode === 'forIn' && tok.text === 'in') {
+        mode = 'forWords';
+        if (f?.kind === 'for') f.words = [];
+      } else if (tok.type === 'word' && mode === 'forWords' && f?.kind === 'for') f.words?.push(tok.raw);
       else if (tok.type === 'newline' || (tok.type === 'op' && tok.text === ';')) {
         if (mode === 'forWords' || tok.type === 'op') {
           mode = 'normal';
