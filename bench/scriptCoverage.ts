@@ -42,9 +42,14 @@ function runScripts(image: string): Promise<Record<string, PackageReport[]>> {
   });
 }
 
-/** "postinst: ldconfig" and "preinst: ldconfig" count as one kind of line. */
+/**
+ * "postinst: rm -f /a" and "preinst: rm /b" count as one kind of line, `rm`: an untranslated
+ * command is grouped by its name; a recognizer's message ("chmod: mode … is not octal") stays whole.
+ */
 function kindOf(item: string): string {
-  return item.replace(/^(preinst|postinst|\.[a-z-]+|\.INSTALL [a-z_]+): /, '');
+  const line = item.replace(/^(preinst|postinst|\.[a-z-]+|\.INSTALL [a-z_]+): /, '');
+  const command = /^([^\s:]+) /.exec(line);
+  return command && !line.startsWith('. ') ? command[1]! : line;
 }
 
 async function main(): Promise<void> {

@@ -290,7 +290,7 @@ describe('debScriptEffects on real bookworm scripts', () => {
     // Without the captured masters, the copy is not understood and is reported.
     const blind = effectsOf(debPackage('base-passwd', { postinst: fixture('base-passwd.postinst') }));
     expect(blind.effects).toEqual([]);
-    expect(blind.untranslated).toEqual(['postinst: cp']);
+    expect(blind.untranslated).toEqual(['postinst: cp /usr/share/base-passwd/group.master /etc/group', 'postinst: cp /usr/share/base-passwd/passwd.master /etc/passwd']);
   });
 
   it('recognizes update-ca-certificates and the conf it writes', () => {
@@ -337,8 +337,8 @@ describe('debScriptEffects on real bookworm scripts', () => {
     const blind = effectsOf(fixturePackage('base-files', {}, BASE_FILES_PATHS));
     expect(blind.effects.some((e) => e.kind === 'file' && e.path === '/root/.bashrc')).toBe(false);
     expect(blind.effects.some((e) => e.kind === 'directory' && e.path === '/var/mail')).toBe(true);
-    // The info dir copy is left too (its chmod is translated on its own).
-    expect(blind.untranslated).toEqual(['postinst: cp']);
+    // Each copy is listed with its words (the info dir's is not made: the fixture ships the file).
+    expect(blind.untranslated).toEqual(['dot.bashrc /root/.bashrc', 'dot.profile /root/.profile', 'motd /etc/motd', 'profile /etc/profile'].map((w) => `postinst: cp -p /usr/share/base-files/${w}`));
 
     // No shipped debian origin: the link's guard fails, so the script makes no link.
     const noOrigin = effectsOf(fixturePackage('base-files', BASE_FILES_DEFAULTS));
@@ -385,20 +385,20 @@ describe('debScriptEffects on real bookworm scripts', () => {
       dash: [], // the fixture ships no /bin/sh: nothing to remove or copy; see script-commands for the real layout
       debconf: [],
       debianutils: [],
-      dpkg: ['postinst: mv', 'postinst: unit dpkg-db-backup.timer: no package in the image ships its file'],
+      dpkg: ['postinst: mv $file alternatives/$file', 'postinst: unit dpkg-db-backup.timer: no package in the image ships its file'],
       e2fsprogs: ['postinst: unit e2scrub_all.timer: no package in the image ships its file', 'postinst: unit e2scrub_reap.service: no package in the image ships its file'],
-      'libc-bin': ['postinst: cp'], // ldconfig is an ld-cache effect; the nsswitch.conf default is not captured here
+      'libc-bin': ['postinst: cp -p /usr/share/libc-bin/nsswitch.conf /etc/nsswitch.conf'], // ldconfig is an ld-cache effect; the nsswitch.conf default is not captured here
       libc6: [],
       'libpam-modules': [],
-      'libpam-runtime': ['postinst: pam-auth-update'],
+      'libpam-runtime': ["postinst: pam-auth-update --root '' --package $force"],
       libpam0g: [],
       login: [],
       mawk: [],
       passwd: [], // systemd-tmpfiles runs only where the image has it
       'perl-base': [],
       tar: [],
-      tzdata: ['postinst: >/etc/timezone', 'postinst: ln: "/usr/share/zoneinfo/$TIMEZONE" is not known before the script runs', 'postinst: mv'],
-      'usr-is-merged': ['postinst: rm', 'postinst: rmdir'],
+      tzdata: ['postinst: >/etc/timezone', 'postinst: ln: "/usr/share/zoneinfo/$TIMEZONE" is not known before the script runs', 'postinst: mv -f /etc/localtime.dpkg-new /etc/localtime'],
+      'usr-is-merged': ['postinst: rm -v $DPKG_ROOT$dir', 'postinst: rmdir --ignore-fail-on-non-empty -v $DPKG_ROOT/usr$dir'],
       'util-linux': ['postinst: unit fstrim.timer: no package in the image ships its file'],
     });
   });

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -12,7 +12,7 @@ import { UserError } from '../src/errors.js';
 const work = mkdtempSync(path.join(os.tmpdir(), 'layerpkg-unpack-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-type TarItem = { name: string; type?: 'file' | 'directory' | 'symlink' | 'link'; content?: string; linkname?: string; mode?: number };
+type TarItem = { name: string; type?: 'file' | 'directory' | 'symlink' | 'link'; content?: string | Buffer; linkname?: string; mode?: number };
 
 async function tarGz(items: TarItem[]): Promise<Buffer> {
   const pack = tar.pack();
@@ -41,8 +41,8 @@ function ar(members: [string, Buffer][]): Buffer {
   return Buffer.concat(parts);
 }
 
-async function deb(data: TarItem[], name = `t-${Math.random().toString(36).slice(2)}.deb`): Promise<string> {
-  const control = await tarGz([{ name: './control', content: 'Package: t\nVersion: 1\nArchitecture: amd64\nDescription: t\n' }]);
+async function deb(data: TarItem[], name = `t-${Math.random().toString(36).slice(2)}.deb`, postinst?: string): Promise<string> {
+  const control = await tarGz([{ name: './control', content: 'Package: t\nVersion: 1\nArchitecture: amd64\nDescription: t\n' }, ...(postinst === undefined ? [] : [{ name: './postinst', content: postinst, mode: 0o755 }])]);
   const file = path.join(work, name);
   writeFileSync(file, ar([['debian-binary', Buffer.from('2.0\n')], ['control.tar.gz', control], ['data.tar.gz', await tarGz(data)]]));
   return file;
@@ -59,6 +59,27 @@ async function drain(file: string): Promise<{ entries: UnpackedEntry['entry'][];
 }
 
 describe('unpackDeb', () => {
+  it('keeps the /usr/share files its scripts name, literally or as a directory a variable completes; ELF facts of shared objects', async () => {
+    const zlib = readFileSync('/usr/lib/x86_64-linux-gnu/libz.so.1'); // this host's, a real shared object
+    const file = await deb(
+      [
+        { name: './usr/share/t/conf.d/a.conf', content: 'a' },
+        { name: './usr/share/t/conf.d/b.conf', content: 'b' },
+        { name: './usr/share/t/template', content: 't' },
+        { name: './usr/share/t/other', content: 'o' },
+        { name: './usr/share/u/x', content: 'x' },
+        { name: './usr/lib/x86_64-linux-gnu/libz.so.1.2.13', content: zlib },
+        { name: './usr/lib/x86_64-linux-gnu/libz.so.1', type: 'symlink', linkname: 'libz.so.1.2.13' },
+      ],
+      undefined,
+      '#!/bin/sh\nfor f in a.conf b.conf; do ucf "$DPKG_ROOT/usr/share/t/conf.d/$f" "/etc/t/$f"; done\ncp /usr/share/t/template /etc/t.conf\n',
+    );
+    const { meta } = await drain(file);
+    expect(Object.keys(meta.captured).sort()).toEqual(['usr/share/t/conf.d/a.conf', 'usr/share/t/conf.d/b.conf', 'usr/share/t/template']);
+    expect(meta.libraryLinks).toEqual({ 'usr/lib/x86_64-linux-gnu/libz.so.1': 'libz.so.1.2.13' });
+    expect(meta.libraries?.['usr/lib/x86_64-linux-gnu/libz.so.1.2.13']).toMatchObject({ soname: 'libz.so.1', machine: 62 });
+  });
+
   it('writes /bin and /lib paths under /usr while dpkg\'s file list keeps the shipped names', async () => {
     const file = await deb([
       { name: './' },

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { DebMetadata } from '../adapters/deb/debMetadata.js';
 import { debAdapter } from '../adapters/deb/index.js';
 import { ldconfig } from '../adapters/deb/ldconfigCommand.js';
+import { updateRcD } from '../adapters/deb/serviceCommands.js';
 import { debScriptEffects } from '../adapters/deb/scriptEffects.js';
 import { chownEffects, installEffects, lnEffects, mkdirEffects, mvEffects, rmEffects, touchEffects } from '../adapters/fileCommands.js';
 import { guardsHold, variablesAt, type ScriptEnv } from '../adapters/shell/scriptConditions.js';
@@ -325,7 +326,12 @@ describe('dash\'s real bookworm postinst: the /bin/sh diversions, through dpkg-d
     expect(r.effects).toContainEqual({ kind: 'symlink', path: '/bin/sh', target: 'dash', ifMissing: false });
     expect(r.effects).toContainEqual({ kind: 'remove', path: '/bin/sh.tmp', recursive: false });
     // Left: removing the packaged /bin/sh before re-linking it, and the copy that view implies.
-    expect(r.untranslated).toEqual(['postinst: cp', 'postinst: rm']);
+    expect(r.untranslated).toEqual([
+      'postinst: cp -dp /bin/sh /bin/sh.distrib',
+      'postinst: cp -dp /usr/share/man/man1/sh.1.gz /usr/share/man/man1/sh.distrib.1.gz',
+      'postinst: rm -f /bin/sh',
+      'postinst: rm -f /usr/share/man/man1/sh.1.gz',
+    ]);
   });
 
   it('where an earlier package diverted /bin/sh, the queries answer with it and nothing is guessed', () => {
@@ -334,5 +340,19 @@ describe('dash\'s real bookworm postinst: the /bin/sh diversions, through dpkg-d
       { kind: 'diversion', path: '/usr/share/man/man1/sh.1.gz', divertTo: '/usr/share/man/man1/sh.distrib.1.gz', package: 'dash' },
     ]);
     expect(r.untranslated).toContain('postinst: dpkg-divert --remove /bin/sh: removing a diversion made earlier in the image');
+  });
+});
+
+describe('update-rc.d', () => {
+  const meta = { name: 'd', version: '1', arch: 'amd64', captured: { 'etc/init.d/dovecot': b64('### BEGIN INIT INFO\n# Default-Start: 2 3 4 5\n# Default-Stop: 0 1 6\n### END INIT INFO\n') } };
+  const ctx: ScriptContext = { pathType: () => 'absent', pathTypeBeforeUnpack: () => 'absent', packages: [meta] };
+
+  it('takes `defaults NN [NN]` as `defaults`: sequence numbers are ignored with dependency-based boot', () => {
+    const plain = updateRcD(['dovecot', 'defaults'], ctx);
+    expect(plain).toEqual({ effects: [{ kind: 'enable-initscript', name: 'dovecot', text: expect.stringContaining('Default-Start') }] });
+    expect(updateRcD(['dovecot', 'defaults', '20'], ctx)).toEqual(plain);
+    expect(updateRcD(['dovecot', 'defaults', '19', '21'], ctx)).toEqual(plain);
+    expect(updateRcD(['dovecot', 'defaults', 'x'], ctx)).toEqual({ unrecognized: 'update-rc.d dovecot defaults x' });
+    expect(updateRcD(['dovecot', 'disable'], ctx)).toEqual({ unrecognized: 'update-rc.d dovecot disable' });
   });
 });

@@ -132,7 +132,7 @@ describe('layerpkg scripts', () => {
     expect(r.stdout).toContain('    + user daemond (id from 100 up, group daemond, home /var/lib/daemon, shell /usr/sbin/nologin)');
     expect(r.stdout).toContain('    + enable systemd unit /lib/systemd/system/daemond.service');
     expect(r.stdout).toContain('    + enable init script /etc/init.d/daemond');
-    expect(r.stdout).toContain('    ! postinst: frobnicate');
+    expect(r.stdout).toContain('    ! postinst: frobnicate --all');
     // The abort-upgrade branch never runs on a fresh install: its frobnicate is not listed.
     expect(r.stdout.match(/frobnicate/g)).toHaveLength(1);
     expect(r.stdout).toContain('  image.toml\n    + group ops (id from 1000 up)');
@@ -143,7 +143,7 @@ describe('layerpkg scripts', () => {
     const report = JSON.parse(json.stdout) as Record<string, { package: string; scripts: string[]; effects: string[]; untranslated: string[] }[]>;
     const daemon = report.amd64!.find((p) => p.package === 'daemond')!;
     expect(daemon.scripts).toEqual(['postinst']);
-    expect(daemon.untranslated).toEqual(['postinst: frobnicate']);
+    expect(daemon.untranslated).toEqual(['postinst: frobnicate --all']);
     const strict = await layerpkg(['scripts', imageFile(), '--cache-dir', cache(), '--strict']);
     expect(strict.status).toBe(1);
     expect(strict.stderr).toMatch(/^layerpkg: error: --strict: maintainer script effects left untranslated in 1 packages: daemond \(1\); `layerpkg scripts .*image\.toml` lists them\n$/);
@@ -165,7 +165,7 @@ describe('build', () => {
     const r = await layerpkg(['build', imageFile(), '--cache-dir', cache(), '-o', out(), '--json']);
     expect(r.status).toBe(0);
     const result = JSON.parse(r.stdout) as { scripts: { package: string; untranslated: string[] }[] };
-    expect(result.scripts.find((s) => s.package === 'daemond')!.untranslated).toEqual(['postinst: frobnicate']);
+    expect(result.scripts.find((s) => s.package === 'daemond')!.untranslated).toEqual(['postinst: frobnicate --all']);
     rootfs = path.join(work, 'bundle', 'rootfs');
     run('umoci', ['unpack', '--image', `${out()}:latest`, path.join(work, 'bundle')]);
     const passwd = readFileSync(path.join(rootfs, 'etc/passwd'), 'utf8');

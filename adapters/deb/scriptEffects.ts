@@ -232,7 +232,8 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
       if (isHandled(c) || defined.has(c.command) || libraryFunctions.has(c.command)) continue;
       const inv = invocation(c, envAt(c));
       if (inv === undefined || isInert(inv.name, inv.args, scratch, ctx.pathType)) continue;
-      items.push(inv.name === '.' || inv.name === 'source' ? `. ${inv.args[0] ?? ''}` : inv.name);
+      // The command with its words as far as they are known, so the report says what is left.
+      items.push(inv.name === '.' || inv.name === 'source' ? `. ${inv.args[0] ?? ''}` : [inv.name, ...inv.args].map((w) => (w === '' ? "''" : w)).join(' '));
     }
     for (const w of parsed.writes) {
       if (!live(w.function) || !runs(w) || coveredWrites.has(w) || DEVICES.has(w.target) || isScratch(w.target, scratch)) continue;

@@ -104,7 +104,9 @@ export function updateRcD(args: string[], ctx: ScriptContext): CommandResult {
   const words = args.filter((a) => a !== '-f');
   const [name, action] = words;
   if (action === 'remove') return { inert: true };
-  if (!name || action !== 'defaults' || words.length !== 2) return { unrecognized: `update-rc.d ${args.join(' ')}` };
+  // `defaults NN [NN]`: sequence numbers are ignored since dependency-based boot (a warning only).
+  const priorities = words.slice(2);
+  if (!name || action !== 'defaults' || priorities.length > 2 || !priorities.every((p) => /^\d{1,2}$/.test(p))) return { unrecognized: `update-rc.d ${args.join(' ')}` };
   const text = capturedText(ctx.packages, `etc/init.d/${name}`);
   if (text === undefined) return { unrecognized: `update-rc.d ${name}: no package in the image ships /etc/init.d/${name}` };
   return { effects: [{ kind: 'enable-initscript', name, text }] };

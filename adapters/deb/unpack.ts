@@ -141,13 +141,20 @@ function parseConffiles(buf: Buffer | undefined): Map<string, { path: string }> 
 /** Far above a config template's size: a bound on memory, not a rule. */
 const REFERENCED_LIMIT = 256 * 1024;
 
-/** Literal /usr/share/… paths in a package's scripts, canonical, for `referenced` capture. */
-function referencedPaths(scripts: (Buffer | undefined)[]): Set<string> {
-  const out = new Set<string>();
+/**
+ * The /usr/share/… files a package's scripts name, for `referenced` capture: literal paths, and
+ * the directories of paths a script builds from a variable (`/usr/share/dovecot/$conffile` in a
+ * loop over conffiles), whose files are all kept.
+ */
+function referencedPaths(scripts: (Buffer | undefined)[]): { has(path: string): boolean } {
+  const files = new Set<string>();
+  const dirs: string[] = [];
   for (const s of scripts) {
-    for (const m of s?.toString('utf8').matchAll(/(?<=[\s"'=]|\$DPKG_ROOT|\$\{DPKG_ROOT\})\/usr\/share\/[A-Za-z0-9._+\/-]+(?=[\s"';|&)]|$)/gm) ?? []) out.add(m[0]);
+    const text = s?.toString('utf8') ?? '';
+    for (const m of text.matchAll(/(?<=[\s"'=]|\$DPKG_ROOT|\$\{DPKG_ROOT\})\/usr\/share\/[A-Za-z0-9._+\/-]+(?=[\s"';|&)]|$)/gm)) files.add(m[0]);
+    for (const m of text.matchAll(/(?<=[\s"'=]|\$DPKG_ROOT|\$\{DPKG_ROOT\})(\/usr\/share\/[A-Za-z0-9._+-]+\/(?:[A-Za-z0-9._+-]+\/)*)"?\$/gm)) dirs.push(m[1]!);
   }
-  return out;
+  return { has: (path) => files.has(path) || dirs.some((d) => path.startsWith(d)) };
 }
 
 async function readControlTar(stream: Readable, memberName: string, label: string): Promise<Map<string, Buffer>> {

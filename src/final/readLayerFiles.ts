@@ -9,6 +9,7 @@ import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
 import { relativeName } from '../../adapters/tarEntries.js';
 import type { Cas } from '../cas/cas.js';
+import { UserError } from '../errors.js';
 
 export interface LayerFile {
   /** A regular file's bytes; undefined for a path the layer holds as something else (a symlink). */
@@ -70,7 +71,11 @@ async function scan(
       kept(rel, Buffer.concat(chunks));
     }
   })();
-  await Promise.all([pipeline(createReadStream(cas.blobPath(digest)), createGunzip(), extract as unknown as NodeJS.WritableStream), reading]);
+  const file = cas.blobPath(digest);
+  await Promise.all([pipeline(createReadStream(file), createGunzip(), extract as unknown as NodeJS.WritableStream), reading]).catch((e: Error) => {
+    // The blob was verified when written: a read failure means the cache was damaged since.
+    throw new UserError(`${file}: the cached layer cannot be read (${e.message}); delete that file and build again`);
+  });
 }
 
 function headerOf(h: tar.Header): LayerFile {
