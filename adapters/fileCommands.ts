@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import type { Effect, FilesystemEffect } from '../src/translate/effects.js';
+import { definedOnly } from '../src/translate/filesystem.js';
 import type { ScriptContext } from './types.js';
 
 export type FileCommandResult = { effects: FilesystemEffect[] } | { unrecognized: string };
@@ -126,10 +127,6 @@ function attributeEffects(
     effects.push({ kind: 'attributes', path: normalize(target), ...definedOnly(change) });
   }
   return { effects };
-}
-
-function definedOnly<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /** `touch FILE…`: an empty file where there is none (an existing one only gets a new time). */

@@ -10,6 +10,7 @@ import { installSection } from '../../src/translate/enableUnits.js';
 import type { PackageMetadata, ScriptContext } from '../types.js';
 import { asDeb } from './debMetadata.js';
 import { canonicalPath } from './mergedUsr.js';
+import { capturedFilesUnder } from '../capturedFiles.js';
 
 /** Effects (with a note on what they leave out), one sentence on why not, or nothing to do. */
 export type CommandResult = { effects: Effect[]; note?: string } | { unrecognized: string } | { inert: true };
@@ -43,11 +44,7 @@ function capturedText(packages: PackageMetadata[], rel: string): string | undefi
 }
 
 function capturedUnder(packages: PackageMetadata[], dir: string): { rel: string; text: string }[] {
-  const out = new Map<string, string>();
-  for (const p of packages) {
-    for (const [rel, b64] of Object.entries(asDeb(p).captured ?? {})) if (rel.startsWith(dir) && !out.has(rel)) out.set(rel, Buffer.from(b64, 'base64').toString('utf8'));
-  }
-  return [...out].sort(([a], [b]) => (a < b ? -1 : 1)).map(([rel, text]) => ({ rel, text }));
+  return [...capturedFilesUnder(packages.map((p) => asDeb(p).captured), dir)].map(([rel, text]) => ({ rel, text }));
 }
 
 /** The unit file systemctl would find for a name, with the units its Also= pulls in. */

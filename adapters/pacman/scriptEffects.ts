@@ -7,6 +7,7 @@ import { knownVariables, type ScriptEnv } from '../shell/scriptConditions.js';
 import { commandWords } from '../shell/shellCommands.js';
 import type { PackageMetadata, ScriptContext, ScriptEffects } from '../types.js';
 import { asPacman } from './pacmanMetadata.js';
+import { capturedFilesUnder } from '../capturedFiles.js';
 
 /** The .INSTALL functions pacman runs on a fresh install; upgrade and removal ones never run here. */
 const INSTALL_FUNCTIONS = ['pre_install', 'post_install'] as const;
@@ -109,11 +110,7 @@ function configFiles(args: string[], ctx: ScriptContext, dir: string, kind: 'sys
 }
 
 function allFiles(packages: PackageMetadata[], dir: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const p of packages) {
-    for (const [rel, b64] of Object.entries(asPacman(p).effectFiles ?? {})) if (rel.startsWith(dir) && !out.has(rel)) out.set(rel, Buffer.from(b64, 'base64').toString('utf8'));
-  }
-  return new Map([...out].sort(([a], [b]) => (a < b ? -1 : 1)));
+  return capturedFilesUnder(packages.map((p) => asPacman(p).effectFiles), dir);
 }
 
 /**

@@ -29,6 +29,9 @@ export async function copyUpEntries(
   const problems: CopiedUp['problems'] = [];
   const inFinal = new Map(final.map((e) => [e.path, e]));
   // The layer that installs a path last is the one the image shows.
+  const wanted = new Set(copyUps.map((c) => c.path));
+  const shownBy = new Map<string, string>();
+  for (const l of layers) for (const m of l.metadata) for (const p of adapter.installedPaths(m)) if (wanted.has(p)) shownBy.set(p, l.digest);
   const byLayer = new Map<string, CopyUp[]>();
   for (const c of copyUps) {
     const there = inFinal.get(c.path);
@@ -36,13 +39,13 @@ export async function copyUpEntries(
       entries.push({ ...there, ...applyChanges({ mode: there.mode, uid: there.uid ?? 0, gid: there.gid ?? 0 }, c.changes) });
       continue;
     }
-    const layer = [...layers].reverse().find((l) => l.metadata.some((m) => adapter.installedPaths(m).includes(c.path)));
-    if (layer === undefined) problems.push({ source: c.source, effect: `/${c.path}: no package layer holds it; owner and mode not applied` });
-    else byLayer.set(layer.digest, [...(byLayer.get(layer.digest) ?? []), c]);
+    const digest = shownBy.get(c.path);
+    if (digest === undefined) problems.push({ source: c.source, effect: `/${c.path}: no package layer holds it; owner and mode not applied` });
+    else byLayer.set(digest, [...(byLayer.get(digest) ?? []), c]);
   }
-  for (const [digest, wanted] of byLayer) {
-    const files = await readLayerFiles(cas, digest, new Set(wanted.map((c) => c.path)));
-    for (const c of wanted) {
+  for (const [digest, inLayer] of byLayer) {
+    const files = await readLayerFiles(cas, digest, new Set(inLayer.map((c) => c.path)));
+    for (const c of inLayer) {
       const f = files.get(c.path);
       if (f?.content === undefined) {
         problems.push({ source: c.source, effect: `/${c.path}: ${f?.type === 'symlink' ? 'a packaged symlink (the change would go to its target)' : 'not a regular file in its layer'}; owner and mode not applied` });

@@ -137,7 +137,8 @@ interface Declared {
   target?: string;
 }
 
-function definedOnly<T extends object>(o: T): Partial<T> {
+/** The fields of `o` that are set (an attributes effect changes only those). */
+export function definedOnly<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
