@@ -411,7 +411,7 @@ describe('real bookworm scripts on a fresh install', () => {
       '110 update-xmlcatalog': 'always',
       '137 systemctl': 'never',
       '139 deb-systemd-invoke': 'never',
-      '165 rmdir': 'maybe', // [ -d "$path" ] of a loop variable
+      '165 rmdir': 'never', // [ -d "$path" ] for each loop word: neither directory is in this image
       '175 stop_polkitd': 'always',
     });
     const s = commandWords(text);

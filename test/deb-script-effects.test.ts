@@ -363,6 +363,29 @@ describe('debScriptEffects on real bookworm scripts', () => {
     expect(stray).toEqual({ effects: [{ kind: 'symlink', path: '/var/spool/mail', target: '../mail', ifMissing: true }], untranslated: [], scripts: ['postinst'] });
   });
 
+  it("pam-auth-update: /etc/pam.d/common-* and /var/lib/pam as the real tool wrote them from the same profiles", () => {
+    // libpam-runtime's real postinst: `force` is --force on a fresh install (the `force=` in the
+    // loop is for a common-* file that is not there), which the tool needs on its first run.
+    const pam = (dir: string) => new URL(`../fixtures/deb/pam/${dir}/`, import.meta.url);
+    const captured: Record<string, string> = {};
+    for (const f of readdirSync(pam('profiles'))) captured[`usr/share/pam-configs/${f}`] = readFileSync(new URL(f, pam('profiles')), 'utf8');
+    for (const f of readdirSync(pam('templates'))) captured[`usr/share/pam/${f}`] = readFileSync(new URL(f, pam('templates')), 'utf8');
+    const r = effectsOf(fixturePackage('libpam-runtime', captured));
+    expect(r.untranslated).toEqual([]);
+    const written = r.effects.map((e) => (e.kind === 'file' ? { path: e.path, mode: e.mode, owner: `${e.user}:${e.group}`, text: Buffer.from(e.content, 'base64').toString('utf8') } : e));
+    const expected = ['etc/pam.d/common-auth', 'var/lib/pam/auth', 'etc/pam.d/common-account', 'var/lib/pam/account', 'etc/pam.d/common-password', 'var/lib/pam/password']
+      .concat(['etc/pam.d/common-session', 'var/lib/pam/session', 'etc/pam.d/common-session-noninteractive', 'var/lib/pam/session-noninteractive', 'var/lib/pam/seen'])
+      .map((f) => ({ path: `/${f}`, mode: 0o644, owner: 'root:root', text: readFileSync(new URL(`../fixtures/deb/pam/expected/${f}`, import.meta.url), 'utf8') }));
+    expect(written).toEqual(expected);
+    // mkhomedir says `Default: no`: listed as seen, never enabled.
+    expect(written.at(-1)).toMatchObject({ text: 'unix\nsystemd\nmkhomedir\ncapability\n' });
+    expect(written[0]).toMatchObject({ text: expect.not.stringContaining('mkhomedir') });
+
+    // Only the whole-root, package-mode forms are translated.
+    const other = effectsOf(debPackage('p', { postinst: '#!/bin/sh\npam-auth-update --enable mkhomedir\n' }, captured));
+    expect(other.untranslated).toEqual(['postinst: pam-auth-update --enable mkhomedir: only --package, --force and an empty --root are translated']);
+  });
+
   it('reports a script that is not sh', () => {
     const r = effectsOf(debPackage('p', { postinst: '#!/usr/bin/perl\nprint 1;\n' }));
     expect(r.untranslated).toEqual(['postinst: not a shell script (#!/usr/bin/perl); its effects are unknown']);
@@ -390,7 +413,7 @@ describe('debScriptEffects on real bookworm scripts', () => {
       'libc-bin': ['postinst: cp -p /usr/share/libc-bin/nsswitch.conf /etc/nsswitch.conf'], // ldconfig is an ld-cache effect; the nsswitch.conf default is not captured here
       libc6: [],
       'libpam-modules': [],
-      'libpam-runtime': ["postinst: pam-auth-update --root '' --package $force"],
+      'libpam-runtime': ['postinst: pam-auth-update: no package in the image ships /usr/share/pam/common-auth'], // templates not captured here; see the pam-auth-update test
       libpam0g: [],
       login: [],
       mawk: [],

@@ -110,6 +110,14 @@ describe('examples/debian-servers: openssh-server and nginx, their scripts trans
     expect(await inImage('cat /var/lib/dpkg/diversions')).toBe(theirs);
   });
 
+  it('has the PAM stack pam-auth-update wrote in mmdebstrap\'s image, and su works through it', async () => {
+    const files = ['etc/pam.d/common-auth', 'etc/pam.d/common-account', 'etc/pam.d/common-password', 'etc/pam.d/common-session', 'etc/pam.d/common-session-noninteractive']
+      .concat(['var/lib/pam/auth', 'var/lib/pam/account', 'var/lib/pam/password', 'var/lib/pam/session', 'var/lib/pam/session-noninteractive', 'var/lib/pam/seen']);
+    for (const f of files) expect({ f, text: readFileSync(path.join(rootfs, f), 'utf8') }).toEqual({ f, text: readFileSync(path.join(reference, f), 'utf8') });
+    // su includes common-auth, common-account and common-session: without them it refuses.
+    expect(await inImage('su -s /bin/sh www-data -c "id -u"')).toBe('33\n');
+  });
+
   it('gives ssh-agent the set-group-ID _ssh that openssh-client\'s postinst sets, as in mmdebstrap\'s image', async () => {
     // A packaged file's new owner and mode: a copy of it in the final layer.
     const ours = (await inImage('stat -c "%a %U:%G" /usr/bin/ssh-agent')).trim();

@@ -103,6 +103,34 @@ describe('variables a block assigns, and substitutions the reader can answer', (
     expect(guardsHold(at('install').guards, { ...env, variables: variablesAt(script, parsed, env, at('install')) })).toBe('always');
   });
 
+  it('a name assigned several times: the last assignment before the command that surely runs', () => {
+    const text = [
+      '#!/bin/sh',
+      'force=',
+      'if [ -z "$2" ]; then',
+      '  force=--force',
+      '  for f in a b; do',
+      '    if [ -f /etc/pam.d/$f ]; then force=; fi',
+      '  done',
+      'fi',
+      'tool $force',
+      'mode=1',
+      'if [ -e /etc/maybe ] || grep -q x /etc/shipped; then mode=2; fi',
+      'tool2 $mode',
+      'n=0',
+      'while read l; do tool3 $n; n=1; done',
+    ].join('\n');
+    const p = commandWords(text);
+    const here = (name: string) => p.commands.find((c) => c.command === name)!;
+    const e: ScriptEnv = { args: ['configure', ''], variables: {}, pathType: (x) => (x === '/etc/shipped' ? 'file' : 'absent') };
+    // Neither /etc/pam.d/a nor /etc/pam.d/b is there: the `force=` in the loop never runs.
+    expect(variablesAt(text, p, e, here('tool')).force).toBe('--force');
+    // grep's answer is not known: mode may be 1 or 2.
+    expect(variablesAt(text, p, e, here('tool2')).mode).toBeUndefined();
+    // A later assignment in the loop carries a value back to the next round.
+    expect(variablesAt(text, p, e, here('tool3')).n).toBeUndefined();
+  });
+
   it('turns the dh_apparmor snippet into a directory and an empty local profile, and a readlink of nothing into no link', () => {
     const meta: DebMetadata = { name: 'tool', version: '1', arch: 'amd64', control: [], controlFiles: { postinst: b64(script) }, conffiles: [], files: [], paths: ['etc/apparmor.d/usr.sbin.tool'], directories: [], captured: {} };
     const pt = (p: string) => (debAdapter.canonicalPath(p) === 'etc/apparmor.d/usr.sbin.tool' ? 'file' : ['', 'etc', 'etc/apparmor.d'].includes(debAdapter.canonicalPath(p)) ? 'directory' : 'absent') as 'file' | 'directory' | 'absent';

@@ -4,6 +4,7 @@ import { debCommandStatus } from './commandStatus.js';
 import { copyPackageFile, ucf, ucfr } from './configFileCommands.js';
 import { debconfAnswers } from './debconfDefaults.js';
 import { dpkgDivert, dpkgDivertOutput } from './dpkgDivert.js';
+import { pamAuthUpdate, isPamInput } from './pamAuthUpdate.js';
 import { ldconfig } from './ldconfigCommand.js';
 import { ScratchFiles } from './scratchFiles.js';
 import { applyUserUpdate, DEBIAN_SHADOW_DEFAULTS, parseGpasswd, parseGroupadd, parseUseradd, parseUsermod } from '../shadowCommands.js';
@@ -43,6 +44,7 @@ export function isCapturedForEffects(path: string): boolean {
     path.startsWith('etc/ld.so.conf.d/') ||
     // A handful of small defaults (dotfiles, /etc/profile, motd, info dir).
     path.startsWith(BASE_FILES_DEFAULTS) ||
+    isPamInput(path) ||
     isCapturedForServices(path)
   );
 }
@@ -284,6 +286,8 @@ function recognizeCommand(name: string, args: string[], ctx: ScriptContext, earl
       return updateShells(ctx);
     case 'ldconfig':
       return ldconfig(args, ctx);
+    case 'pam-auth-update':
+      return pamAuthUpdate(args, ctx.packages);
     case 'dpkg-divert':
       return dpkgDivert(args.map(shownPath), ctx, new Set(earlier.flatMap((e) => (e.kind === 'diversion' ? [e.path] : []))));
     case 'dpkg-statoverride':

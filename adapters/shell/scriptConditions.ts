@@ -37,7 +37,14 @@ const or = (a: B, b: B): B => (a === true || b === true ? true : a === false && 
 /** 'never' if a guard surely fails, 'always' if all surely hold, else 'maybe'. */
 export function guardsHold(guards: Guard[], env: ScriptEnv): 'always' | 'never' | 'maybe' {
   let all = true;
-  for (const g of guards) {
+  for (const [i, g] of guards.entries()) {
+    // Inside a loop over known words, the guards within are judged once per word, the variable bound.
+    const words = g.kind === 'for' ? loopWords(g, env) : undefined;
+    if (words !== undefined && words.length > 0 && i < guards.length - 1) {
+      const each = words.map((w) => guardsHold(guards.slice(i + 1), { ...env, variables: { ...env.variables, [(g as Extract<Guard, { kind: 'for' }>).variable]: w } }));
+      if (each.every((r) => r === 'never')) return 'never';
+      return all && each.every((r) => r === 'always') ? 'always' : 'maybe';
+    }
     const v = guardValue(g, env);
     if (v === false) return 'never';
     if (v === undefined) all = false;
@@ -791,7 +798,52 @@ export function variablesAt(
     const v = single(expandWord(a.raw, { env: { ...env, variables: { ...out, ...setAt(a.line, a.function) } }, positionals: positionalsKnown(a, env) }));
     if (v.value !== undefined) out[a.name] = v.value;
   }
+  if (c.function === undefined) {
+    for (const [name, list] of repeatedAssignments(text, script)) {
+      if (Object.hasOwn(out, name)) continue;
+      const v = lastReaching(script, { ...env, variables: out }, c, name, list);
+      if (v !== undefined) out[name] = v;
+    }
+  }
   return { ...out, ...setAt(c.line, c.function) };
+}
+
+/**
+ * A top-level name assigned several times (libpam-runtime's `force=`, then `force=--force` when
+ * installing fresh, then `force=` again for a file that is not there): the value of the last
+ * assignment before the command that surely runs, once those that never run on a fresh install
+ * are set aside. None when one that may run comes after the command (a loop could carry it back),
+ * when the last one may not run, or when a helper called in between assigns the name.
+ */
+function lastReaching(script: ShellScript, env: ScriptEnv, c: { line: number; guards: Guard[] }, name: string, list: Assignment[]): string | undefined {
+  const runs = list.filter((a) => guardsHold(a.guards, env) !== 'never');
+  if (runs.some((a) => a.line >= c.line)) return undefined;
+  const last = runs.at(-1);
+  if (last === undefined) return undefined;
+  const encloses = last.guards.length <= c.guards.length && last.guards.every((g, i) => c.guards[i] === g);
+  if (!encloses && guardsHold(last.guards, env) !== 'always') return undefined;
+  if (script.commands.some((x) => x.function === undefined && x.line > last.line && x.line < c.line && script.functions.includes(x.command) && callAssigns(script, x.command, name))) return undefined;
+  return single(expandWord(last.raw, { env, positionals: true })).value;
+}
+
+const repeated = new WeakMap<ShellScript, Map<string, Assignment[]>>();
+
+/** Names assigned more than once, all at top level, and bound no other way (read, for, local…). */
+function repeatedAssignments(text: string, script: ShellScript): Map<string, Assignment[]> {
+  const known = repeated.get(script);
+  if (known) return known;
+  const byName = new Map<string, Assignment[]>();
+  for (const a of script.assignments) byName.set(a.name, [...(byName.get(a.name) ?? []), a]);
+  const lines = text.split('\n');
+  const out = new Map<string, Assignment[]>();
+  for (const [name, list] of byName) {
+    if (list.length < 2 || list.some((a) => a.function !== undefined || a.shifted)) continue;
+    if (list.some((a) => /\b(read|local|export|for)\b/.test(lines[a.line - 1]?.split(name)[0] ?? ''))) continue;
+    if (new RegExp(`\\b(for|select|read)\\s+([A-Za-z_][A-Za-z0-9_]*\\s+)*${name}\\b|\\$\\{${name}:?=`).test(text)) continue;
+    out.set(name, [...list].sort((x, y) => x.line - y.line));
+  }
+  repeated.set(script, out);
+  return out;
 }
 
 const singles = new WeakMap<ShellScript, Assignment[]>();
