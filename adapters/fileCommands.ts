@@ -182,6 +182,24 @@ export function rmEffects(args: string[], ctx: Pick<ScriptContext, 'pathType'>, 
 }
 
 /**
+ * `rmdir` of directories that are not there (an upgrade's cleanup: systemd's old .wants
+ * directory) changes nothing; of one only an earlier effect made and nothing was put in, it is
+ * not made after all. Undefined when a package ships it: that would need a whiteout.
+ */
+export function rmdirEffects(args: string[], ctx: Pick<ScriptContext, 'pathType'>, earlier: readonly Effect[] = []): { effects: FilesystemEffect[] } | undefined {
+  const p = parseArgs(args, new Set());
+  if (typeof p === 'string' || !p.operands.length) return undefined;
+  if (unknownOption(p.opts, ['--ignore-fail-on-non-empty', '-p', '--parents', '-v', '--verbose'])) return undefined;
+  const effects: FilesystemEffect[] = [];
+  for (const o of p.operands.map(normalize)) {
+    if (!o.startsWith('/') || ctx.pathType(o) !== 'absent') return undefined;
+    const made = earlier.some((e) => e.kind === 'directory' && e.path === o);
+    if (made && !earlier.some((e) => 'path' in e && e.path.startsWith(`${o}/`))) effects.push({ kind: 'remove', path: o, recursive: false });
+  }
+  return { effects };
+}
+
+/**
  * `mv [-f] [-T] FROM TO` of what an earlier effect of the same package made (dash's
  * `ln -sf dash /bin/sh.tmp; mv -f /bin/sh.tmp /bin/sh`): the same link or file at TO, and
  * nothing left at FROM. Undefined for anything else: moving a packaged file would need a copy
@@ -224,6 +242,8 @@ export function fileCommandEffects(name: string, args: string[], ctx: Pick<Scrip
       return rmEffects(args, ctx, earlier);
     case 'mv':
       return mvEffects(args, ctx, earlier);
+    case 'rmdir':
+      return rmdirEffects(args, ctx, earlier);
     case 'install':
       return installEffects(args);
     default:

@@ -172,6 +172,8 @@ export interface ScriptContext {
   packages: PackageMetadata[];
   /** A diversion of the path made by the scripts of a package configured earlier ("package" is ":" when local). */
   diversion?(absPath: string): { divertTo: string; package: string } | undefined;
+  /** Whether the scripts of a package configured earlier put a stat override on the path. */
+  statOverridden?(absPath: string): boolean;
 }
 
 export interface FinalContext {

@@ -9,6 +9,8 @@ import { chownEffects, installEffects, lnEffects, mkdirEffects, mvEffects, rmEff
 import { guardsHold, variablesAt, type ScriptEnv } from '../adapters/shell/scriptConditions.js';
 import { commandWords } from '../adapters/shell/shellCommands.js';
 import type { ScriptContext } from '../adapters/types.js';
+import type { EnableUnitEffect } from '../src/translate/effects.js';
+import { enableUnits } from '../src/translate/enableUnits.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 const paths: Record<string, 'file' | 'directory'> = { '/etc': 'directory', '/etc/nginx/sites-enabled': 'directory', '/etc/shipped': 'file', '/usr/share/tool/default.conf': 'file' };
@@ -208,7 +210,7 @@ describe('openssh-server and nginx-common, their real bookworm postinsts', () =>
     const config = r.effects.find((e) => e.kind === 'file' && e.path === '/etc/ssh/sshd_config');
     expect(config).toEqual({ kind: 'file', path: '/etc/ssh/sshd_config', mode: 0o644, user: 'root', group: 'root', content: b64(read('openssh-server.sshd_config')), ifMissing: true });
     expect(r.effects).toContainEqual(expect.objectContaining({ kind: 'user', name: 'sshd', home: '/run/sshd', shell: '/usr/sbin/nologin', group: 'nogroup' }));
-    expect(r.effects).toContainEqual(expect.objectContaining({ kind: 'cache', tool: 'ssh-keygen' }));
+    expect(r.effects).toContainEqual(expect.objectContaining({ kind: 'left-out', tool: 'ssh-keygen' }));
     // dh_runit's runit-helper, on an image without runit: the supervise directory and the link.
     expect(r.effects).toContainEqual({ kind: 'directory', path: '/run/runit/supervise', mode: 0o755, user: 'root', group: 'root' });
     expect(r.effects).toContainEqual({ kind: 'symlink', path: '/etc/runit/runsvdir/default/ssh', target: '/etc/sv/ssh', ifMissing: true });
@@ -382,5 +384,63 @@ describe('update-rc.d', () => {
     expect(updateRcD(['dovecot', 'defaults', '19', '21'], ctx)).toEqual(plain);
     expect(updateRcD(['dovecot', 'defaults', 'x'], ctx)).toEqual({ unrecognized: 'update-rc.d dovecot defaults x' });
     expect(updateRcD(['dovecot', 'disable'], ctx)).toEqual({ unrecognized: 'update-rc.d dovecot disable' });
+  });
+});
+
+describe('checks that end early, queries with known answers, and results left out on purpose', () => {
+  const pkg = (postinst: string, extra: Partial<DebMetadata> = {}): DebMetadata => ({
+    name: 'p', version: '1', arch: 'amd64', control: [], controlFiles: { postinst: b64(postinst) }, conffiles: [], files: [], paths: [], directories: [], captured: {}, ...extra,
+  });
+  const run = (meta: DebMetadata, others: DebMetadata[] = [], overridden = new Set<string>()) => {
+    const shipped = new Set([...meta.paths, ...others.flatMap((o) => o.paths)].map((p) => `/${p}`));
+    const image: ScriptContext = { pathType: (p) => (shipped.has(p) ? 'file' : p === '/etc' ? 'directory' : 'absent'), pathTypeBeforeUnpack: () => 'absent', packages: [meta, ...others], statOverridden: (p) => overridden.has(p) };
+    return debScriptEffects(meta, image);
+  };
+
+  it('`[ -f X ] || return 0` guards the rest of the function; a local NAME=$2 is known in it', () => {
+    const script = ['#!/bin/sh', 'rm_conffile() {', '  local PKGNAME="$1"', '  local CONFFILE="$2"', '  [ -e "$CONFFILE" ] || return 0', '  mv -f "$CONFFILE" "$CONFFILE".dpkg-bak', '}', 'rm_conffile p /etc/old.conf', '[ -x /usr/bin/absent ] || exit 0', 'mkdir /var/lib/never'].join('\n');
+    expect(run(pkg(script))).toEqual({ effects: [], untranslated: [], scripts: ['postinst'] });
+  });
+
+  it('`getcap F | grep -q F` is false on a fresh image (a .deb carries no capabilities), so setcap -r never runs', () => {
+    const script = ['#!/bin/sh', 'if getcap /bin/ip | grep -qs "/bin/ip"; then', '  setcap -r /bin/ip', 'fi', 'if echo "a b" | grep -q "^a"; then touch /etc/yes; fi'].join('\n');
+    expect(run(pkg(script, { paths: ['bin/ip'] })).untranslated).toEqual([]);
+    expect(run(pkg(script, { paths: ['bin/ip'] })).effects).toEqual([{ kind: 'file', path: '/etc/yes', mode: 0o644, user: 'root', group: 'root', content: '', ifMissing: true }]);
+  });
+
+  it('dpkg-statoverride --list answers from the overrides earlier scripts made', () => {
+    const script = ['#!/bin/sh', 'if ! dpkg-statoverride --list /usr/bin/man >/dev/null; then', '  chmod 0755 /usr/bin/man', 'fi'].join('\n');
+    const meta = pkg(script, { paths: ['usr/bin/man'] });
+    expect(run(meta).effects).toEqual([{ kind: 'attributes', path: '/usr/bin/man', mode: 0o755 }]);
+    expect(run(meta, [], new Set(['/usr/bin/man'])).effects).toEqual([]);
+  });
+
+  it('rmdir of what is not there changes nothing; of a directory the script made, it is not made', () => {
+    const script = ['#!/bin/sh', 'rmdir --ignore-fail-on-non-empty /etc/systemd/system/old.wants', 'mkdir /var/lib/tmpd', 'rmdir /var/lib/tmpd'].join('\n');
+    expect(run(pkg(script))).toEqual({
+      effects: [{ kind: 'directory', path: '/var/lib/tmpd', mode: 0o755, user: 'root', group: 'root' }, { kind: 'remove', path: '/var/lib/tmpd', recursive: false }],
+      untranslated: [],
+      scripts: ['postinst'],
+    });
+    expect(run(pkg('#!/bin/sh\nrmdir /etc\n')).untranslated).toEqual(['postinst: rmdir /etc']);
+  });
+
+  it('per-machine secrets and caches are left out, saying who makes them; /etc/machine-id is empty', () => {
+    const script = ['#!/bin/sh', 'dbus-uuidgen --ensure', 'systemd-machine-id-setup', 'journalctl --update-catalog', 'setpriv --reuid man --regid man --init-groups -- /usr/bin/mandb -cq', 'python3.11 -E -S /usr/lib/python3.11/py_compile.py $files', 'glib-compile-schemas /usr/share/glib-2.0/schemas'].join('\n');
+    const r = run(pkg(script));
+    expect(r.untranslated).toEqual([]);
+    expect(r.effects.map((e) => (e.kind === 'left-out' ? e.tool : e.kind === 'file' ? `${e.path} ${e.mode.toString(8)} ${e.content.length}` : e.kind))).toEqual(['dbus-uuidgen', '/etc/machine-id 444 0', 'journalctl', 'mandb', 'python3.11', 'glib-compile-schemas']);
+    // With a schema in the image, compiling it matters: reported.
+    const withSchema = pkg('#!/bin/sh\nglib-compile-schemas /usr/share/glib-2.0/schemas\n', { paths: ['usr/share/glib-2.0/schemas/org.x.gschema.xml'] });
+    expect(run(withSchema).untranslated).toEqual(['postinst: glib-compile-schemas: 1 schema files in the image, and GSettings needs them compiled (not translated)']);
+  });
+
+  it('systemctl enable of a template instance links the instance to the template unit', () => {
+    const getty = '[Unit]\nDescription=Getty on %I\n[Install]\nWantedBy=getty.target\nDefaultInstance=tty1\n';
+    const systemd = pkg('#!/bin/sh\nsystemctl enable getty@tty2.service\n', { paths: ['usr/lib/systemd/system/getty@.service'], captured: { 'usr/lib/systemd/system/getty@.service': b64(getty) } });
+    const r = run(systemd);
+    expect(r.untranslated).toEqual([]);
+    expect(r.effects).toEqual([{ kind: 'enable-unit', path: '/lib/systemd/system/getty@.service', text: getty, instance: 'tty2' }]);
+    expect(enableUnits(r.effects as EnableUnitEffect[], new Map()).entries).toEqual([{ path: 'etc/systemd/system/getty.target.wants/getty@tty2.service', type: 'symlink', linkname: '/lib/systemd/system/getty@.service' }]);
   });
 });

@@ -87,7 +87,8 @@ describe('parseSysusers', () => {
     ['u foo - - - /bin/../sh', /not a valid login shell field/],
     ['u foo - "unterminated', /syntax error/],
     ['u foo - a b c d', /trailing garbage/],
-    ['u foo - "%H host"', /specifier "%H" .* is not supported \(only "%%" is\)/],
+    ['u foo - "%H host"', /specifier "%H" in "%H host" names the running machine/],
+    ['u foo - "%u user"', /specifier "%u" .* is not supported \(only "%%" is\)/],
   ])('rejects %j with a clear message', (line, message) => {
     expect(() => parseSysusers(line, 'x.conf')).toThrow(message);
   });

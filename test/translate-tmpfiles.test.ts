@@ -5,7 +5,8 @@ import { basename, dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { FinalEntry } from '../adapters/types.js';
 import { applyTmpfiles, type ExistingPath, type TmpfilesContext } from '../src/translate/applyTmpfiles.js';
-import { parseTmpfiles, renderTmpfiles, tmpfilesArgument, type TmpfilesLine } from '../src/translate/tmpfilesConf.js';
+import { parseTmpfiles, parseTmpfilesLine, renderTmpfiles, tmpfilesArgument, type TmpfilesLine } from '../src/translate/tmpfilesConf.js';
+import { usableLines } from '../src/translate/usableLines.js';
 
 const strip = (lines: TmpfilesLine[]) => lines.map(({ source: _s, ...rest }) => rest);
 const NO_MODS = { boot: false, force: false, allowFailure: false, replace: false, base64: false, credential: false };
@@ -203,6 +204,18 @@ function expectSameAsTool(specs: Spec[], confs: { file: string; text: string }[]
 }
 
 const conf = (...lines: string[]) => [{ file: '/usr/lib/tmpfiles.d/test.conf', text: lines.map((l) => `${l}\n`).join('') }];
+
+describe('usableLines', () => {
+  it('leaves a line naming the running machine to the tool at boot, reports a line it would reject, keeps the rest', () => {
+    const text = 'd /var/log/journal/%m 2755 root systemd-journal - -\nd /x 0755 - - -\nd /y/%u 0755 - - -\nq\n';
+    const r = usableLines(text, 'systemd.conf', parseTmpfilesLine);
+    expect(r.atBoot).toEqual(['systemd.conf:1: specifier "%m" in "/var/log/journal/%m" names the running machine']);
+    expect(r.skipped).toHaveLength(2);
+    expect(r.skipped[0]).toMatch(/^systemd\.conf:3: specifier "%u" .* is not supported .*; line not applied$/);
+    expect(r.skipped[1]).toMatch(/^systemd\.conf:4: .*; line not applied$/);
+    expect(r.text).toBe('\nd /x 0755 - - -\n\n\n');
+  });
+});
 
 describe('applyTmpfiles against systemd-tmpfiles --create --root', () => {
   it('d: creates, or adjusts an existing directory only where the line sets mode or owner', () => {

@@ -2,6 +2,7 @@
  * What Debian's own tools answer on a fresh install, for the guards of maintainer scripts
  * (adapters/shell/scriptConditions.ts asks through ScriptEnv.commandStatus).
  */
+import type { ScriptContext } from '../types.js';
 import { compareDebianVersions, isValidDebianVersion } from './version.js';
 
 /** `dpkg --compare-versions` and dh_installsystemd's `deb-systemd-helper was-enabled` / `debian-installed`. */
@@ -49,4 +50,23 @@ function compareVersions(args: string[]): boolean | undefined {
   else if (blankB) c = nl ? -1 : 1;
   else c = compareDebianVersions(a, b);
   return test(c);
+}
+
+/**
+ * `getcap FILE`: nothing on a fresh install, since a .deb cannot carry file capabilities (only a
+ * script's setcap gives them, and no translated effect does).
+ */
+export function freshCommandOutput(words: string[]): string | undefined {
+  const [tool, ...files] = words;
+  if (tool === 'getcap' && files.length > 0 && files.every((f) => f.startsWith('/'))) return '';
+  return undefined;
+}
+
+/**
+ * `dpkg-statoverride --list PATH` succeeds when an override exists: on a fresh install, only one
+ * that a script configured earlier added (man-db's postinst leaves overridden binaries alone).
+ */
+export function statOverrideListed(name: string, words: string[], ctx: Pick<ScriptContext, 'statOverridden'>): boolean | undefined {
+  if (name !== 'dpkg-statoverride' || words[0] !== '--list' || words.length !== 2 || !words[1]!.startsWith('/') || !ctx.statOverridden) return undefined;
+  return ctx.statOverridden(words[1]!);
 }

@@ -1,9 +1,10 @@
 import type { Effect, GroupEffect, UserEffect } from '../../src/translate/effects.js';
 import { parseAdduser, parseAddgroup } from './adduserCommand.js';
-import { debCommandStatus } from './commandStatus.js';
+import { debCommandStatus, freshCommandOutput, statOverrideListed } from './commandStatus.js';
 import { copyPackageFile, ucf, ucfr } from './configFileCommands.js';
 import { debconfAnswers } from './debconfDefaults.js';
 import { dpkgDivert, dpkgDivertOutput } from './dpkgDivert.js';
+import { leftOut, runAsOther } from './leftOutCommands.js';
 import { pamAuthUpdate, isPamInput } from './pamAuthUpdate.js';
 import { ldconfig } from './ldconfigCommand.js';
 import { ScratchFiles } from './scratchFiles.js';
@@ -65,7 +66,7 @@ const INERT = new Set([
   'basename', 'dirname', 'readlink', 'realpath', 'stat', 'ls', 'date', 'uname', 'who', 'id', 'whoami',
   'getent', 'which', 'expr', 'seq', 'cmp', 'diff', 'md5sum', 'sha1sum', 'sha256sum', 'sha512sum', 'sleep',
   'pidof', 'ischroot', 'runlevel', 'mountpoint', 'dpkg-query', 'dpkg-realpath', 'dpkg-architecture', 'env',
-  'printenv',
+  'printenv', 'getcap', 'lsb_release', 'pgrep', 'df', 'ss', 'logger',
   // Creates only a scratch file; what the script later does with it is judged on its own.
   'mktemp',
   // Triggers run the interested packages' own postinst ("triggered"), which is examined like any other.
@@ -75,6 +76,8 @@ const INERT = new Set([
   // Talk to the running system (services, daemons, init, logind): there is none while building.
   // (Enabling, which leaves links, is recognized: see serviceCommands.ts.)
   'invoke-rc.d', 'deb-systemd-invoke', 'nscd', 'telinit', 'busctl',
+  // The running kernel's network state (samba's `ip a show`, a check before it starts nmbd).
+  'ip',
   // SELinux labels are not carried by image layers.
   'restorecon',
   // AppArmor profiles are loaded into the running kernel (dh_apparmor); the files stay as shipped.
@@ -121,8 +124,8 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
       args,
       variables: knownVariables(text, parsed, { args, variables: { DPKG_ROOT: '' } }),
       pathType: ctx.pathType,
-      commandStatus: debCommandStatus,
-      commandOutput: (words) => dpkgDivertOutput(words, ctx),
+      commandStatus: (name, words) => debCommandStatus(name, words) ?? statOverrideListed(name, words, ctx),
+      commandOutput: (words) => dpkgDivertOutput(words, ctx) ?? freshCommandOutput(words),
     };
     // A command sees the script's constants, those its enclosing blocks assigned before it, and
     // debconf's answer (RET) to the last db_get before it.
@@ -276,9 +279,6 @@ function recognizeCommand(name: string, args: string[], ctx: ScriptContext, earl
       return ucf(args.map(shownPath), ctx);
     case 'ucfr':
       return ucfr();
-    case 'ssh-keygen':
-      // Host keys belong to each machine: made at first start, never baked into an image.
-      return { effects: [{ kind: 'cache', tool: 'ssh-keygen', rebuiltBy: 'host keys are made on each machine at first start (ssh-keygen -A); an image never carries them' }] };
     case 'py3compile':
     case 'pypy3compile':
       return pythonBytecode(name);
@@ -286,15 +286,37 @@ function recognizeCommand(name: string, args: string[], ctx: ScriptContext, earl
       return updateShells(ctx);
     case 'ldconfig':
       return ldconfig(args, ctx);
+    case 'systemd-machine-id-setup':
+      return machineIdSetup(args);
     case 'pam-auth-update':
       return pamAuthUpdate(args, ctx.packages);
     case 'dpkg-divert':
       return dpkgDivert(args.map(shownPath), ctx, new Set(earlier.flatMap((e) => (e.kind === 'diversion' ? [e.path] : []))));
     case 'dpkg-statoverride':
       return args.includes('--add') ? dpkgStatoverride(args) : undefined;
-    default:
-      return fileCommandEffects(name, args.map(shownPath), ctx, earlier);
+    default: {
+      // A command run as another user (man-db's `setpriv … -- mandb`) is judged as itself.
+      const inner = runAsOther(name, args);
+      if (inner) return leftOut(inner.name, inner.args, ctx.packages) ?? (isPythonCompile(inner.name, inner.args) ? pythonBytecode(inner.name) : undefined);
+      if (isPythonCompile(name, args)) return pythonBytecode(name);
+      return leftOut(name, args, ctx.packages) ?? fileCommandEffects(name, args.map(shownPath), ctx, earlier);
+    }
   }
+}
+
+/**
+ * systemd's postinst creates /etc/machine-id. An image carries it empty, as machine-id(5) asks
+ * and mmdebstrap leaves it: systemd writes the machine's own ID there at first boot (and a
+ * container engine can bind-mount one over it).
+ */
+function machineIdSetup(args: string[]): CommandResult {
+  if (args.length) return { unrecognized: `systemd-machine-id-setup ${args.join(' ')}` };
+  return { effects: [{ kind: 'file', path: '/etc/machine-id', mode: 0o444, user: 'root', group: 'root', content: '', ifMissing: false }] };
+}
+
+/** `python3.11 -E -S [-O] /usr/lib/python3.11/py_compile.py FILES`: byte-compiling, as py3compile does. */
+function isPythonCompile(name: string, args: string[]): boolean {
+  return /^python3(\.\d+)?$/.test(name) && args.some((a) => /^\/usr\/lib\/python3(\.\d+)?\/py_compile\.py$/.test(a)) && args.every((a) => /^-[ESOB]+$/.test(a) || !a.startsWith('-'));
 }
 
 function isShellsTemplateCopy(args: string[]): boolean {

@@ -62,6 +62,12 @@ function unitEffects(unit: string, packages: PackageMetadata[], seen = new Set<s
     }
     return effects;
   }
+  // An instance of a template unit: getty@tty1.service is enabled from getty@.service.
+  const m = /^([^@/]+)@([^@/.]+)\.([a-z]+)$/.exec(unit);
+  if (m) {
+    const template = unitEffects(`${m[1]}@.${m[3]}`, packages, seen);
+    if (typeof template !== 'string') return template.map((e, i) => (i === 0 && e.kind === 'enable-unit' ? { ...e, instance: m[2]! } : e));
+  }
   return `unit ${unit}: no package in the image ships its file`;
 }
 
@@ -187,7 +193,7 @@ export function dpkgStatoverride(args: string[]): CommandResult {
 
 /** dh_python3's byte-compilation: a cache Python itself writes on first import. */
 export function pythonBytecode(name: string): CommandResult {
-  return { effects: [{ kind: 'cache', tool: name, rebuiltBy: 'Python writes __pycache__ on first import where it can, and runs from source where it cannot' }] };
+  return { effects: [{ kind: 'left-out', tool: name, reason: 'Python writes __pycache__ on first import where it can, and runs from source where it cannot' }] };
 }
 
 /**

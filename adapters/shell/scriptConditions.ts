@@ -125,15 +125,22 @@ function commandValue(c: ShellCommand, env: ScriptEnv): B {
       const found = programPath(names[0]!, env);
       return found === undefined ? undefined : found !== '';
     }
-    default: {
-      // getent, db_get, grep…: they ask the running system, unless the
-      // format knows the answer on a fresh install (dpkg --compare-versions with no old version).
-      if (!env.commandStatus) return undefined;
-      const fields = fieldsOf(c.raw.slice(1), scope);
-      if (fields === undefined || fields.some((f) => f.value === undefined)) return undefined;
-      return env.commandStatus(name, fields.map((f) => f.value!));
-    }
+    case 'grep':
+      return c.input ? grepOfKnownInput(c, c.input, scope) : askFormat(name, c, scope);
+    default:
+      return askFormat(name, c, scope);
   }
+}
+
+/**
+ * getent, db_get, grep…: they ask the running system, unless the format knows the answer on a
+ * fresh install (dpkg --compare-versions with no old version).
+ */
+function askFormat(name: string, c: ShellCommand, scope: Scope): B {
+  if (!scope.env.commandStatus) return undefined;
+  const fields = fieldsOf(c.raw.slice(1), scope);
+  if (fields === undefined || fields.some((f) => f.value === undefined)) return undefined;
+  return scope.env.commandStatus(name, fields.map((f) => f.value!));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -233,6 +240,43 @@ const SHELL_BUILTINS = new Set(['echo', 'printf', 'test', '[', 'true', 'false', 
  * The output of `$(command -v NAME)` or `` `which NAME` ``, and of `$(readlink PATH)` where PATH
  * is absent or a directory (no output), and `dirname WORD`; any other substitution is unknown.
  */
+/**
+ * `PRODUCER | grep [-qsvxFE] PATTERN` where the producer's output is known (echo of known words,
+ * or what the format answers through commandOutput, e.g. `getcap` of a fresh file): grep's status.
+ * Patterns with backslashes, or other options, are not judged.
+ */
+function grepOfKnownInput(c: ShellCommand, input: ShellCommand, scope: Scope): B {
+  const words = fieldsOf(c.raw.slice(1), scope);
+  const produced = fieldsOf(input.raw.slice(1), { env: scope.env, positionals: positionalsKnown(input, scope.env) });
+  if (input.dynamic || words === undefined || produced === undefined || [...words, ...produced].some((f) => f.value === undefined)) return undefined;
+  const flags = new Set<string>();
+  const operands: string[] = [];
+  for (const w of words.map((f) => f.value!)) {
+    if (/^-[qsvxFEi]+$/.test(w)) for (const f of w.slice(1)) flags.add(f);
+    else if (w.startsWith('-')) return undefined;
+    else operands.push(w);
+  }
+  const [pattern] = operands;
+  if (operands.length !== 1 || pattern === undefined || pattern.includes('\\')) return undefined;
+  const name = input.command.slice(input.command.lastIndexOf('/') + 1);
+  const args = produced.map((f) => f.value!);
+  const text = name === 'echo' && !args.some((a) => a.startsWith('-')) ? `${args.join(' ')}\n` : scope.env.commandOutput?.([name, ...args]);
+  if (text === undefined) return undefined;
+  // Basic and extended syntax agree on ^ $ . * [ ]; the rest are literal in basic syntax.
+  const special = flags.has('E') ? /[\\]/g : /[+?{}()|]/g;
+  const source = flags.has('F') ? pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') : pattern.replace(special, '\\$&');
+  let re: RegExp;
+  try {
+    re = new RegExp(flags.has('x') ? `^(?:${source})$` : source, flags.has('i') ? 'i' : '');
+  } catch {
+    return undefined;
+  }
+  const lines = text.split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  const hit = lines.some((l) => re.test(l) !== flags.has('v'));
+  return hit;
+}
+
 function substitution(body: string, scope: Scope): string | undefined {
   const m = /^\s*(?:command\s+-v|which)\s+([A-Za-z0-9._+-]+)\s*(?:2>\s*\/dev\/null\s*)?$/.exec(body);
   if (m) return programPath(m[1]!, scope.env);
@@ -801,7 +845,7 @@ export function variablesAt(
   if (c.function === undefined) {
     for (const [name, list] of repeatedAssignments(text, script)) {
       if (Object.hasOwn(out, name)) continue;
-      const v = lastReaching(script, { ...env, variables: out }, c, name, list);
+      const v = lastReaching(script, { ...env, variables: out }, c, name, list, setAt);
       if (v !== undefined) out[name] = v;
     }
   }
@@ -815,13 +859,22 @@ export function variablesAt(
  * are set aside. None when one that may run comes after the command (a loop could carry it back),
  * when the last one may not run, or when a helper called in between assigns the name.
  */
-function lastReaching(script: ShellScript, env: ScriptEnv, c: { line: number; guards: Guard[] }, name: string, list: Assignment[]): string | undefined {
-  const runs = list.filter((a) => guardsHold(a.guards, env) !== 'never');
+function lastReaching(
+  script: ShellScript,
+  env: ScriptEnv,
+  c: { line: number; guards: Guard[] },
+  name: string,
+  list: Assignment[],
+  setAt: (line: number, fn: string | undefined) => Record<string, string>,
+): string | undefined {
+  // Each assignment's guards see what a command set just before it (RET of man-db's db_get).
+  const at = (a: Assignment): ScriptEnv => ({ ...env, variables: { ...env.variables, ...setAt(a.line, a.function) } });
+  const runs = list.filter((a) => guardsHold(a.guards, at(a)) !== 'never');
   if (runs.some((a) => a.line >= c.line)) return undefined;
   const last = runs.at(-1);
   if (last === undefined) return undefined;
   const encloses = last.guards.length <= c.guards.length && last.guards.every((g, i) => c.guards[i] === g);
-  if (!encloses && guardsHold(last.guards, env) !== 'always') return undefined;
+  if (!encloses && guardsHold(last.guards, at(last)) !== 'always') return undefined;
   if (script.commands.some((x) => x.function === undefined && x.line > last.line && x.line < c.line && script.functions.includes(x.command) && callAssigns(script, x.command, name))) return undefined;
   return single(expandWord(last.raw, { env, positionals: true })).value;
 }
@@ -867,7 +920,9 @@ function singleAssignments(text: string, script: ShellScript): Assignment[] {
   const lines = text.split('\n');
   const found = script.assignments.filter((a) => {
     if (a.shifted) return false;
-    if (/\b(read|local|export|for)\b/.test(lines[a.line - 1]?.split(a.name)[0] ?? '')) return false;
+    const before = lines[a.line - 1]?.split(a.name)[0] ?? '';
+    // A function's `local NAME=VALUE` is its own single assignment; read, export and for bind otherwise.
+    if (/\b(read|export|for)\b/.test(before) || (/\blocal\b/.test(before) && a.function === undefined)) return false;
     if (a.function !== undefined) return counts.get(key(a.name, a.function)) === 1;
     if (counts.get(a.name) !== 1) return false;
     const mention = new RegExp(`\\$\\{?#?${a.name}(?![A-Za-z0-9_])`);

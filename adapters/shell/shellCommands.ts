@@ -50,6 +50,8 @@ export interface ShellCommand {
   guards: Guard[];
   /** A `shift` or `set -- …` before it in the same body may have replaced $1, $2, …. */
   shifted?: boolean;
+  /** The simple command whose output it reads through a pipe (`getcap /bin/ip | grep -q ip`). */
+  input?: ShellCommand;
 }
 
 /**
@@ -568,6 +570,8 @@ function parseList(lex: Lexer, nested: boolean, outerFn: string | undefined, bas
   let bodyOf: string | undefined;
   let definingName: string | undefined;
   let pushedBack: Token | undefined;
+  /** The simple command before a `|`, for the next command's input. */
+  let pipedFrom: ShellCommand | undefined;
 
   const currentFn = (): string | undefined => {
     for (let i = stack.length - 1; i >= 0; i--) if (stack[i]!.fn !== undefined) return stack[i]!.fn;
@@ -592,6 +596,16 @@ function parseList(lex: Lexer, nested: boolean, outerFn: string | undefined, bas
   const finish = (): void => {
     if (cmd) {
       out.commands.push(cmd);
+      // `local NAME=VALUE` in a function assigns as a bare assignment would, scoped to the call.
+      if (cmd.command === 'local' && cmd.function !== undefined) {
+        cmd.args.forEach((arg, i) => {
+          const raw = cmd!.raw[i + 1] ?? '';
+          if (!ASSIGNMENT.test(raw)) return;
+          const a: Assignment = { name: /^[A-Za-z_][A-Za-z0-9_]*/.exec(raw)![0], value: arg.slice(arg.indexOf('=') + 1), raw: raw.slice(raw.indexOf('=') + 1), line: cmd!.line, function: cmd!.function, guards: cmd!.guards };
+          if (cmd!.shifted) a.shifted = true;
+          out.assignments.push(a);
+        });
+      }
       list().element = { kind: 'command', command: cmd };
       if (cmd.command === 'shift' || (cmd.command === 'set' && setsPositionals(cmd.args))) {
         ctx.shifted.add(cmd.function);
@@ -607,6 +621,10 @@ function parseList(lex: Lexer, nested: boolean, outerFn: string | undefined, bas
     const l = list();
     if (l.open) return;
     if (l.element !== undefined) l.last = chain(l);
+    // `[ -f "$x" ] || return 0`: the rest of this list runs only when the left side held
+    // (`… && exit` only when it failed).
+    const leaves = l.element?.kind === 'command' && /^(return|exit)$/.test(l.element.command.command);
+    if (leaves && l.andOr && l.op && !l.negate) l.guards = [...l.guards, { kind: 'and-or', condition: l.andOr, expect: l.op === '||' }];
     resetList(l);
   };
   /** The end of a compound list (at then, do, fi, `}`…): its exit status. */
@@ -851,6 +869,8 @@ function parseList(lex: Lexer, nested: boolean, outerFn: string | undefined, bas
         cmdPos = true;
       } else if (op === '|' || op === '|&') {
         finish();
+        const from = list().element;
+        pipedFrom = from?.kind === 'command' && op === '|' ? from.command : undefined;
         list().element = undefined;
         list().open = true;
         cmdPos = true;
@@ -953,6 +973,8 @@ function parseList(lex: Lexer, nested: boolean, outerFn: string | undefined, bas
     const fn = currentFn();
     cmd = { command: tok.text, args: [], line: lex.line(tok.pos), dynamic: tok.dynamic, redirects: early, function: fn, raw: [tok.raw], guards: here() };
     if (ctx.shifted.has(fn)) cmd.shifted = true;
+    if (pipedFrom) cmd.input = pipedFrom;
+    pipedFrom = undefined;
     list().open = false;
     early = [];
     cmdPos = false;

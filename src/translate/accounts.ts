@@ -58,7 +58,8 @@ export function applyAccounts(steps: Tagged<AccountEffect | SysusersEffect>[], s
     if (effect.kind === 'sysusers') {
       flush();
       const usable = usableLines(effect.text, effect.file, parseSysusersLine);
-      usable.skipped.forEach((p) => problems.push({ source, effect: p }));
+      // An account only the booted machine could name is missing from the image: reported too.
+      [...usable.skipped, ...usable.atBoot.map((p) => `${p}; line not applied`)].forEach((p) => problems.push({ source, effect: p }));
       files = applySysusers(files, [{ file: effect.file, text: usable.text }], opts).files;
     } else if (effect.kind === 'account-files' || (effect.kind !== 'member' && effect.origin === 'base')) {
       continue;

@@ -67,11 +67,14 @@ export function translateEffects(adapter: Adapter, packages: PackageMetadata[], 
   const view = pathView(adapter, packages);
   // Diversions the scripts make, in install order: a later script's dpkg-divert queries see them.
   const diversions = new Map<string, { divertTo: string; package: string }>();
+  // Likewise stat overrides: `dpkg-statoverride --list PATH` answers from those made so far.
+  const overridden = new Set<string>();
   const contextOf = (pkg: PackageMetadata): ScriptContext => ({
     pathType: (abs) => view(canonical(abs)),
     pathTypeBeforeUnpack: (abs) => view(canonical(abs), pkg),
     packages,
     diversion: (abs) => diversions.get(abs),
+    statOverridden: (abs) => overridden.has(abs),
   });
 
   const tagged: Tagged<Effect>[] = [];
@@ -79,7 +82,10 @@ export function translateEffects(adapter: Adapter, packages: PackageMetadata[], 
   for (const pkg of packages) {
     const found = adapter.scriptEffects(pkg, contextOf(pkg));
     tagged.push(...found.effects.map((effect) => ({ source: pkg.name, effect })));
-    for (const e of found.effects) if (e.kind === 'diversion') diversions.set(e.path, { divertTo: e.divertTo, package: e.package });
+    for (const e of found.effects) {
+      if (e.kind === 'diversion') diversions.set(e.path, { divertTo: e.divertTo, package: e.package });
+      if (e.kind === 'attributes' && e.override) overridden.add(e.path);
+    }
     if (found.scripts?.length || found.effects.length || found.untranslated.length) {
       // A helper called once per key (ssh-keygen per host-key type) shows its effect once.
       report.push({ package: pkg.name, scripts: found.scripts ?? [], effects: [...new Set(found.effects.map(describeEffect))], untranslated: [...found.untranslated] });
@@ -89,11 +95,14 @@ export function translateEffects(adapter: Adapter, packages: PackageMetadata[], 
     tagged.push(...extra.map((effect) => ({ source: IMAGE_SOURCE, effect })));
     report.push({ package: IMAGE_SOURCE, scripts: [], effects: extra.map(describeEffect), untranslated: [] });
   }
-  const problem = (t: Tagged<string>) => {
-    let r = report.find((x) => x.package === t.source);
-    if (!r) report.push((r = { package: t.source, scripts: [], effects: [], untranslated: [] }));
-    r.untranslated.push(t.effect);
+  const reportOf = (source: string): ScriptReport => {
+    let r = report.find((x) => x.package === source);
+    if (!r) report.push((r = { package: source, scripts: [], effects: [], untranslated: [] }));
+    return r;
   };
+  const problem = (t: Tagged<string>) => reportOf(t.source).untranslated.push(t.effect);
+  /** Handled on purpose without a change to the image, for the report's effects. */
+  const note = (source: string, text: string) => reportOf(source).effects.push(text);
   const ofKind = <E extends Effect>(test: (e: Effect) => e is E): Tagged<E>[] => tagged.filter((t): t is Tagged<E> => test(t.effect));
   const entries: FinalEntry[] = [];
 
@@ -132,6 +141,7 @@ export function translateEffects(adapter: Adapter, packages: PackageMetadata[], 
       tmpfiles.flatMap((t) => {
         const usable = usableLines(t.effect.text, t.effect.file, parseTmpfilesLine);
         usable.skipped.forEach((p) => problem({ source: t.source, effect: p }));
+        usable.atBoot.forEach((p) => note(t.source, `left to systemd-tmpfiles at boot: ${p}`));
         return parseTmpfiles(usable.text, t.effect.file);
       }),
       {

@@ -22,11 +22,11 @@ export function describeEffect(e: Effect): string {
     case 'login-shell':
       return `login shell ${e.path}`;
     case 'enable-unit':
-      return `enable systemd unit ${e.path}`;
+      return `enable systemd unit ${e.path}${e.instance === undefined ? '' : ` as instance ${e.instance}`}`;
     case 'enable-initscript':
       return `enable init script /etc/init.d/${e.name}`;
-    case 'cache':
-      return `left out on purpose: ${e.tool} (${e.rebuiltBy})`;
+    case 'left-out':
+      return `left out on purpose: ${e.tool} (${e.reason})`;
     case 'directory':
       return `directory ${e.path} ${mode(e.mode)} ${e.user}:${e.group}`;
     case 'symlink':

@@ -113,6 +113,8 @@ export interface EnableUnitEffect {
   path: string;
   /** Its text, for WantedBy=, RequiredBy=, Alias= and Also=. */
   text: string;
+  /** For a template unit (getty@.service), the instance enabled (tty1); else its DefaultInstance=. */
+  instance?: string;
 }
 
 /** A SysV init script enabled in its default runlevels (update-rc.d NAME defaults). */
@@ -124,14 +126,15 @@ export interface EnableInitScriptEffect {
 }
 
 /**
- * A cache a tool would fill (py3compile's bytecode): left out of the image on purpose, because
- * the program that reads it builds it again when it is missing. Reported, never applied.
+ * What a command would have made that an image leaves out on purpose: a per-machine secret or
+ * identity (SSH host keys, the machine ID), or a cache its reader or a boot-time service builds
+ * again (py3compile's bytecode, the journal catalog). Reported, never applied.
  */
-export interface CacheEffect {
-  kind: 'cache';
+export interface LeftOutEffect {
+  kind: 'left-out';
   tool: string;
-  /** Who rebuilds it, for the report. */
-  rebuiltBy: string;
+  /** Why, and who makes it instead, for the report. */
+  reason: string;
 }
 
 /**
@@ -233,7 +236,7 @@ export type Effect =
   | LoginShellEffect
   | EnableUnitEffect
   | EnableInitScriptEffect
-  | CacheEffect
+  | LeftOutEffect
   | LdCacheEffect
   | DiversionEffect
   | FilesystemEffect;

@@ -46,8 +46,8 @@ function joinContinuations(text: string): string[] {
 /**
  * The links `systemctl enable` makes in /etc/systemd/system for each unit, pointing at the unit
  * file: <target>.wants/<unit> for WantedBy=, .requires for RequiredBy=, and one per Alias=.
- * A template unit is enabled through its DefaultInstance (none: nothing to link, as systemctl
- * says). Also= names units that are enabled too when the image has their files; `units` maps a
+ * A template unit is enabled as the instance named (`systemctl enable getty@tty1.service`), or
+ * else through its DefaultInstance (none: nothing to link, as systemctl says). Also= names units that are enabled too when the image has their files; `units` maps a
  * unit name to every enable-unit effect, so those can be found. Returns the entries and the
  * units that could not be enabled, for the report.
  */
@@ -57,11 +57,13 @@ export function enableUnits(effects: EnableUnitEffect[], available: Map<string, 
   const done = new Set<string>();
   const enable = (e: EnableUnitEffect, via?: string): void => {
     const unit = path.posix.basename(e.path);
-    if (done.has(unit)) return;
-    done.add(unit);
+    const key = e.instance === undefined ? unit : `${unit}\0${e.instance}`;
+    if (done.has(key)) return;
+    done.add(key);
     const install = installSection(e.text);
     let instance = unit;
-    if (/@\./.test(unit)) {
+    if (/@\./.test(unit) && e.instance !== undefined) instance = unit.replace('@.', `@${e.instance}.`);
+    else if (/@\./.test(unit)) {
       if (install.defaultInstance === undefined) {
         problems.push(`${unit}: a template unit without DefaultInstance= is enabled per instance; nothing linked`);
         return;

@@ -124,10 +124,17 @@ export function orderConfigFiles<T extends { file: string }>(files: T[]): T[] {
 export function expandPercent(value: string, where: string): string {
   return value.replace(/%(.?)/g, (all, c: string) => {
     if (c === '%') return '%';
+    if (MACHINE_SPECIFIERS.has(c)) throw new MachineSpecifierError(`${where}: specifier "%${c}" in "${value}" names the running machine`);
     if (/^[A-Za-z0-9]$/.test(c)) throw new UserError(`${where}: specifier "%${c}" in "${value}" is not supported (only "%%" is)`);
     return all;
   });
 }
+
+/** Machine ID, boot ID, host name, kernel release, OS release fields…: known only where the tool runs. */
+const MACHINE_SPECIFIERS = new Set(['a', 'A', 'b', 'B', 'H', 'l', 'm', 'M', 'o', 'q', 'v', 'w', 'W']);
+
+/** A line whose specifier only the running machine can fill: the tool applies it there, at boot. */
+export class MachineSpecifierError extends UserError {}
 
 /** The inverse of `expandPercent` for literal text. */
 export function escapePercent(value: string): string {
