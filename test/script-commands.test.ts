@@ -435,6 +435,39 @@ describe('checks that end early, queries with known answers, and results left ou
     expect(run(withSchema).untranslated).toEqual(['postinst: glib-compile-schemas: 1 schema files in the image, and GSettings needs them compiled (not translated)']);
   });
 
+  it('files written from heredocs and echo: created, appended, kept when an early `if … return` says so', () => {
+    const script = [
+      '#!/bin/sh',
+      'create_hosts() {',
+      '  if [ -e /etc/hosts ]; then return 0; fi',
+      '  cat > /etc/hosts <<-EOF',
+      '\t127.0.0.1\tlocalhost',
+      '\tEOF',
+      '}',
+      'create_hosts',
+      'echo "# interfaces(5)" > /etc/network/interfaces',
+      'echo "source /etc/network/interfaces.d/*" >> /etc/network/interfaces',
+      'cat <<END > /etc/modules',
+      'END',
+      'chmod 640 /etc/modules',
+      'echo "$UNKNOWN" > /etc/unknown',
+      'echo x >> /etc/shipped',
+    ].join('\n');
+    const text = (e: { content: string }) => Buffer.from(e.content, 'base64').toString('utf8');
+    const r = run(pkg(script, { paths: ['etc/shipped'] }));
+    const files = r.effects.filter((e) => e.kind === 'file').map((e) => [e.path, e.mode.toString(8), text(e)]);
+    expect(files).toEqual([
+      ['/etc/hosts', '644', '127.0.0.1\tlocalhost\n'],
+      ['/etc/network/interfaces', '644', '# interfaces(5)\n'],
+      ['/etc/network/interfaces', '644', '# interfaces(5)\nsource /etc/network/interfaces.d/*\n'],
+      ['/etc/modules', '644', ''],
+    ]);
+    expect(r.effects).toContainEqual({ kind: 'attributes', path: '/etc/modules', mode: 0o640 });
+    expect(r.untranslated).toEqual(['postinst: >/etc/unknown', 'postinst: >>/etc/shipped: appending to a file a package ships']);
+    // A package that ships /etc/hosts: the function returns before writing.
+    expect(run(pkg(script, { paths: ['etc/shipped', 'etc/hosts'] })).effects.some((e) => e.kind === 'file' && e.path === '/etc/hosts')).toBe(false);
+  });
+
   it('systemctl enable of a template instance links the instance to the template unit', () => {
     const getty = '[Unit]\nDescription=Getty on %I\n[Install]\nWantedBy=getty.target\nDefaultInstance=tty1\n';
     const systemd = pkg('#!/bin/sh\nsystemctl enable getty@tty2.service\n', { paths: ['usr/lib/systemd/system/getty@.service'], captured: { 'usr/lib/systemd/system/getty@.service': b64(getty) } });

@@ -4,6 +4,7 @@ import { debCommandStatus, freshCommandOutput, statOverrideListed } from './comm
 import { copyPackageFile, ucf, ucfr } from './configFileCommands.js';
 import { debconfAnswers } from './debconfDefaults.js';
 import { dpkgDivert, dpkgDivertOutput } from './dpkgDivert.js';
+import { redirectWrite } from '../fileWrites.js';
 import { leftOut, runAsOther } from './leftOutCommands.js';
 import { pamAuthUpdate, isPamInput } from './pamAuthUpdate.js';
 import { ldconfig } from './ldconfigCommand.js';
@@ -29,7 +30,7 @@ import {
 } from './serviceCommands.js';
 import { followScript, type CalledCommand } from '../shell/callOrder.js';
 import { invocation } from '../shell/invocation.js';
-import { FRESH_INSTALL_ARGS, guardsHold, knownVariables, type ScriptEnv } from '../shell/scriptConditions.js';
+import { FRESH_INSTALL_ARGS, guardsHold, knownVariables, knownWords, type ScriptEnv } from '../shell/scriptConditions.js';
 import { commandWords, type Guard, type Redirect, type ShellCommand, type ShellScript } from '../shell/shellCommands.js';
 import { parseAlternativeInstalls } from './updateAlternatives.js';
 
@@ -159,6 +160,14 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
       if (inv === undefined) continue;
       const { name, args } = inv;
       for (const r of c.redirects) if (OUTPUT.test(r.op)) scratchFiles.written(r.target);
+      const write = redirectWrite(name, args, c.redirects, (r) => knownWords({ ...c, command: r.target, args: [], raw: [r.target], redirects: [] }, envAt(c))?.[0], effects, ctx);
+      if (write !== undefined) {
+        handled.add(c);
+        coveredWrites.add(write.redirect);
+        if ('effects' in write) effects.push(...write.effects);
+        else items.push(write.unrecognized);
+        continue;
+      }
       const followed = scratchFiles.follow(name, args.map(shownPath), holds(c) === 'always');
       if (followed !== undefined) {
         handled.add(c);

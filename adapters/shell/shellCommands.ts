@@ -492,6 +492,7 @@ interface IfFrame extends FrameBase {
   conds: Condition[];
   /** Reading a test (after if/elif), not a branch. */
   testing: boolean;
+  sawElse?: boolean;
 }
 interface LoopFrame extends FrameBase {
   kind: 'while' | 'until' | 'for';
@@ -685,6 +686,7 @@ function parseList(lex: Lexer, nested: boolean, outerFn: string | undefined, bas
       closeList(f.list);
       f.list = newList([...f.outer, ...failed(f.conds)]);
       f.testing = w === 'elif';
+      if (w === 'else') f.sawElse = true;
     }
   };
   const doWord = (): void => {
@@ -717,8 +719,14 @@ function parseList(lex: Lexer, nested: boolean, outerFn: string | undefined, bas
   const closeCompound = (kind: 'if' | 'loop' | 'case'): boolean => {
     const i = kind === 'loop' ? nearest('while', 'until', 'for') : nearest(kind);
     if (i < 0) return false;
-    closeList(unwind(i).list);
+    const f = unwind(i);
+    const last = closeList(f.list);
     closeFrame(i, UNKNOWN);
+    // `if [ -e /etc/hosts ]; then return 0; fi`: what follows in this list runs only when the
+    // test failed (an if with one branch, ending in a plain return or exit).
+    const [cond] = f.kind === 'if' && f.conds.length === 1 && !f.sawElse ? f.conds : [];
+    const leaves = last.kind === 'command' && /^(return|exit)$/.test(last.command.command);
+    if (cond && leaves) list().guards = [...list().guards, { kind: 'if', condition: cond, expect: false }];
     return true;
   };
 
