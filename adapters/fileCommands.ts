@@ -175,8 +175,10 @@ export function rmEffects(args: string[], ctx: Pick<ScriptContext, 'pathType'>, 
   const isRecursive = p.opts.has('-r') || recursive(p.opts);
   const effects: FilesystemEffect[] = [];
   for (const o of p.operands.map(normalize)) {
-    if (!o.startsWith('/') || ctx.pathType(o) !== 'absent') return undefined;
-    if (earlier.some((e) => 'path' in e && (e.path === o || e.path.startsWith(`${o}/`)))) effects.push({ kind: 'remove', path: o, recursive: isRecursive });
+    // What this package's scripts made (its preinst's marker file) goes; an absent path is a no-op.
+    const made = earlier.some((e) => (e.kind === 'file' || e.kind === 'symlink' || e.kind === 'directory') && (e.path === o || e.path.startsWith(`${o}/`)));
+    if (!o.startsWith('/') || (!made && ctx.pathType(o) !== 'absent')) return undefined;
+    if (made) effects.push({ kind: 'remove', path: o, recursive: isRecursive });
   }
   return { effects };
 }

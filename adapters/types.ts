@@ -174,6 +174,11 @@ export interface ScriptContext {
   diversion?(absPath: string): { divertTo: string; package: string } | undefined;
   /** Whether the scripts of a package configured earlier put a stat override on the path. */
   statOverridden?(absPath: string): boolean;
+  /**
+   * A directory's mode and owner (names, or ids as digits) as a script would stat it: as shipped,
+   * or as the scripts of packages configured earlier left it. Undefined when not a directory.
+   */
+  directory?(absPath: string): { mode: number; user: string; group: string } | undefined;
 }
 
 export interface FinalContext {
@@ -255,6 +260,12 @@ export interface Adapter {
   mayOverwrite(later: PackageMetadata, earlier: PackageMetadata): boolean;
   /** What the maintainer scripts would have done on a fresh install, recognized without running them. */
   scriptEffects(pkg: PackageMetadata, ctx: ScriptContext): ScriptEffects;
+  /**
+   * The order the format's installer runs the packages' scripts in, when it is not the layer
+   * order (dpkg under apt or mmdebstrap configures the Essential set first): later scripts see
+   * what earlier ones made. Without this: the layer order.
+   */
+  configureOrder?(packages: PackageMetadata[]): PackageMetadata[];
   /** Entries of the final layer: the package database and the format's rootfs conventions. */
   database(packages: PackageMetadata[], ctx: FinalContext): FinalEntry[];
   /** Paths a package installs (canonical, relative), for conflict checks and effect targets. */

@@ -56,10 +56,39 @@ function compareVersions(args: string[]): boolean | undefined {
  * `getcap FILE`: nothing on a fresh install, since a .deb cannot carry file capabilities (only a
  * script's setcap gives them, and no translated effect does).
  */
-export function freshCommandOutput(words: string[]): string | undefined {
+export function freshCommandOutput(words: string[], ctx: Pick<ScriptContext, 'directory'>): string | undefined {
   const [tool, ...files] = words;
   if (tool === 'getcap' && files.length > 0 && files.every((f) => f.startsWith('/'))) return '';
+  if (tool === 'stat') return statOfDirectory(files, ctx);
   return undefined;
+}
+
+/**
+ * `stat [-L] -c %a|%u|%g|%U|%G DIR` of a directory a package ships or an earlier script made
+ * (ca-certificates gives /usr/local/share/ca-certificates the mode and group of /usr/local).
+ * An owner known only by name has no id here: %u and %g then stay unknown (and the reverse).
+ */
+function statOfDirectory(args: string[], ctx: Pick<ScriptContext, 'directory'>): string | undefined {
+  const words = args.filter((a) => a !== '-L');
+  if (words.length !== 3 || words[0] !== '-c' || !words[2]!.startsWith('/')) return undefined;
+  const dir = ctx.directory?.(words[2]!);
+  if (dir === undefined) return undefined;
+  const id = (name: string) => (/^\d+$/.test(name) ? name : name === 'root' ? '0' : undefined);
+  const name = (v: string) => (v === '0' || v === 'root' ? 'root' : /^\d+$/.test(v) ? undefined : v);
+  switch (words[1]) {
+    case '%a':
+      return (dir.mode & 0o7777).toString(8);
+    case '%u':
+      return id(dir.user);
+    case '%g':
+      return id(dir.group);
+    case '%U':
+      return name(dir.user);
+    case '%G':
+      return name(dir.group);
+    default:
+      return undefined;
+  }
 }
 
 /**

@@ -12,6 +12,8 @@ import { debScriptEffects } from './scriptEffects.js';
 import { debSeed } from './seed.js';
 import { compareDebianVersions } from './version.js';
 
+const isEssential = (p: PackageMetadata) => controlField(asDeb(p), 'Essential') === 'yes';
+
 /** Debian .deb packages from an apt repository (InRelease + Packages). */
 export const debAdapter: Adapter = {
   type: 'deb',
@@ -34,6 +36,8 @@ export const debAdapter: Adapter = {
     );
   },
   scriptEffects: debScriptEffects,
+  // Like mmdebstrap and debootstrap: the Essential packages are set up first, then the rest.
+  configureOrder: (packages) => [...packages.filter((p) => isEssential(p)), ...packages.filter((p) => !isEssential(p))],
   database: debDatabase,
   installedPaths: (pkg) => asDeb(pkg).paths,
   installedDirectories: (pkg) => asDeb(pkg).directories,

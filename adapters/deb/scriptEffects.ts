@@ -4,6 +4,8 @@ import { debCommandStatus, freshCommandOutput, statOverrideListed } from './comm
 import { copyPackageFile, ucf, ucfr } from './configFileCommands.js';
 import { debconfAnswers } from './debconfDefaults.js';
 import { dpkgDivert, dpkgDivertOutput } from './dpkgDivert.js';
+import { EffectView } from '../../src/translate/effectView.js';
+import { canonicalPath } from './mergedUsr.js';
 import { redirectWrite } from '../fileWrites.js';
 import { leftOut, runAsOther } from './leftOutCommands.js';
 import { pamAuthUpdate, isPamInput } from './pamAuthUpdate.js';
@@ -100,6 +102,9 @@ const OUTPUT = /^\d*(>|>>|>\||&>|&>>)$/;
 
 type AccountFile = 'passwd' | 'group';
 
+/** Files a translation writes from the whole package set: a script's own writes to them are that translation's. */
+const WRITTEN_WHOLE = new Set(['/etc/passwd', '/etc/group', '/etc/shadow', '/etc/gshadow', '/etc/shells', '/etc/ca-certificates.conf']);
+
 /** Recognize what a .deb's maintainer scripts would do on a fresh install. */
 export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): ScriptEffects {
   const meta = asDeb(pkg);
@@ -109,6 +114,12 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
   /** Account files already created by an earlier command: later "create if absent" steps do nothing. */
   const accounts = new Set<AccountFile>();
   let caBundle = false;
+  // What this package's preinst made, for its postinst.
+  const own = new EffectView((abs) => canonicalPath(abs.replace(/^\/+/, '')));
+  const ownDirectory = (abs: string) => {
+    const a = own.attributes(abs);
+    return own.type(abs) === 'directory' && a?.mode !== undefined && a.user !== undefined && a.group !== undefined ? { mode: a.mode, user: a.user, group: a.group } : undefined;
+  };
   for (const script of ['preinst', 'postinst'] as const) {
     const text = controlFile(meta, script);
     if (text === undefined) continue;
@@ -116,17 +127,22 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
       untranslated.push(`${script}: not a shell script (${text.slice(0, 40).split('\n')[0]}); its effects are unknown`);
       continue;
     }
-    // preinst runs before the package's own files are unpacked.
-    const ctx: ScriptContext = script === 'preinst' ? { ...image, pathType: image.pathTypeBeforeUnpack } : image;
+    // preinst runs before the package's own files are unpacked; postinst sees what preinst made.
+    own.apply(effects);
+    const seen = (abs: string) => own.type(abs);
+    const ctx: ScriptContext =
+      script === 'preinst'
+        ? { ...image, pathType: image.pathTypeBeforeUnpack }
+        : { ...image, pathType: (abs) => seen(abs) ?? image.pathType(abs), directory: (abs) => ownDirectory(abs) ?? image.directory?.(abs) };
     const parsed = commandWords(text);
     // A fresh install: `preinst install`, `postinst configure` with no old version, no DPKG_ROOT.
     const args = [...FRESH_INSTALL_ARGS[script]];
     const env: ScriptEnv = {
       args,
-      variables: knownVariables(text, parsed, { args, variables: { DPKG_ROOT: '' } }),
+      variables: knownVariables(text, parsed, { args, variables: { DPKG_ROOT: '', DPKG_MAINTSCRIPT_PACKAGE: meta.name, DPKG_MAINTSCRIPT_NAME: script } }),
       pathType: ctx.pathType,
       commandStatus: (name, words) => debCommandStatus(name, words) ?? statOverrideListed(name, words, ctx),
-      commandOutput: (words) => dpkgDivertOutput(words, ctx) ?? freshCommandOutput(words),
+      commandOutput: (words) => dpkgDivertOutput(words, ctx) ?? freshCommandOutput(words, ctx),
     };
     // A command sees the script's constants, those its enclosing blocks assigned before it, and
     // debconf's answer (RET) to the last db_get before it.
@@ -153,6 +169,13 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
 
     const scratch = scratchVariables(parsed);
     const scratchFiles = new ScratchFiles(scratch, image.packages);
+    /** `cat <<EOF > FILE`, `echo … >> FILE`: a file with known text (not one a translation writes whole). */
+    const writtenByRedirect = (c: CalledCommand, name: string, args: string[]): CommandResult | undefined => {
+      const write = redirectWrite(name, args, c.redirects, (r) => knownWords({ ...c, command: r.target, args: [], raw: [r.target], redirects: [] }, envAt(c))?.[0], effects, ctx);
+      if (write === undefined || WRITTEN_WHOLE.has(write.redirect.target.replace(/^\$\{?DPKG_ROOT\}?/, ''))) return undefined;
+      coveredWrites.add(write.redirect);
+      return 'effects' in write ? { effects: write.effects } : { unrecognized: write.unrecognized };
+    };
     // Pass 1: recognized effects, and the libraries the script relies on.
     for (const c of commands) {
       if (isHandled(c)) continue;
@@ -160,14 +183,6 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
       if (inv === undefined) continue;
       const { name, args } = inv;
       for (const r of c.redirects) if (OUTPUT.test(r.op)) scratchFiles.written(r.target);
-      const write = redirectWrite(name, args, c.redirects, (r) => knownWords({ ...c, command: r.target, args: [], raw: [r.target], redirects: [] }, envAt(c))?.[0], effects, ctx);
-      if (write !== undefined) {
-        handled.add(c);
-        coveredWrites.add(write.redirect);
-        if ('effects' in write) effects.push(...write.effects);
-        else items.push(write.unrecognized);
-        continue;
-      }
       const followed = scratchFiles.follow(name, args.map(shownPath), holds(c) === 'always');
       if (followed !== undefined) {
         handled.add(c);
@@ -200,6 +215,11 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
         } else if (copied && 'effects' in copied) {
           effects.push(...copied.effects);
           handled.add(c);
+        } else {
+          const written = writtenByRedirect(c, name, args);
+          if (written && 'effects' in written) effects.push(...written.effects);
+          else if (written && 'unrecognized' in written) items.push(written.unrecognized);
+          if (written) handled.add(c);
         }
       } else if (name === 'update-passwd' && accounts.size > 0) {
         // It reconciles existing accounts with the masters we seeded from; nothing to do when fresh.
@@ -228,7 +248,7 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
         if ('effects' in result) effects.push(...result.effects);
         else if ('unrecognized' in result) items.push(result.unrecognized);
       } else {
-        const result = recognizeCommand(name, args, ctx, effects);
+        const result = recognizeCommand(name, args, ctx, effects) ?? writtenByRedirect(c, name, args);
         if (result === undefined) continue;
         handled.add(c);
         if ('effects' in result) {

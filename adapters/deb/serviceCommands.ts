@@ -128,10 +128,14 @@ export function systemdTmpfiles(args: string[], ctx: ScriptContext): CommandResu
 
 function configFiles(tool: string, args: string[], ctx: ScriptContext, dir: string, kind: 'sysusers' | 'tmpfiles', flags: string[]): CommandResult {
   const files: string[] = [];
+  const prefixes: string[] = [];
+  const excluded: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
+    const prefix = kind === 'tmpfiles' ? /^--(exclude-)?prefix=(\/.*)$/.exec(a) : null;
     if (a === '--root') i++;
     else if (a.startsWith('--root=') || flags.includes(a)) continue;
+    else if (prefix) (prefix[1] ? excluded : prefixes).push(prefix[2]!);
     else if (a.startsWith('-')) return { unrecognized: `${tool}: option ${a} is not understood` };
     else files.push(a);
   }
@@ -143,7 +147,25 @@ function configFiles(tool: string, args: string[], ctx: ScriptContext, dir: stri
     : capturedUnder(ctx.packages, dir);
   const missing = chosen.find((c) => c.text === undefined);
   if (missing) return { unrecognized: `${tool} ${missing.rel}: no package in the image ships it` };
-  return { effects: chosen.map((c) => ({ kind, file: `/${c.rel}`, text: c.text! })) };
+  const within = (text: string) => (prefixes.length || excluded.length ? linesUnderPrefixes(text, prefixes, excluded) : text);
+  return { effects: chosen.map((c) => ({ kind, file: `/${c.rel}`, text: within(c.text!) })) };
+}
+
+/**
+ * `--prefix=P` / `--exclude-prefix=P`: only the lines whose path is (or is not) under P; the
+ * others become blank, so messages keep their line numbers.
+ */
+function linesUnderPrefixes(text: string, prefixes: string[], excluded: string[]): string {
+  const under = (p: string, prefix: string) => p === prefix || p.startsWith(prefix.endsWith('/') ? prefix : `${prefix}/`);
+  return text
+    .split('\n')
+    .map((line) => {
+      const p = line.trim().split(/\s+/)[1];
+      if (line.trim() === '' || line.trim().startsWith('#') || p === undefined) return line;
+      const keep = (!prefixes.length || prefixes.some((x) => under(p, x))) && !excluded.some((x) => under(p, x));
+      return keep ? line : '';
+    })
+    .join('\n');
 }
 
 /** `add-shell SHELL…` */

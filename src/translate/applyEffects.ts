@@ -6,6 +6,7 @@ import { applyTmpfiles } from './applyTmpfiles.js';
 import { buildCaCertificates } from './caCertificates.js';
 import { declarationFile } from './declarationFile.js';
 import { describeEffect } from './describeEffect.js';
+import { EffectView } from './effectView.js';
 import {
   isAccountEffect,
   isFilesystemEffect,
@@ -69,19 +70,32 @@ export function translateEffects(adapter: Adapter, packages: PackageMetadata[], 
   const diversions = new Map<string, { divertTo: string; package: string }>();
   // Likewise stat overrides: `dpkg-statoverride --list PATH` answers from those made so far.
   const overridden = new Set<string>();
+  // What the scripts of packages configured earlier made, changed or removed.
+  const made = new EffectView(canonical);
   const contextOf = (pkg: PackageMetadata): ScriptContext => ({
-    pathType: (abs) => view(canonical(abs)),
-    pathTypeBeforeUnpack: (abs) => view(canonical(abs), pkg),
+    pathType: (abs) => made.type(abs) ?? view(canonical(abs)),
+    pathTypeBeforeUnpack: (abs) => made.type(abs) ?? view(canonical(abs), pkg),
     packages,
     diversion: (abs) => diversions.get(abs),
     statOverridden: (abs) => overridden.has(abs),
+    directory: (abs) => {
+      const type = made.type(abs) ?? view(canonical(abs));
+      if (type !== 'directory') return undefined;
+      const shipped = directories.get(canonical(abs));
+      const set = made.attributes(abs);
+      const mode = set?.mode ?? shipped?.mode;
+      const user = set?.user ?? (shipped ? String(shipped.uid) : undefined);
+      const group = set?.group ?? (shipped ? String(shipped.gid) : undefined);
+      return mode === undefined || user === undefined || group === undefined ? undefined : { mode, user, group };
+    },
   });
 
   const tagged: Tagged<Effect>[] = [];
   const report: ScriptReport[] = [];
-  for (const pkg of packages) {
+  for (const pkg of adapter.configureOrder?.(packages) ?? packages) {
     const found = adapter.scriptEffects(pkg, contextOf(pkg));
     tagged.push(...found.effects.map((effect) => ({ source: pkg.name, effect })));
+    made.apply(found.effects);
     for (const e of found.effects) {
       if (e.kind === 'diversion') diversions.set(e.path, { divertTo: e.divertTo, package: e.package });
       if (e.kind === 'attributes' && e.override) overridden.add(e.path);

@@ -1,0 +1,65 @@
+import path from 'node:path';
+import type { Effect } from './effects.js';
+
+/** What earlier effects left at a path: its type, and the mode and owner they gave it. */
+export interface MadePath {
+  type: 'file' | 'directory' | 'absent';
+  mode?: number;
+  user?: string;
+  group?: string;
+}
+
+/**
+ * The paths earlier scripts made, changed or removed, as a later script would find them: a
+ * postinst sees its preinst's marker file, a package configured later sees /etc/hosts that
+ * netbase's postinst wrote and /usr/local with the mode base-files' postinst gave it. Keys are
+ * what `key` makes of a script's absolute path (canonical for merged-/usr).
+ */
+export class EffectView {
+  private readonly types = new Map<string, MadePath['type']>();
+  private readonly attrs = new Map<string, Omit<MadePath, 'type'>>();
+
+  constructor(private readonly key: (absPath: string) => string) {}
+
+  apply(effects: readonly Effect[]): void {
+    for (const e of effects) {
+      if (!('path' in e) || !e.path.startsWith('/')) continue;
+      const k = this.key(path.posix.normalize(e.path));
+      switch (e.kind) {
+        case 'directory':
+          this.types.set(k, 'directory');
+          this.attrs.set(k, { mode: e.mode, user: e.user, group: e.group });
+          for (let d = path.posix.dirname(k); d !== '.' && d !== '' && d !== '/'; d = path.posix.dirname(d)) if (this.types.get(d) !== 'directory') this.types.set(d, 'directory');
+          break;
+        case 'file':
+        case 'symlink':
+          this.types.set(k, 'file');
+          this.attrs.delete(k);
+          break;
+        case 'remove':
+          for (const p of [...this.types.keys()]) if (p === k || (e.recursive && p.startsWith(`${k}/`))) this.types.set(p, 'absent');
+          this.types.set(k, 'absent');
+          break;
+        case 'attributes':
+          this.attrs.set(k, { ...this.attrs.get(k), ...defined({ mode: e.mode, user: e.user, group: e.group }) });
+          break;
+        default:
+          break;
+      }
+    }
+  }
+
+  /** The type earlier effects left at a path; undefined where they did not make or remove it. */
+  type(absPath: string): MadePath['type'] | undefined {
+    return this.types.get(this.key(path.posix.normalize(absPath)));
+  }
+
+  /** Mode and owner earlier effects set, also on a path a package ships. */
+  attributes(absPath: string): Omit<MadePath, 'type'> | undefined {
+    return this.attrs.get(this.key(path.posix.normalize(absPath)));
+  }
+}
+
+function defined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
