@@ -179,6 +179,8 @@ export interface ScriptContext {
    * or as the scripts of packages configured earlier left it. Undefined when not a directory.
    */
   directory?(absPath: string): { mode: number; user: string; group: string } | undefined;
+  /** The text of a file the scripts of packages configured earlier wrote (libc-bin's nsswitch.conf). */
+  fileText?(absPath: string): string | undefined;
 }
 
 export interface FinalContext {

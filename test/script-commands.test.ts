@@ -10,6 +10,7 @@ import { guardsHold, variablesAt, type ScriptEnv } from '../adapters/shell/scrip
 import { commandWords } from '../adapters/shell/shellCommands.js';
 import type { ScriptContext } from '../adapters/types.js';
 import type { EnableUnitEffect } from '../src/translate/effects.js';
+import { translateEffects } from '../src/translate/applyEffects.js';
 import { enableUnits } from '../src/translate/enableUnits.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
@@ -475,5 +476,38 @@ describe('checks that end early, queries with known answers, and results left ou
     expect(r.untranslated).toEqual([]);
     expect(r.effects).toEqual([{ kind: 'enable-unit', path: '/lib/systemd/system/getty@.service', text: getty, instance: 'tty2' }]);
     expect(enableUnits(r.effects as EnableUnitEffect[], new Map()).entries).toEqual([{ path: 'etc/systemd/system/getty.target.wants/getty@tty2.service', type: 'symlink', linkname: '/lib/systemd/system/getty@.service' }]);
+  });
+});
+
+describe('libnss-systemd, its real bookworm scripts: a later package edits what an earlier one wrote', () => {
+  const servers = (f: string) => readFileSync(new URL(`../fixtures/deb/scripts/servers/${f}`, import.meta.url), 'utf8');
+  const template = servers('libc-bin.nsswitch.conf');
+  const libcBin = (): DebMetadata => ({
+    name: 'libc-bin', version: '2.36-9+deb12u14', arch: 'amd64', control: [['Package', 'libc-bin'], ['Essential', 'yes']],
+    controlFiles: { postinst: b64(readFileSync(new URL('../fixtures/deb/scripts/libc-bin.postinst', import.meta.url), 'utf8')) },
+    conffiles: [], files: [], paths: ['usr/share/libc-bin/nsswitch.conf'], directories: [], captured: { 'usr/share/libc-bin/nsswitch.conf': b64(template) },
+  });
+  const nss = (): DebMetadata => ({
+    name: 'libnss-systemd', version: '252.39-1~deb12u2', arch: 'amd64', control: [['Package', 'libnss-systemd']],
+    controlFiles: { preinst: b64(servers('libnss-systemd.preinst')), postinst: b64(servers('libnss-systemd.postinst')) },
+    conffiles: [], files: [], paths: [], directories: [], captured: {},
+  });
+
+  it('libc-bin (Essential, so configured first) writes nsswitch.conf; libnss-systemd adds systemd to four databases and removes its marker', () => {
+    // Layer order puts libnss-systemd first; dpkg configures the Essential set first.
+    const t = translateEffects(debAdapter, [nss(), libcBin()], 0);
+    expect(t.untranslated).toEqual([]);
+    const conf = t.entries.find((e) => e.path === 'etc/nsswitch.conf');
+    const expected = template.replace(/^(passwd|group|shadow|gshadow):(\s+)(.*)$/gm, '$1:$2$3 systemd');
+    expect(expected).not.toBe(template);
+    expect(conf?.content?.toString('utf8')).toBe(expected);
+    expect(t.entries.some((e) => e.path.startsWith('etc/nsswitch.conf.nss'))).toBe(false);
+  });
+
+  it('without libc-bin, nsswitch.conf is not there: the postinst changes nothing and its marker stays, as dpkg would leave it', () => {
+    const t = translateEffects(debAdapter, [nss()], 0);
+    expect(t.untranslated).toEqual([]);
+    expect(t.entries.map((e) => e.path)).toContain('etc/nsswitch.conf.nss.libnss-systemd-will-install');
+    expect(t.entries.some((e) => e.path === 'etc/nsswitch.conf')).toBe(false);
   });
 });

@@ -6,6 +6,9 @@ import { debconfAnswers } from './debconfDefaults.js';
 import { dpkgDivert, dpkgDivertOutput } from './dpkgDivert.js';
 import { EffectView } from '../../src/translate/effectView.js';
 import { canonicalPath } from './mergedUsr.js';
+import { parseGrep } from '../shell/grepText.js';
+import { sedInPlace } from '../shell/sedScript.js';
+import { capturedText } from './capturedText.js';
 import { redirectWrite } from '../fileWrites.js';
 import { leftOut, runAsOther } from './leftOutCommands.js';
 import { pamAuthUpdate, isPamInput } from './pamAuthUpdate.js';
@@ -134,6 +137,17 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
       script === 'preinst'
         ? { ...image, pathType: image.pathTypeBeforeUnpack }
         : { ...image, pathType: (abs) => seen(abs) ?? image.pathType(abs), directory: (abs) => ownDirectory(abs) ?? image.directory?.(abs) };
+    /** A file's text as this script finds it: written by this package, an earlier one, or shipped. */
+    const textOf = (abs: string): { text: string; mode: number; user: string; group: string } | undefined => {
+      const mine = [...effects].reverse().find((e) => (e.kind === 'file' || e.kind === 'symlink' || e.kind === 'remove') && e.path === abs);
+      if (mine) return mine.kind === 'file' ? { text: Buffer.from(mine.content, 'base64').toString('utf8'), mode: mine.mode, user: mine.user, group: mine.group } : undefined;
+      const earlier = ctx.fileText?.(abs);
+      if (earlier !== undefined) return { text: earlier, mode: 0o644, user: 'root', group: 'root' };
+      const rel = canonicalPath(abs.replace(/^\/+/, ''));
+      const shipped = ctx.pathType(abs) === 'file' ? capturedText(image.packages, rel) : undefined;
+      const mode = image.packages.map((p) => asDeb(p).capturedModes?.[rel]).find((m) => m !== undefined) ?? 0o644;
+      return shipped === undefined ? undefined : { text: shipped, mode, user: 'root', group: 'root' };
+    };
     const parsed = commandWords(text);
     // A fresh install: `preinst install`, `postinst configure` with no old version, no DPKG_ROOT.
     const args = [...FRESH_INSTALL_ARGS[script]];
@@ -141,7 +155,7 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
       args,
       variables: knownVariables(text, parsed, { args, variables: { DPKG_ROOT: '', DPKG_MAINTSCRIPT_PACKAGE: meta.name, DPKG_MAINTSCRIPT_NAME: script } }),
       pathType: ctx.pathType,
-      commandStatus: (name, words) => debCommandStatus(name, words) ?? statOverrideListed(name, words, ctx),
+      commandStatus: (name, words) => debCommandStatus(name, words) ?? statOverrideListed(name, words, ctx) ?? grepOfFile(name, words, (f) => textOf(shownPath(f))?.text),
       commandOutput: (words) => dpkgDivertOutput(words, ctx) ?? freshCommandOutput(words, ctx),
     };
     // A command sees the script's constants, those its enclosing blocks assigned before it, and
@@ -221,6 +235,11 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
           else if (written && 'unrecognized' in written) items.push(written.unrecognized);
           if (written) handled.add(c);
         }
+      } else if (name === 'sed' && args.some((a) => /^-[a-zA-Z]*i|^--in-place/.test(a))) {
+        handled.add(c);
+        const edited = sedEdits(args.map(shownPath), textOf);
+        if ('effects' in edited) effects.push(...edited.effects);
+        else if ('unrecognized' in edited) items.push(edited.unrecognized);
       } else if (name === 'update-passwd' && accounts.size > 0) {
         // It reconciles existing accounts with the masters we seeded from; nothing to do when fresh.
         handled.add(c);
@@ -341,6 +360,27 @@ function recognizeCommand(name: string, args: string[], ctx: ScriptContext, earl
 function machineIdSetup(args: string[]): CommandResult {
   if (args.length) return { unrecognized: `systemd-machine-id-setup ${args.join(' ')}` };
   return { effects: [{ kind: 'file', path: '/etc/machine-id', mode: 0o444, user: 'root', group: 'root', content: '', ifMissing: false }] };
+}
+
+/** `grep … FILE` of a file whose text the script would find. */
+function grepOfFile(name: string, words: string[], textOf: (file: string) => string | undefined): boolean | undefined {
+  if (name !== 'grep' && name !== 'egrep' && name !== 'fgrep') return undefined;
+  const grep = parseGrep(name, words);
+  const text = grep?.file === undefined ? undefined : textOf(grep.file);
+  return text === undefined ? undefined : grep!.test(text);
+}
+
+/** `sed -i …` of files whose text is known: the edited files, mode and owner kept. */
+function sedEdits(args: string[], textOf: (abs: string) => { text: string; mode: number; user: string; group: string } | undefined): CommandResult {
+  const edit = sedInPlace(args);
+  if (typeof edit === 'string') return { unrecognized: edit };
+  const effects: Effect[] = [];
+  for (const f of edit.files) {
+    const was = f.startsWith('/') ? textOf(f) : undefined;
+    if (was === undefined) return { unrecognized: `sed -i ${f}: its text is not known before the script runs` };
+    effects.push({ kind: 'file', path: f, mode: was.mode, user: was.user, group: was.group, content: Buffer.from(edit.apply(was.text)).toString('base64'), ifMissing: false });
+  }
+  return { effects };
 }
 
 /** `python3.11 -E -S [-O] /usr/lib/python3.11/py_compile.py FILES`: byte-compiling, as py3compile does. */

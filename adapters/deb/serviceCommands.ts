@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { Effect } from '../../src/translate/effects.js';
 import { installSection } from '../../src/translate/enableUnits.js';
 import type { PackageMetadata, ScriptContext } from '../types.js';
+import { capturedText } from './capturedText.js';
 import { asDeb } from './debMetadata.js';
 import { canonicalPath } from './mergedUsr.js';
 import { capturedFilesUnder } from '../capturedFiles.js';
@@ -34,14 +35,6 @@ export function isCapturedForServices(p: string): boolean {
   );
 }
 
-/** A captured file of any package of the image, by canonical path. */
-function capturedText(packages: PackageMetadata[], rel: string): string | undefined {
-  for (const p of packages) {
-    const c = asDeb(p).captured?.[rel];
-    if (c !== undefined) return Buffer.from(c, 'base64').toString('utf8');
-  }
-  return undefined;
-}
 
 function capturedUnder(packages: PackageMetadata[], dir: string): { rel: string; text: string }[] {
   return [...capturedFilesUnder(packages.map((p) => asDeb(p).captured), dir)].map(([rel, text]) => ({ rel, text }));

@@ -6,6 +6,7 @@
  * Kleene logic (false && x is false, true || x is true).
  */
 import path from 'node:path';
+import { parseGrep } from './grepText.js';
 import type { Assignment, Condition, Guard, ShellCommand, ShellScript } from './shellCommands.js';
 
 export type PathType = 'file' | 'directory' | 'symlink' | 'absent';
@@ -241,40 +242,19 @@ const SHELL_BUILTINS = new Set(['echo', 'printf', 'test', '[', 'true', 'false', 
  * is absent or a directory (no output), and `dirname WORD`; any other substitution is unknown.
  */
 /**
- * `PRODUCER | grep [-qsvxFE] PATTERN` where the producer's output is known (echo of known words,
- * or what the format answers through commandOutput, e.g. `getcap` of a fresh file): grep's status.
- * Patterns with backslashes, or other options, are not judged.
+ * `PRODUCER | grep … PATTERN` where the producer's output is known (echo of known words, or what
+ * the format answers through commandOutput, e.g. `getcap` of a fresh file): grep's status.
  */
 function grepOfKnownInput(c: ShellCommand, input: ShellCommand, scope: Scope): B {
   const words = fieldsOf(c.raw.slice(1), scope);
   const produced = fieldsOf(input.raw.slice(1), { env: scope.env, positionals: positionalsKnown(input, scope.env) });
   if (input.dynamic || words === undefined || produced === undefined || [...words, ...produced].some((f) => f.value === undefined)) return undefined;
-  const flags = new Set<string>();
-  const operands: string[] = [];
-  for (const w of words.map((f) => f.value!)) {
-    if (/^-[qsvxFEi]+$/.test(w)) for (const f of w.slice(1)) flags.add(f);
-    else if (w.startsWith('-')) return undefined;
-    else operands.push(w);
-  }
-  const [pattern] = operands;
-  if (operands.length !== 1 || pattern === undefined || pattern.includes('\\')) return undefined;
+  const grep = parseGrep('grep', words.map((f) => f.value!));
+  if (grep === undefined || grep.file !== undefined) return undefined;
   const name = input.command.slice(input.command.lastIndexOf('/') + 1);
   const args = produced.map((f) => f.value!);
   const text = name === 'echo' && !args.some((a) => a.startsWith('-')) ? `${args.join(' ')}\n` : scope.env.commandOutput?.([name, ...args]);
-  if (text === undefined) return undefined;
-  // Basic and extended syntax agree on ^ $ . * [ ]; the rest are literal in basic syntax.
-  const special = flags.has('E') ? /[\\]/g : /[+?{}()|]/g;
-  const source = flags.has('F') ? pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') : pattern.replace(special, '\\$&');
-  let re: RegExp;
-  try {
-    re = new RegExp(flags.has('x') ? `^(?:${source})$` : source, flags.has('i') ? 'i' : '');
-  } catch {
-    return undefined;
-  }
-  const lines = text.split('\n');
-  if (lines.at(-1) === '') lines.pop();
-  const hit = lines.some((l) => re.test(l) !== flags.has('v'));
-  return hit;
+  return text === undefined ? undefined : grep.test(text);
 }
 
 function substitution(body: string, scope: Scope): string | undefined {

@@ -78,6 +78,7 @@ export function translateEffects(adapter: Adapter, packages: PackageMetadata[], 
     packages,
     diversion: (abs) => diversions.get(abs),
     statOverridden: (abs) => overridden.has(abs),
+    fileText: (abs) => made.text(abs),
     directory: (abs) => {
       const type = made.type(abs) ?? view(canonical(abs));
       if (type !== 'directory') return undefined;

@@ -18,6 +18,7 @@ export interface MadePath {
 export class EffectView {
   private readonly types = new Map<string, MadePath['type']>();
   private readonly attrs = new Map<string, Omit<MadePath, 'type'>>();
+  private readonly texts = new Map<string, string>();
 
   constructor(private readonly key: (absPath: string) => string) {}
 
@@ -35,10 +36,13 @@ export class EffectView {
         case 'symlink':
           this.types.set(k, 'file');
           this.attrs.delete(k);
+          if (e.kind === 'file') this.texts.set(k, Buffer.from(e.content, 'base64').toString('utf8'));
+          else this.texts.delete(k);
           break;
         case 'remove':
           for (const p of [...this.types.keys()]) if (p === k || (e.recursive && p.startsWith(`${k}/`))) this.types.set(p, 'absent');
           this.types.set(k, 'absent');
+          this.texts.delete(k);
           break;
         case 'attributes':
           this.attrs.set(k, { ...this.attrs.get(k), ...defined({ mode: e.mode, user: e.user, group: e.group }) });
@@ -52,6 +56,11 @@ export class EffectView {
   /** The type earlier effects left at a path; undefined where they did not make or remove it. */
   type(absPath: string): MadePath['type'] | undefined {
     return this.types.get(this.key(path.posix.normalize(absPath)));
+  }
+
+  /** The text of a file earlier effects wrote (undefined for one they did not, or removed). */
+  text(absPath: string): string | undefined {
+    return this.texts.get(this.key(path.posix.normalize(absPath)));
   }
 
   /** Mode and owner earlier effects set, also on a path a package ships. */
