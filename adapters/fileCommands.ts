@@ -162,10 +162,10 @@ export function lnEffects(args: string[], ctx: Pick<ScriptContext, 'pathType'>):
 }
 
 /**
- * `rm [-f] [-r] PATH…` where nothing a package installs is named: a no-op for paths nothing made,
- * a remove effect for paths earlier effects of the same package made (`mkdir /x`, later
- * `rm -r /x`). Undefined when a path is in the image or not known: removing packaged files would
- * need whiteouts, which are not modelled.
+ * `rm [-f] [-r] PATH…`: a no-op for paths that are not there, a remove effect for what earlier
+ * effects made (`mkdir /x`, later `rm -r /x`) and for packaged files (the translation keeps such
+ * a removal only where a later step makes the path again; otherwise it would need a whiteout,
+ * and is reported). Undefined for a packaged directory or a path not known.
  */
 export function rmEffects(args: string[], ctx: Pick<ScriptContext, 'pathType'>, earlier: readonly Effect[] = []): { effects: FilesystemEffect[] } | undefined {
   const p = parseArgs(args, new Set());
@@ -175,10 +175,14 @@ export function rmEffects(args: string[], ctx: Pick<ScriptContext, 'pathType'>, 
   const isRecursive = p.opts.has('-r') || recursive(p.opts);
   const effects: FilesystemEffect[] = [];
   for (const o of p.operands.map(normalize)) {
-    // What this package's scripts made (its preinst's marker file) goes; an absent path is a no-op.
+    if (!o.startsWith('/')) return undefined;
+    // What scripts made (a preinst's marker file) goes; an absent path is a no-op. A packaged
+    // file's removal stands only if a later step makes it again (else it needs a whiteout,
+    // which the translation reports).
     const made = earlier.some((e) => (e.kind === 'file' || e.kind === 'symlink' || e.kind === 'directory') && (e.path === o || e.path.startsWith(`${o}/`)));
-    if (!o.startsWith('/') || (!made && ctx.pathType(o) !== 'absent')) return undefined;
-    if (made) effects.push({ kind: 'remove', path: o, recursive: isRecursive });
+    const type = ctx.pathType(o);
+    if (made || type === 'file') effects.push({ kind: 'remove', path: o, recursive: isRecursive });
+    else if (type !== 'absent') return undefined;
   }
   return { effects };
 }
@@ -194,8 +198,8 @@ export function rmdirEffects(args: string[], ctx: Pick<ScriptContext, 'pathType'
   if (unknownOption(p.opts, ['--ignore-fail-on-non-empty', '-p', '--parents', '-v', '--verbose'])) return undefined;
   const effects: FilesystemEffect[] = [];
   for (const o of p.operands.map(normalize)) {
-    if (!o.startsWith('/') || ctx.pathType(o) !== 'absent') return undefined;
     const made = earlier.some((e) => e.kind === 'directory' && e.path === o);
+    if (!o.startsWith('/') || (!made && ctx.pathType(o) !== 'absent')) return undefined;
     if (made && !earlier.some((e) => 'path' in e && e.path.startsWith(`${o}/`))) effects.push({ kind: 'remove', path: o, recursive: false });
   }
   return { effects };
@@ -212,7 +216,7 @@ export function mvEffects(args: string[], ctx: Pick<ScriptContext, 'pathType'>, 
   if (typeof p === 'string' || p.operands.length !== 2) return undefined;
   if (unknownOption(p.opts, ['-f', '--force', '-T', '--no-target-directory', '-v', '--verbose'])) return undefined;
   const [from, to] = p.operands.map(normalize) as [string, string];
-  if (!from.startsWith('/') || !to.startsWith('/') || ctx.pathType(from) !== 'absent' || ctx.pathType(to) === 'directory') return undefined;
+  if (!from.startsWith('/') || !to.startsWith('/') || ctx.pathType(to) === 'directory') return undefined;
   const made = [...earlier].reverse().find((e): e is Extract<FilesystemEffect, { kind: 'symlink' | 'file' }> => (e.kind === 'symlink' || e.kind === 'file') && e.path === from);
   if (made === undefined || earlier.some((e) => 'path' in e && e.path.startsWith(`${from}/`))) return undefined;
   return { effects: [{ kind: 'remove', path: from, recursive: false }, { ...made, path: to, ifMissing: false }] };

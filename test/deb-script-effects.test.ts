@@ -421,7 +421,7 @@ describe('debScriptEffects on real bookworm scripts', () => {
       'perl-base': [],
       tar: [],
       tzdata: ['postinst: >/etc/timezone', 'postinst: ln: "/usr/share/zoneinfo/$TIMEZONE" is not known before the script runs', 'postinst: mv -f /etc/localtime.dpkg-new /etc/localtime'],
-      'usr-is-merged': ['postinst: rm -v $DPKG_ROOT$dir'], // rmdir of a directory that is not there changes nothing
+      'usr-is-merged': [], // `[ -e "$DPKG_ROOT$dir" ] || continue` for each biarch directory: none is in this image
       'util-linux': ['postinst: unit fstrim.timer: no package in the image ships its file'],
     });
   });

@@ -61,10 +61,12 @@ describe('file commands as effects', () => {
     expect(mvEffects(['-b', '/bin/sh.tmp', '/bin/sh'], ctx, earlier)).toBeUndefined();
   });
 
-  it('touch makes an empty file where none is; rm of absent paths is inert, of a packaged one is not', () => {
+  it('touch makes an empty file where none is; rm of absent paths is inert, of a packaged one a removal the translation judges', () => {
     expect(touchEffects(['/var/log/x.log'])).toEqual({ effects: [{ kind: 'file', path: '/var/log/x.log', mode: 0o644, user: 'root', group: 'root', content: '', ifMissing: true }] });
     expect(rmEffects(['-f', '/etc/old.conf'], ctx)).toEqual({ effects: [] });
-    expect(rmEffects(['-f', '/etc/shipped'], ctx)).toBeUndefined();
+    // Kept only where a later step makes the path again (dash's /bin/sh); else reported (whiteout).
+    expect(rmEffects(['-f', '/etc/shipped'], ctx)).toEqual({ effects: [{ kind: 'remove', path: '/etc/shipped', recursive: false }] });
+    expect(rmEffects(['-f', '/etc/nginx/sites-enabled'], ctx)).toBeUndefined();
     expect(rmEffects(['-rf', '/etc/*.old'], ctx)).toBeUndefined();
     // What an earlier effect of the package made is removed again; -r reaches below it.
     const earlier = [{ kind: 'file' as const, path: '/var/lib/p/fresh', mode: 0o644, user: 'root', group: 'root', content: '', ifMissing: true }];
@@ -356,13 +358,15 @@ describe('dash\'s real bookworm postinst: the /bin/sh diversions, through dpkg-d
     ]);
     expect(r.effects).toContainEqual({ kind: 'symlink', path: '/bin/sh', target: 'dash', ifMissing: false });
     expect(r.effects).toContainEqual({ kind: 'remove', path: '/bin/sh.tmp', recursive: false });
-    // Left: removing the packaged /bin/sh before re-linking it, and the copy that view implies.
-    expect(r.untranslated).toEqual([
-      'postinst: cp -dp /bin/sh /bin/sh.distrib',
-      'postinst: cp -dp /usr/share/man/man1/sh.1.gz /usr/share/man/man1/sh.distrib.1.gz',
-      'postinst: rm -f /bin/sh',
-      'postinst: rm -f /usr/share/man/man1/sh.1.gz',
-    ]);
+    // `rm -f /bin/sh` (the truename) removes the packaged link; replace_with_link then finds no
+    // /bin/sh to back up (its cp is skipped, as on Debian) and links it anew.
+    expect(r.untranslated).toEqual([]);
+    expect(r.effects).toContainEqual({ kind: 'remove', path: '/bin/sh', recursive: false });
+    expect(r.effects.some((e) => 'path' in e && e.path === '/bin/sh.distrib' && e.kind !== 'diversion')).toBe(false);
+    // Removed and made again: the final layer has the new link and needs no whiteout.
+    const t = translateEffects(debAdapter, [meta], 0);
+    expect(t.untranslated).toEqual([]);
+    expect(t.entries.filter((e) => e.path === 'usr/bin/sh' || e.path === 'bin/sh')).toEqual([{ path: 'usr/bin/sh', type: 'symlink', linkname: 'dash' }]);
   });
 
   it('where an earlier package diverted /bin/sh, the queries answer with it and nothing is guessed', () => {
@@ -401,6 +405,26 @@ describe('checks that end early, queries with known answers, and results left ou
   it('`[ -f X ] || return 0` guards the rest of the function; a local NAME=$2 is known in it', () => {
     const script = ['#!/bin/sh', 'rm_conffile() {', '  local PKGNAME="$1"', '  local CONFFILE="$2"', '  [ -e "$CONFFILE" ] || return 0', '  mv -f "$CONFFILE" "$CONFFILE".dpkg-bak', '}', 'rm_conffile p /etc/old.conf', '[ -x /usr/bin/absent ] || exit 0', 'mkdir /var/lib/never'].join('\n');
     expect(run(pkg(script))).toEqual({ effects: [], untranslated: [], scripts: ['postinst'] });
+  });
+
+  it('`[ -e X ] || continue` skips the rest of that round; dpkg-query -S answers from the packages\' file lists', () => {
+    const script = [
+      '#!/bin/sh',
+      'for dir in /lib64 /lib32; do',
+      '  [ -e "$dir" ] || continue',
+      '  if ! dpkg-query -S $dir >/dev/null 2>&1; then',
+      '    rm -v "$dir"',
+      '  fi',
+      '  touch /var/lib/seen$dir',
+      'done',
+    ].join('\n');
+    const owner = (files: string[]): DebMetadata => pkg('#!/bin/sh\n', { name: 'libc6', paths: ['lib64'], files });
+    // /lib64 is there and a package lists it: nothing removed; /lib32 is not there: skipped.
+    const owned = run(pkg(script), [owner(['/lib64', '/lib64/ld.so'])]);
+    expect(owned.untranslated).toEqual([]);
+    expect(owned.effects).toEqual([{ kind: 'file', path: '/var/lib/seen/lib64', mode: 0o644, user: 'root', group: 'root', content: '', ifMissing: true }]);
+    // Listed by no package: the script would remove it, which the translation then judges.
+    expect(run(pkg(script), [owner([])]).effects[0]).toEqual({ kind: 'remove', path: '/lib64', recursive: false });
   });
 
   it('`getcap F | grep -q F` is false on a fresh image (a .deb carries no capabilities), so setcap -r never runs', () => {

@@ -36,7 +36,7 @@ import {
 import { followScript, type CalledCommand } from '../shell/callOrder.js';
 import { invocation } from '../shell/invocation.js';
 import { FRESH_INSTALL_ARGS, guardsHold, knownVariables, knownWords, type ScriptEnv } from '../shell/scriptConditions.js';
-import { commandWords, type Guard, type Redirect, type ShellCommand, type ShellScript } from '../shell/shellCommands.js';
+import { commandWords, type Condition, type Guard, type Redirect, type ShellCommand, type ShellScript } from '../shell/shellCommands.js';
 import { parseAlternativeInstalls } from './updateAlternatives.js';
 
 const CA_STORE = 'usr/share/ca-certificates/';
@@ -117,9 +117,34 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
   /** Account files already created by an earlier command: later "create if absent" steps do nothing. */
   const accounts = new Set<AccountFile>();
   let caBundle = false;
-  // What this package's preinst made, for its postinst.
+  // What this package's scripts made so far: its postinst sees its preinst's marker file, and a
+  // test after `rm -f /bin/sh` finds nothing there.
   const own = new EffectView((abs) => canonicalPath(abs.replace(/^\/+/, '')));
+  let seenCount = 0;
+  const catchUp = () => {
+    own.apply(effects.slice(seenCount));
+    seenCount = effects.length;
+  };
+  // A guard's test ran before the commands it guards: judged again, it sees only the effects made
+  // before it ran (`[ ! -e log ]; then touch log; chmod …` still runs the chmod).
+  let upTo: number | undefined;
+  const views = new Map<number, EffectView>();
+  const viewAt = (n: number): EffectView => {
+    let v = views.get(n);
+    if (!v) {
+      v = new EffectView((abs) => canonicalPath(abs.replace(/^\/+/, '')));
+      v.apply(effects.slice(0, n));
+      views.set(n, v);
+    }
+    return v;
+  };
+  const ownType = (abs: string) => {
+    if (upTo !== undefined && upTo < effects.length) return viewAt(upTo).type(abs);
+    catchUp();
+    return own.type(abs);
+  };
   const ownDirectory = (abs: string) => {
+    catchUp();
     const a = own.attributes(abs);
     return own.type(abs) === 'directory' && a?.mode !== undefined && a.user !== undefined && a.group !== undefined ? { mode: a.mode, user: a.user, group: a.group } : undefined;
   };
@@ -130,13 +155,13 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
       untranslated.push(`${script}: not a shell script (${text.slice(0, 40).split('\n')[0]}); its effects are unknown`);
       continue;
     }
-    // preinst runs before the package's own files are unpacked; postinst sees what preinst made.
-    own.apply(effects);
-    const seen = (abs: string) => own.type(abs);
-    const ctx: ScriptContext =
-      script === 'preinst'
-        ? { ...image, pathType: image.pathTypeBeforeUnpack }
-        : { ...image, pathType: (abs) => seen(abs) ?? image.pathType(abs), directory: (abs) => ownDirectory(abs) ?? image.directory?.(abs) };
+    // preinst runs before the package's own files are unpacked.
+    const unpacked = script === 'preinst' ? image.pathTypeBeforeUnpack : image.pathType;
+    const ctx: ScriptContext = {
+      ...image,
+      pathType: (abs) => ownType(abs) ?? unpacked(abs),
+      directory: (abs) => ownDirectory(abs) ?? image.directory?.(abs),
+    };
     /** A file's text as this script finds it: written by this package, an earlier one, or shipped. */
     const textOf = (abs: string): { text: string; mode: number; user: string; group: string } | undefined => {
       const mine = [...effects].reverse().find((e) => (e.kind === 'file' || e.kind === 'symlink' || e.kind === 'remove') && e.path === abs);
@@ -155,7 +180,8 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
       args,
       variables: knownVariables(text, parsed, { args, variables: { DPKG_ROOT: '', DPKG_MAINTSCRIPT_PACKAGE: meta.name, DPKG_MAINTSCRIPT_NAME: script } }),
       pathType: ctx.pathType,
-      commandStatus: (name, words) => debCommandStatus(name, words) ?? statOverrideListed(name, words, ctx) ?? grepOfFile(name, words, (f) => textOf(shownPath(f))?.text),
+      commandStatus: (name, words) =>
+        debCommandStatus(name, words) ?? statOverrideListed(name, words, ctx) ?? grepOfFile(name, words, (f) => textOf(shownPath(f))?.text) ?? ownedBy(name, words, image.packages),
       commandOutput: (words) => dpkgDivertOutput(words, ctx) ?? freshCommandOutput(words, ctx),
     };
     // A command sees the script's constants, those its enclosing blocks assigned before it, and
@@ -191,8 +217,30 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
       return 'effects' in write ? { effects: write.effects } : { unrecognized: write.unrecognized };
     };
     // Pass 1: recognized effects, and the libraries the script relies on.
+    /** How many effects had been made when each command ran (by the command as written). */
+    const ranAt = new Map<ShellCommand, number>();
+    const atStart = effects.length;
+    const stillRuns = (c: CalledCommand): boolean =>
+      c.guards.every((g) => {
+        const test = g.kind === 'if' || g.kind === 'and-or' ? firstCommand(g.condition) : undefined;
+        const at = test === undefined ? undefined : ranAt.get(test);
+        // Nothing made before the test ran: the first judgement (before any effect) stands.
+        if (at === undefined || at === atStart) return true;
+        upTo = at;
+        try {
+          return guardsHold([g], envAt(c)) !== 'never';
+        } finally {
+          upTo = undefined;
+        }
+      });
     for (const c of commands) {
+      ranAt.set(c.written ?? c, effects.length);
       if (isHandled(c)) continue;
+      // Judged again now that earlier commands' effects are known (dash's cp after its rm).
+      if (!stillRuns(c)) {
+        handled.add(c);
+        continue;
+      }
       const inv = invocation(c, envAt(c));
       if (inv === undefined) continue;
       const { name, args } = inv;
@@ -360,6 +408,32 @@ function recognizeCommand(name: string, args: string[], ctx: ScriptContext, earl
 function machineIdSetup(args: string[]): CommandResult {
   if (args.length) return { unrecognized: `systemd-machine-id-setup ${args.join(' ')}` };
   return { effects: [{ kind: 'file', path: '/etc/machine-id', mode: 0o444, user: 'root', group: 'root', content: '', ifMissing: false }] };
+}
+
+/** The simple command a condition runs first, whose time its tests belong to. */
+function firstCommand(c: Condition): ShellCommand | undefined {
+  switch (c.kind) {
+    case 'command':
+      return c.command;
+    case 'not':
+      return firstCommand(c.operand);
+    case 'and':
+    case 'or':
+      return firstCommand(c.left);
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * `dpkg-query -S /PATH` (no wildcard): whether a package of the image lists exactly that path,
+ * as dpkg's database would answer once everything is unpacked.
+ */
+function ownedBy(name: string, words: string[], packages: readonly PackageMetadata[]): boolean | undefined {
+  const [flag, p, ...rest] = words;
+  if (name !== 'dpkg-query' || (flag !== '-S' && flag !== '--search') || p === undefined || rest.length || !p.startsWith('/') || /[*?[\]]/.test(p)) return undefined;
+  const wanted = p.replace(/(.)\/+$/, '$1');
+  return packages.some((x) => asDeb(x).files.includes(wanted));
 }
 
 /** `grep … FILE` of a file whose text the script would find. */

@@ -78,7 +78,8 @@ export function callOrder(script: ShellScript, options: CallOrderOptions): CallO
         const body = list.slice(i, end);
         i = end - 1;
         const inner = new Set([...open, loop]);
-        const words = body.some((x) => x.command === 'break' || x.command === 'continue') ? undefined : options.loopWords(loop, copyOf(c));
+        // A `continue` the reader turned into guards (`[ -e "$d" ] || continue`) is modelled; break is not.
+        const words = body.some((x) => x.command === 'break' || (x.command === 'continue' && !x.exitGuarded)) ? undefined : options.loopWords(loop, copyOf(c));
         if (words === undefined) walkList(body, call, stack, loops, inner);
         else for (const w of words) walkList(body, call, stack, { ...loops, [loop.variable]: w }, inner);
         continue;

@@ -52,6 +52,8 @@ export interface ShellCommand {
   shifted?: boolean;
   /** The simple command whose output it reads through a pipe (`getcap /bin/ip | grep -q ip`). */
   input?: ShellCommand;
+  /** A return, exit or continue whose leaving is modelled as a guard on the commands after it. */
+  exitGuarded?: boolean;
 }
 
 /**
@@ -623,9 +625,12 @@ function parseList(lex: Lexer, nested: boolean, outerFn: string | undefined, bas
     if (l.open) return;
     if (l.element !== undefined) l.last = chain(l);
     // `[ -f "$x" ] || return 0`: the rest of this list runs only when the left side held
-    // (`… && exit` only when it failed).
-    const leaves = l.element?.kind === 'command' && /^(return|exit)$/.test(l.element.command.command);
-    if (leaves && l.andOr && l.op && !l.negate) l.guards = [...l.guards, { kind: 'and-or', condition: l.andOr, expect: l.op === '||' }];
+    // (`… && exit` only when it failed); `|| continue` likewise for the rest of a loop's body.
+    const leaves = l.element?.kind === 'command' && /^(return|exit|continue|break)$/.test(l.element.command.command);
+    if (leaves && l.andOr && l.op && !l.negate) {
+      l.guards = [...l.guards, { kind: 'and-or', condition: l.andOr, expect: l.op === '||' }];
+      (l.element as { command: ShellCommand }).command.exitGuarded = true;
+    }
     resetList(l);
   };
   /** The end of a compound list (at then, do, fi, `}`…): its exit status. */
@@ -725,8 +730,11 @@ function parseList(lex: Lexer, nested: boolean, outerFn: string | undefined, bas
     // `if [ -e /etc/hosts ]; then return 0; fi`: what follows in this list runs only when the
     // test failed (an if with one branch, ending in a plain return or exit).
     const [cond] = f.kind === 'if' && f.conds.length === 1 && !f.sawElse ? f.conds : [];
-    const leaves = last.kind === 'command' && /^(return|exit)$/.test(last.command.command);
-    if (cond && leaves) list().guards = [...list().guards, { kind: 'if', condition: cond, expect: false }];
+    const leaves = last.kind === 'command' && /^(return|exit|continue|break)$/.test(last.command.command);
+    if (cond && leaves) {
+      list().guards = [...list().guards, { kind: 'if', condition: cond, expect: false }];
+      (last as { command: ShellCommand }).command.exitGuarded = true;
+    }
     return true;
   };
 

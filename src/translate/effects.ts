@@ -214,8 +214,9 @@ export interface AttributesEffect {
 
 /**
  * `rm` of a path an earlier effect made (a preinst's marker file that its postinst removes):
- * that path, and with `recursive` everything under it, is not made after all. Removing what a
- * package installs would need a whiteout; recognizers do not produce that.
+ * that path, and with `recursive` everything under it, is not made after all. Of a file a
+ * package installs, it stands only where a later effect makes the path again (dash's /bin/sh);
+ * anything else would need a whiteout and is reported.
  */
 export interface RemoveEffect {
   kind: 'remove';

@@ -53,7 +53,7 @@ export function applyFilesystem(effects: Tagged<FilesystemEffect>[], ctx: Filesy
   const declare = (source: string, d: Declared) => declared.set(source, [...(declared.get(source) ?? []), d]);
   const made = new Map<string, FinalEntry>();
   const copyUps = new Map<string, CopyUp>();
-  for (const { source, effect: e } of effects) {
+  for (const [index, { source, effect: e }] of effects.entries()) {
     const path = ctx.canonical(e.path);
     if (path === '' || path.split('/').includes('..')) throw new UserError(`${source}: would create "${e.path}", outside the image or at its root`);
     const id = (what: 'user' | 'group', name: string): number => {
@@ -64,6 +64,9 @@ export function applyFilesystem(effects: Tagged<FilesystemEffect>[], ctx: Filesy
     };
     const shipped = ctx.installed.has(path);
     if (e.kind === 'remove') {
+      // Removed and made again (dash's `rm -f /bin/sh` before linking it anew): the new one stands.
+      const remade = effects.slice(index + 1).some(({ effect: x }) => (x.kind === 'file' || x.kind === 'symlink') && ctx.canonical(x.path) === path);
+      if (shipped && !e.recursive && remade) continue;
       if (shipped || ctx.directories.has(path)) {
         unresolved.push({ source, effect: `${e.path}: removing what a package installs is not applied (it needs a whiteout)` });
         continue;
