@@ -172,6 +172,8 @@ export interface ScriptContext {
   packages: PackageMetadata[];
   /** A diversion of the path made by the scripts of a package configured earlier ("package" is ":" when local). */
   diversion?(absPath: string): { divertTo: string; package: string } | undefined;
+  /** Whether the scripts of a package configured earlier installed an alternative of this name. */
+  hasAlternative?(name: string): boolean;
   /** Whether the scripts of a package configured earlier put a stat override on the path. */
   statOverridden?(absPath: string): boolean;
   /**
@@ -181,6 +183,13 @@ export interface ScriptContext {
   directory?(absPath: string): { mode: number; user: string; group: string } | undefined;
   /** The text of a file the scripts of packages configured earlier wrote (libc-bin's nsswitch.conf). */
   fileText?(absPath: string): string | undefined;
+  /**
+   * What sh's pathname expansion gives for a word whose last component is a glob: the matching
+   * paths, sorted (none: the word stays as written). Undefined for a pattern not modelled.
+   * `globBeforeUnpack` is the preinst's, before the package's own files are there.
+   */
+  glob?(pattern: string): string[] | undefined;
+  globBeforeUnpack?(pattern: string): string[] | undefined;
 }
 
 export interface FinalContext {

@@ -427,6 +427,26 @@ describe('checks that end early, queries with known answers, and results left ou
     expect(run(pkg(script), [owner([])]).effects[0]).toEqual({ kind: 'remove', path: '/lib64', recursive: false });
   });
 
+  it('globs expand over the image and what scripts made; a plain exit ends the script; --remove-all of an alternative nobody installed is a no-op', () => {
+    const script = [
+      '#!/bin/sh',
+      'LOG=/var/log/app.log',
+      'touch $LOG',
+      'chmod 640 ${LOG}*',
+      'rm -f /etc/app/old-*',
+      'update-alternatives --remove-all app-palette',
+      'exit 0',
+      'this-never-runs',
+    ].join('\n');
+    const app: DebMetadata = { ...pkg(script), name: 'app', paths: ['var/log/app.log.1', 'etc/app/current'], directories: ['var', 'var/log', 'etc', 'etc/app'].map((path) => ({ path, mode: 0o755, uid: 0, gid: 0 })) };
+    const t = translateEffects(debAdapter, [app], 0);
+    expect(t.untranslated).toEqual([]);
+    // The glob matched the file touch made and the one the package ships, in sorted order.
+    const report = t.report.find((r) => r.package === 'app')!;
+    expect(report.effects).toEqual(['file /var/log/app.log 0644 root:root, 0 bytes (if absent)', 'owner/mode /var/log/app.log 0640', 'owner/mode /var/log/app.log.1 0640']);
+    expect(t.copyUps.map((c) => c.path)).toEqual(['var/log/app.log.1']);
+  });
+
   it('`getcap F | grep -q F` is false on a fresh image (a .deb carries no capabilities), so setcap -r never runs', () => {
     const script = ['#!/bin/sh', 'if getcap /bin/ip | grep -qs "/bin/ip"; then', '  setcap -r /bin/ip', 'fi', 'if echo "a b" | grep -q "^a"; then touch /etc/yes; fi'].join('\n');
     expect(run(pkg(script, { paths: ['bin/ip'] })).untranslated).toEqual([]);

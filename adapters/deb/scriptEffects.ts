@@ -9,6 +9,7 @@ import { canonicalPath } from './mergedUsr.js';
 import { parseGrep } from '../shell/grepText.js';
 import { sedInPlace } from '../shell/sedScript.js';
 import { capturedText } from './capturedText.js';
+import { globParts, matchNames } from '../../src/translate/globNames.js';
 import { redirectWrite } from '../fileWrites.js';
 import { leftOut, runAsOther } from './leftOutCommands.js';
 import { pamAuthUpdate, isPamInput } from './pamAuthUpdate.js';
@@ -162,6 +163,20 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
       pathType: (abs) => ownType(abs) ?? unpacked(abs),
       directory: (abs) => ownDirectory(abs) ?? image.directory?.(abs),
     };
+    /** sh's pathname expansion: the image's paths, and what this package's scripts made or removed so far. */
+    const globOf = (pattern: string): string[] | undefined => {
+      const fromImage = (script === 'preinst' ? image.globBeforeUnpack : image.glob)?.(pattern);
+      const parts = globParts(pattern);
+      if (fromImage === undefined || parts === undefined) return undefined;
+      catchUp();
+      const names = new Set(fromImage);
+      const base = parts.dir === '/' ? '' : parts.dir;
+      for (const [n, t] of own.children(canonicalPath(parts.dir.replace(/^\/+/, '')))) {
+        if (t === 'absent') names.delete(`${base}/${n}`);
+        else if (matchNames(parts.re, pattern, [n]).length) names.add(`${base}/${n}`);
+      }
+      return [...names].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    };
     /** A file's text as this script finds it: written by this package, an earlier one, or shipped. */
     const textOf = (abs: string): { text: string; mode: number; user: string; group: string } | undefined => {
       const mine = [...effects].reverse().find((e) => (e.kind === 'file' || e.kind === 'symlink' || e.kind === 'remove') && e.path === abs);
@@ -183,6 +198,7 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
       commandStatus: (name, words) =>
         debCommandStatus(name, words) ?? statOverrideListed(name, words, ctx) ?? grepOfFile(name, words, (f) => textOf(shownPath(f))?.text) ?? ownedBy(name, words, image.packages),
       commandOutput: (words) => dpkgDivertOutput(words, ctx) ?? freshCommandOutput(words, ctx),
+      glob: (pattern) => globOf(pattern),
     };
     // A command sees the script's constants, those its enclosing blocks assigned before it, and
     // debconf's answer (RET) to the last db_get before it.
@@ -243,7 +259,13 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
       }
       const inv = invocation(c, envAt(c));
       if (inv === undefined) continue;
-      const { name, args } = inv;
+      const { name } = inv;
+      // `rm -f PATTERN` that matches nothing removes nothing: sh passed the pattern as written.
+      const args = name === 'rm' && inv.args.some((a) => /^-[a-zA-Z]*f/.test(a)) ? inv.args.filter((a) => !(/[*?[]/.test(a) && globOf(a)?.length === 0)) : inv.args;
+      if (args.length && args.every((a) => a.startsWith('-')) && inv.args.length > args.length) {
+        handled.add(c);
+        continue;
+      }
       for (const r of c.redirects) if (OUTPUT.test(r.op)) scratchFiles.written(r.target);
       const followed = scratchFiles.follow(name, args.map(shownPath), holds(c) === 'always');
       if (followed !== undefined) {
@@ -332,7 +354,8 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
     for (const c of commands) {
       if (isHandled(c) || defined.has(c.command) || libraryFunctions.has(c.command)) continue;
       const inv = invocation(c, envAt(c));
-      if (inv === undefined || isInert(inv.name, inv.args, scratch, ctx.pathType)) continue;
+      const installed = ctx.hasAlternative && ((n: string) => ctx.hasAlternative!(n) || effects.some((e) => e.kind === 'alternative' && e.name === n));
+      if (inv === undefined || isInert(inv.name, inv.args, scratch, ctx.pathType, installed)) continue;
       // The command with its words as far as they are known, so the report says what is left.
       items.push(inv.name === '.' || inv.name === 'source' ? `. ${inv.args[0] ?? ''}` : [inv.name, ...inv.args].map((w) => (w === '' ? "''" : w)).join(' '));
     }
@@ -471,13 +494,15 @@ function isShellsTemplateCopy(args: string[]): boolean {
  * `--remove NAME PATH` of a choice whose file is not there, and `--auto NAME` (every alternative
  * layerpkg sets up is in auto mode): cleanups of older versions that change nothing when fresh.
  */
-function isFreshAlternativesNoop(args: string[], pathType: ScriptContext['pathType']): boolean {
+function isFreshAlternativesNoop(args: string[], pathType: ScriptContext['pathType'], hasAlternative?: ScriptContext['hasAlternative']): boolean {
   const words = args.filter((a) => a !== '--quiet' && a !== '--force');
   if (words[0] === '--auto' && words.length === 2) return true;
+  // `--remove-all NAME` of an alternative no script in the image installed (libnewt's old palette).
+  if (words[0] === '--remove-all' && words.length === 2 && hasAlternative !== undefined && !hasAlternative(words[1]!)) return true;
   return words[0] === '--remove' && words.length === 3 && words[2]!.startsWith('/') && pathType(words[2]!) === 'absent';
 }
 
-function isInert(name: string, args: string[], scratch: Set<string>, pathType: ScriptContext['pathType']): boolean {
+function isInert(name: string, args: string[], scratch: Set<string>, pathType: ScriptContext['pathType'], hasAlternative?: ScriptContext['hasAlternative']): boolean {
   if (INERT.has(name) || name.startsWith('db_')) return true;
   // `foo --help` / `foo --version`: probing whether a program works.
   if (args.length === 1 && (args[0] === '--help' || args[0] === '--version')) return true;
@@ -489,7 +514,7 @@ function isInert(name: string, args: string[], scratch: Set<string>, pathType: S
     case 'dpkg-statoverride':
       return args.includes('--list');
     case 'update-alternatives':
-      return args.some((a) => ALTERNATIVES_QUERIES.has(a)) || isFreshAlternativesNoop(args, pathType);
+      return args.some((a) => ALTERNATIVES_QUERIES.has(a)) || isFreshAlternativesNoop(args, pathType, hasAlternative);
     case 'sed':
       return !args.some((a) => /^-[a-zA-Z]*i|^--in-place/.test(a));
     case 'find':

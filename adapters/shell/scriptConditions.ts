@@ -24,6 +24,8 @@ export interface ScriptEnv {
   commandStatus?(name: string, args: string[]): boolean | undefined;
   /** What a simple command prints inside `$(…)`, where the format knows (dpkg-divert --truename); undefined = unknown. */
   commandOutput?(words: string[]): string | undefined;
+  /** Pathname expansion of an absolute pattern: the matching paths, sorted; undefined when not known. */
+  glob?(pattern: string): string[] | undefined;
 }
 
 /** The arguments dpkg passes on a fresh install. */
@@ -371,8 +373,17 @@ function fieldsOf(raws: string[], scope: Scope): Field[] | undefined {
       out.push(single(pieces));
       continue;
     }
-    // Pathname expansion (and ~) would depend on the filesystem.
-    if (pieces.some((p) => !p.quoted && /[*?[]/.test(p.text!)) || (pieces[0] && !pieces[0].quoted && pieces[0].text!.startsWith('~'))) return undefined;
+    // Pathname expansion (and ~) depend on the filesystem: the format may answer for an
+    // absolute path whose last component alone is a pattern (`${LOG}*`).
+    if (pieces.some((p) => !p.quoted && /[*?[]/.test(p.text!))) {
+      const text = pieces.map((p) => p.text!).join('');
+      const quotedGlob = pieces.some((p) => p.quoted && /[*?[]/.test(p.text!));
+      const matches = quotedGlob || /\s/.test(text) ? undefined : scope.env.glob?.(text);
+      if (matches === undefined) return undefined;
+      out.push(...(matches.length ? matches : [text]).map((value) => ({ value })));
+      continue;
+    }
+    if (pieces[0] && !pieces[0].quoted && pieces[0].text!.startsWith('~')) return undefined;
     const ifs = scope.env.variables.IFS ?? ' \t\n';
     if (splits && !/^[ \t\n]*$/.test(ifs)) return undefined;
     let cur = '';

@@ -630,6 +630,11 @@ function parseList(lex: Lexer, nested: boolean, outerFn: string | undefined, bas
     if (leaves && l.andOr && l.op && !l.negate) {
       l.guards = [...l.guards, { kind: 'and-or', condition: l.andOr, expect: l.op === '||' }];
       (l.element as { command: ShellCommand }).command.exitGuarded = true;
+    } else if (leaves && !l.andOr && !l.negate) {
+      // A plain `exit 0`: nothing after it in this list runs (libnewt's stray line after it).
+      const command = (l.element as { command: ShellCommand }).command;
+      l.guards = [...l.guards, { kind: 'if', condition: { kind: 'command', command: { ...command, command: 'false', args: [], raw: ['false'], redirects: [] } }, expect: true }];
+      command.exitGuarded = true;
     }
     resetList(l);
   };

@@ -7,6 +7,7 @@ import { buildCaCertificates } from './caCertificates.js';
 import { declarationFile } from './declarationFile.js';
 import { describeEffect } from './describeEffect.js';
 import { EffectView } from './effectView.js';
+import { globParts, matchNames } from './globNames.js';
 import {
   isAccountEffect,
   isFilesystemEffect,
@@ -70,6 +71,8 @@ export function translateEffects(adapter: Adapter, packages: PackageMetadata[], 
   const diversions = new Map<string, { divertTo: string; package: string }>();
   // Likewise stat overrides: `dpkg-statoverride --list PATH` answers from those made so far.
   const overridden = new Set<string>();
+  // And alternatives: `update-alternatives --remove-all NAME` of one nobody installed does nothing.
+  const alternativeNames = new Set<string>();
   // What the scripts of packages configured earlier made, changed or removed.
   const made = new EffectView(canonical);
   const contextOf = (pkg: PackageMetadata): ScriptContext => ({
@@ -78,7 +81,10 @@ export function translateEffects(adapter: Adapter, packages: PackageMetadata[], 
     packages,
     diversion: (abs) => diversions.get(abs),
     statOverridden: (abs) => overridden.has(abs),
+    hasAlternative: (name) => alternativeNames.has(name),
     fileText: (abs) => made.text(abs),
+    glob: globber(view, made, canonical),
+    globBeforeUnpack: globber(view, made, canonical, pkg),
     directory: (abs) => {
       const type = made.type(abs) ?? view(canonical(abs));
       if (type !== 'directory') return undefined;
@@ -100,6 +106,7 @@ export function translateEffects(adapter: Adapter, packages: PackageMetadata[], 
     for (const e of found.effects) {
       if (e.kind === 'diversion') diversions.set(e.path, { divertTo: e.divertTo, package: e.package });
       if (e.kind === 'attributes' && e.override) overridden.add(e.path);
+      if (e.kind === 'alternative') alternativeNames.add(e.name);
     }
     if (found.scripts?.length || found.effects.length || found.untranslated.length) {
       // A helper called once per key (ssh-keygen per host-key type) shows its effect once.
@@ -228,13 +235,25 @@ export function translateEffects(adapter: Adapter, packages: PackageMetadata[], 
  * What is at a path, by how many packages ship it (as a file, or as a directory or a directory's
  * ancestor), so that a preinst's view can leave its own package out.
  */
-function pathView(adapter: Adapter, packages: PackageMetadata[]): (rel: string, without?: PackageMetadata) => 'file' | 'directory' | 'absent' {
+interface PathView {
+  (rel: string, without?: PackageMetadata): 'file' | 'directory' | 'absent';
+  /** The names in a directory, as the packages (but `without`) ship them. */
+  children(dirRel: string, without?: PackageMetadata): string[];
+}
+
+function pathView(adapter: Adapter, packages: PackageMetadata[]): PathView {
   const files = new Map<string, PackageMetadata[]>();
   const dirs = new Map<string, PackageMetadata[]>();
+  const inDir = new Map<string, Set<string>>();
   const add = (m: Map<string, PackageMetadata[]>, k: string, p: PackageMetadata) => {
     const list = m.get(k);
-    if (!list) m.set(k, [p]);
-    else if (list[list.length - 1] !== p) list.push(p);
+    if (!list) {
+      m.set(k, [p]);
+      const parent = path.posix.dirname(k) === '.' ? '' : path.posix.dirname(k);
+      let names = inDir.get(parent);
+      if (!names) inDir.set(parent, (names = new Set()));
+      names.add(k);
+    } else if (list[list.length - 1] !== p) list.push(p);
   };
   for (const p of packages) {
     for (const f of adapter.installedPaths(p)) {
@@ -244,9 +263,28 @@ function pathView(adapter: Adapter, packages: PackageMetadata[]): (rel: string, 
     for (const d of adapter.installedDirectories(p)) add(dirs, d.path, p);
   }
   const has = (list: PackageMetadata[] | undefined, without?: PackageMetadata) => list !== undefined && list.some((p) => p !== without);
-  return (rel, without) => {
-    if (rel === '' || has(dirs.get(rel), without)) return 'directory';
-    return has(files.get(rel), without) ? 'file' : 'absent';
+  const view = (rel: string, without?: PackageMetadata) => {
+    if (rel === '' || has(dirs.get(rel), without)) return 'directory' as const;
+    return has(files.get(rel), without) ? ('file' as const) : ('absent' as const);
+  };
+  const children = (dirRel: string, without?: PackageMetadata) =>
+    [...(inDir.get(dirRel) ?? [])].filter((k) => has(files.get(k), without) || has(dirs.get(k), without)).map((k) => path.posix.basename(k));
+  return Object.assign(view, { children });
+}
+
+/** What a glob in a script's word names: packaged paths and what earlier scripts made, minus what they removed. */
+function globber(view: PathView, made: EffectView, canonical: (abs: string) => string, without?: PackageMetadata): (pattern: string) => string[] | undefined {
+  return (pattern) => {
+    const parts = globParts(pattern);
+    if (parts === undefined) return undefined;
+    const dirRel = canonical(parts.dir);
+    const names = new Set(view.children(dirRel, without));
+    for (const [n, t] of made.children(dirRel)) {
+      if (t === 'absent') names.delete(n);
+      else names.add(n);
+    }
+    const base = parts.dir === '/' ? '' : parts.dir;
+    return matchNames(parts.re, pattern, names).map((n) => `${base}/${n}`);
   };
 }
 

@@ -53,6 +53,13 @@ export class EffectView {
     }
   }
 
+  /** Names earlier effects made or removed in a directory (by its key), with what they left there. */
+  children(dirKey: string): Map<string, MadePath['type']> {
+    const out = new Map<string, MadePath['type']>();
+    for (const [k, t] of this.types) if (path.posix.dirname(k) === dirKey) out.set(path.posix.basename(k), t);
+    return out;
+  }
+
   /** The type earlier effects left at a path; undefined where they did not make or remove it. */
   type(absPath: string): MadePath['type'] | undefined {
     return this.types.get(this.key(path.posix.normalize(absPath)));
