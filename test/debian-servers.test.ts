@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -116,6 +116,12 @@ describe('examples/debian-servers: openssh-server and nginx, their scripts trans
     for (const f of files) expect({ f, text: readFileSync(path.join(rootfs, f), 'utf8') }).toEqual({ f, text: readFileSync(path.join(reference, f), 'utf8') });
     // su includes common-auth, common-account and common-session: without them it refuses.
     expect(await inImage('su -s /bin/sh www-data -c "id -u"')).toBe('33\n');
+  });
+
+  it('has the time zone, nsswitch.conf and /etc/shells mmdebstrap\'s image has (tzdata, libc-bin, debianutils)', () => {
+    expect(readlinkSync(path.join(rootfs, 'etc/localtime'))).toBe(readlinkSync(path.join(reference, 'etc/localtime')));
+    expect(readlinkSync(path.join(rootfs, 'etc/localtime'))).toBe('/usr/share/zoneinfo/Etc/UTC');
+    for (const f of ['etc/timezone', 'etc/nsswitch.conf', 'etc/shells']) expect({ f, text: readFileSync(path.join(rootfs, f), 'utf8') }).toEqual({ f, text: readFileSync(path.join(reference, f), 'utf8') });
   });
 
   it('gives ssh-agent the set-group-ID _ssh that openssh-client\'s postinst sets, as in mmdebstrap\'s image', async () => {

@@ -9,6 +9,16 @@ import { asDeb } from './debMetadata.js';
 
 const cache = new WeakMap<PackageMetadata[], Map<string, string>>();
 
+/**
+ * Answers a package's config script (which layerpkg does not run) gives questions that have no
+ * template Default, on a fresh non-interactive install. tzdata.config (2026b-0+deb12u1): with
+ * neither /etc/timezone nor /etc/localtime, AREA=Etc and ZONE=UTC, then `db_set` of both.
+ */
+const CONFIG_SCRIPT_ANSWERS: Record<string, string> = {
+  'tzdata/Areas': 'Etc',
+  'tzdata/Zones/Etc': 'UTC',
+};
+
 /** The defaults of every question the image's packages template, read once per package set. */
 export function debconfAnswers(packages: PackageMetadata[]): Map<string, string> {
   let answers = cache.get(packages);
@@ -29,8 +39,9 @@ function debconfDefaults(packages: PackageMetadata[]): Map<string, string> {
     }
     for (const para of paragraphs) {
       const name = para.get('Template');
-      // A question without a Default answers the empty string.
-      if (name && !out.has(name)) out.set(name, para.get('Default') ?? '');
+      // A question without a Default answers the empty string, unless the package's config
+      // script sets it on a fresh install (below).
+      if (name && !out.has(name)) out.set(name, para.get('Default') ?? CONFIG_SCRIPT_ANSWERS[name] ?? '');
     }
   }
   return out;

@@ -36,7 +36,7 @@ import {
 } from './serviceCommands.js';
 import { followScript, type CalledCommand } from '../shell/callOrder.js';
 import { invocation } from '../shell/invocation.js';
-import { FRESH_INSTALL_ARGS, guardsHold, knownVariables, knownWords, type ScriptEnv } from '../shell/scriptConditions.js';
+import { FRESH_INSTALL_ARGS, guardsHold, knownVariables, knownWords, variablesAt, type ScriptEnv } from '../shell/scriptConditions.js';
 import { commandWords, type Condition, type Guard, type Redirect, type ShellCommand, type ShellScript } from '../shell/shellCommands.js';
 import { parseAlternativeInstalls } from './updateAlternatives.js';
 
@@ -196,7 +196,12 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
       variables: knownVariables(text, parsed, { args, variables: { DPKG_ROOT: '', DPKG_MAINTSCRIPT_PACKAGE: meta.name, DPKG_MAINTSCRIPT_NAME: script } }),
       pathType: ctx.pathType,
       commandStatus: (name, words) =>
-        debCommandStatus(name, words) ?? statOverrideListed(name, words, ctx) ?? grepOfFile(name, words, (f) => textOf(shownPath(f))?.text) ?? ownedBy(name, words, image.packages),
+        debCommandStatus(name, words) ??
+        statOverrideListed(name, words, ctx) ??
+        grepOfFile(name, words, (f) => textOf(shownPath(f))?.text) ??
+        ownedBy(name, words, image.packages) ??
+        // db_get succeeds for a question some package's templates define.
+        (name === 'db_get' && words.length === 1 && debconfAnswers(image.packages).has(words[0]!) ? true : undefined),
       commandOutput: (words) => dpkgDivertOutput(words, ctx) ?? freshCommandOutput(words, ctx),
       glob: (pattern) => globOf(pattern),
     };
@@ -204,10 +209,20 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
     // debconf's answer (RET) to the last db_get before it.
     const answers = debconfAnswers(image.packages);
     const questions = parsed.commands.filter((q) => q.command === 'db_get');
+    const retMemo = new Map<string, Record<string, string>>();
     const retAt = (line: number, fn: string | undefined): Record<string, string> => {
-      const asked = questions.filter((q) => q.function === fn && q.line < line).at(-1)?.args[0];
+      const key = `${fn ?? ''}\0${line}`;
+      const known = retMemo.get(key);
+      if (known) return known;
+      retMemo.set(key, {}); // a question naming a variable set from RET itself stays unknown
+      // `db_get Q && AREA="$RET"`: a question asked earlier on the same line counts too.
+      const q = questions.filter((x) => x.function === fn && x.line <= line).at(-1);
+      // `db_get "tzdata/Zones/$AREA"`: the question's name as the script has it at that point.
+      const asked = q === undefined ? undefined : /[$`]/.test(q.args[0] ?? '') ? knownWords(q, { ...env, variables: variablesAt(text, parsed, env, q, retAt) })?.[1] : q.args[0];
       const answer = asked === undefined ? undefined : answers.get(asked);
-      return answer === undefined ? {} : { RET: answer };
+      const out: Record<string, string> = answer === undefined ? {} : { RET: answer };
+      retMemo.set(key, out);
+      return out;
     };
     const { commands, live, envOf: envAt, holds } = followScript(text, parsed, env, { setAt: retAt });
     const runs = (x: { line: number; function?: string; guards: Guard[] }) => guardsHold(x.guards, envAt(x)) !== 'never';

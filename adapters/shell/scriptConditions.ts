@@ -824,20 +824,30 @@ export function variablesAt(
   setAt: (line: number, fn: string | undefined) => Record<string, string> = () => ({}),
 ): Record<string, string> {
   const out = { ...env.variables };
-  for (const a of singleAssignments(text, script)) {
-    if (Object.hasOwn(out, a.name) || a.function !== c.function || a.line >= c.line) continue;
-    if (a.guards.length > c.guards.length || a.guards.some((g, i) => c.guards[i] !== g)) continue;
-    // In a function, a helper called in between may have set the name again.
-    const between = (x: ShellCommand) => x.function === a.function && x.line >= a.line && x.line < c.line && script.functions.includes(x.command);
-    if (a.function !== undefined && script.commands.some((x) => between(x) && callAssigns(script, x.command, a.name))) continue;
-    const v = single(expandWord(a.raw, { env: { ...env, variables: { ...out, ...setAt(a.line, a.function) } }, positionals: positionalsKnown(a, env) }));
-    if (v.value !== undefined) out[a.name] = v.value;
-  }
-  if (c.function === undefined) {
+  // Single and repeated assignments can build on each other (tzdata's TIMEZONE="$AREA/$ZONE",
+  // AREA set twice): a few rounds until nothing new is known.
+  for (let round = 0, grew = true; grew && round < 4; round++) {
+    grew = false;
+    for (const a of singleAssignments(text, script)) {
+      if (Object.hasOwn(out, a.name) || a.function !== c.function || a.line >= c.line) continue;
+      if (a.guards.length > c.guards.length || a.guards.some((g, i) => c.guards[i] !== g)) continue;
+      // In a function, a helper called in between may have set the name again.
+      const between = (x: ShellCommand) => x.function === a.function && x.line >= a.line && x.line < c.line && script.functions.includes(x.command);
+      if (a.function !== undefined && script.commands.some((x) => between(x) && callAssigns(script, x.command, a.name))) continue;
+      const v = single(expandWord(a.raw, { env: { ...env, variables: { ...out, ...setAt(a.line, a.function) } }, positionals: positionalsKnown(a, env) }));
+      if (v.value !== undefined) {
+        out[a.name] = v.value;
+        grew = true;
+      }
+    }
+    if (c.function !== undefined) break;
     for (const [name, list] of repeatedAssignments(text, script)) {
       if (Object.hasOwn(out, name)) continue;
       const v = lastReaching(script, { ...env, variables: out }, c, name, list, setAt);
-      if (v !== undefined) out[name] = v;
+      if (v !== undefined) {
+        out[name] = v;
+        grew = true;
+      }
     }
   }
   return { ...out, ...setAt(c.line, c.function) };
@@ -867,7 +877,7 @@ function lastReaching(
   const encloses = last.guards.length <= c.guards.length && last.guards.every((g, i) => c.guards[i] === g);
   if (!encloses && guardsHold(last.guards, at(last)) !== 'always') return undefined;
   if (script.commands.some((x) => x.function === undefined && x.line > last.line && x.line < c.line && script.functions.includes(x.command) && callAssigns(script, x.command, name))) return undefined;
-  return single(expandWord(last.raw, { env, positionals: true })).value;
+  return single(expandWord(last.raw, { env: at(last), positionals: true })).value;
 }
 
 const repeated = new WeakMap<ShellScript, Map<string, Assignment[]>>();
