@@ -10,6 +10,7 @@ import { guardsHold, variablesAt, type ScriptEnv } from '../adapters/shell/scrip
 import { commandWords } from '../adapters/shell/shellCommands.js';
 import type { ScriptContext } from '../adapters/types.js';
 import type { EnableUnitEffect } from '../src/translate/effects.js';
+import { debConfigureOrder } from '../adapters/deb/configureOrder.js';
 import { translateEffects } from '../src/translate/applyEffects.js';
 import { enableUnits } from '../src/translate/enableUnits.js';
 
@@ -553,5 +554,23 @@ describe('libnss-systemd, its real bookworm scripts: a later package edits what 
     expect(t.untranslated).toEqual([]);
     expect(t.entries.map((e) => e.path)).toContain('etc/nsswitch.conf.nss.libnss-systemd-will-install');
     expect(t.entries.some((e) => e.path === 'etc/nsswitch.conf')).toBe(false);
+  });
+});
+
+describe('debConfigureOrder', () => {
+  const p = (name: string, fields: [string, string][] = []): DebMetadata => ({
+    name, version: '1', arch: 'amd64', control: [['Package', name], ...fields], controlFiles: {}, conffiles: [], files: [], paths: [], directories: [], captured: {},
+  });
+  it('Essential first, then each package after what it (pre-)depends on, through Provides and alternatives; a cycle is broken where it is entered', () => {
+    const pkgs = [
+      p('libpam-systemd', [['Depends', 'libpam-runtime (>= 1.0), systemd | systemd-standalone-sysusers']]),
+      p('systemd-sysusers-impl', [['Provides', 'systemd-standalone-sysusers']]),
+      p('libpam-runtime', [['Pre-Depends', 'debconf']]),
+      p('debconf'),
+      p('libc-bin', [['Essential', 'yes']]),
+      p('a', [['Depends', 'b']]),
+      p('b', [['Depends', 'a']]),
+    ];
+    expect(debConfigureOrder(pkgs).map((x) => x.name)).toEqual(['libc-bin', 'debconf', 'libpam-runtime', 'systemd-sysusers-impl', 'libpam-systemd', 'b', 'a']);
   });
 });

@@ -1,5 +1,6 @@
 import { lazyUnpack } from '../lazyUnpack.js';
 import type { Adapter, PackageMetadata } from '../types.js';
+import { debConfigureOrder } from './configureOrder.js';
 import { debDatabase } from './database.js';
 import { debLdconfigInputs } from './ldconfigCommand.js';
 import { canonicalPath } from './mergedUsr.js';
@@ -11,8 +12,6 @@ import { debSatisfies } from './satisfies.js';
 import { debScriptEffects } from './scriptEffects.js';
 import { debSeed } from './seed.js';
 import { compareDebianVersions } from './version.js';
-
-const isEssential = (p: PackageMetadata) => controlField(asDeb(p), 'Essential') === 'yes';
 
 /** Debian .deb packages from an apt repository (InRelease + Packages). */
 export const debAdapter: Adapter = {
@@ -36,8 +35,7 @@ export const debAdapter: Adapter = {
     );
   },
   scriptEffects: debScriptEffects,
-  // Like mmdebstrap and debootstrap: the Essential packages are set up first, then the rest.
-  configureOrder: (packages) => [...packages.filter((p) => isEssential(p)), ...packages.filter((p) => !isEssential(p))],
+  configureOrder: debConfigureOrder,
   database: debDatabase,
   installedPaths: (pkg) => asDeb(pkg).paths,
   installedDirectories: (pkg) => asDeb(pkg).directories,
