@@ -448,6 +448,32 @@ describe('checks that end early, queries with known answers, and results left ou
     expect(t.copyUps.map((c) => c.path)).toEqual(['var/log/app.log.1']);
   });
 
+  it('python3\'s runtime hooks: the loop over a glob runs each hook found, a dh_python3 byte-compiling hook is a cache; `$filt` of filters and a value set alike twice', () => {
+    const postinst = [
+      '#!/bin/sh',
+      'for hook in /usr/share/python3/runtime.d/*.rtupdate; do',
+      '  [ -x $hook ] || continue',
+      '  $hook rtupdate python3.10 python3.11',
+      'done',
+      "if true; then filt='cat'; else filt='fgrep -v site.py'; fi",
+      'files=$(dpkg -L p | $filt)',
+      'bc=no',
+      'if ! grep -sq x /usr/share/python/unknown; then bc=no; fi',
+      'if [ "$bc" = yes ]; then touch /var/lib/never; fi',
+    ].join('\n');
+    const hook = '#! /bin/sh\nset -e\nif [ "$1" = rtupdate ]; then\n\tpy3clean -p app /usr/share/app\n\tpy3compile -p app -V 3.7- /usr/share/app\nfi\n';
+    const app: DebMetadata = { ...pkg('#!/bin/sh\n'), name: 'app', paths: ['usr/share/python3/runtime.d/app.rtupdate'], captured: { 'usr/share/python3/runtime.d/app.rtupdate': b64(hook) } };
+    const python3: DebMetadata = { ...pkg(postinst), name: 'python3' };
+    const t = translateEffects(debAdapter, [app, python3], 0);
+    expect(t.untranslated).toEqual([]);
+    expect(t.report.find((r) => r.package === 'python3')!.effects).toEqual([
+      'left out on purpose: app.rtupdate (a python runtime hook: it byte-compiles modules for the new python, a cache Python writes itself)',
+    ]);
+    // A hook that does more is reported.
+    const busy: DebMetadata = { ...app, captured: { 'usr/share/python3/runtime.d/app.rtupdate': b64(`${hook}rm -rf /var/cache/app\n`) } };
+    expect(translateEffects(debAdapter, [busy, python3], 0).untranslated).toEqual([{ package: 'python3', items: ['postinst: app.rtupdate: a python runtime hook that runs rm'] }]);
+  });
+
   it('`getcap F | grep -q F` is false on a fresh image (a .deb carries no capabilities), so setcap -r never runs', () => {
     const script = ['#!/bin/sh', 'if getcap /bin/ip | grep -qs "/bin/ip"; then', '  setcap -r /bin/ip', 'fi', 'if echo "a b" | grep -q "^a"; then touch /etc/yes; fi'].join('\n');
     expect(run(pkg(script, { paths: ['bin/ip'] })).untranslated).toEqual([]);

@@ -53,6 +53,7 @@ export function isCapturedForEffects(path: string): boolean {
     // A handful of small defaults (dotfiles, /etc/profile, motd, info dir).
     path.startsWith(BASE_FILES_DEFAULTS) ||
     isPamInput(path) ||
+    isPythonRuntimeHook(path) ||
     isCapturedForServices(path)
   );
 }
@@ -370,7 +371,7 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
       if (isHandled(c) || defined.has(c.command) || libraryFunctions.has(c.command)) continue;
       const inv = invocation(c, envAt(c));
       const installed = ctx.hasAlternative && ((n: string) => ctx.hasAlternative!(n) || effects.some((e) => e.kind === 'alternative' && e.name === n));
-      if (inv === undefined || isInert(inv.name, inv.args, scratch, ctx.pathType, installed)) continue;
+      if (inv === undefined || isInert(inv.name, inv.args, scratch, ctx.pathType, installed) || isInertVariable(inv.name, parsed)) continue;
       // The command with its words as far as they are known, so the report says what is left.
       items.push(inv.name === '.' || inv.name === 'source' ? `. ${inv.args[0] ?? ''}` : [inv.name, ...inv.args].map((w) => (w === '' ? "''" : w)).join(' '));
     }
@@ -433,6 +434,7 @@ function recognizeCommand(name: string, args: string[], ctx: ScriptContext, earl
       const inner = runAsOther(name, args);
       if (inner) return leftOut(inner.name, inner.args, ctx.packages) ?? (isPythonCompile(inner.name, inner.args) ? pythonBytecode(inner.name) : undefined);
       if (isPythonCompile(name, args)) return pythonBytecode(name);
+      if (/\.(rtupdate|rtinstall)$/.test(name)) return pythonRuntimeHook(name, ctx.packages);
       return leftOut(name, args, ctx.packages) ?? fileCommandEffects(name, args.map(shownPath), ctx, earlier);
     }
   }
@@ -495,6 +497,25 @@ function sedEdits(args: string[], textOf: (abs: string) => { text: string; mode:
   return { effects };
 }
 
+const RUNTIME_HOOKS = 'usr/share/python3/runtime.d/';
+
+function isPythonRuntimeHook(path: string): boolean {
+  return path.startsWith(RUNTIME_HOOKS) && /\.(rtupdate|rtinstall)$/.test(path);
+}
+
+/**
+ * A python3 runtime hook (python3's postinst runs every /usr/share/python3/runtime.d/*.rtupdate
+ * for the new default python): dh_python3 writes them to clean and byte-compile a package's
+ * modules, a cache. Left out when the hook does nothing else; reported otherwise.
+ */
+function pythonRuntimeHook(name: string, packages: readonly PackageMetadata[]): CommandResult {
+  const text = capturedText(packages, `${RUNTIME_HOOKS}${name}`);
+  if (text === undefined) return { unrecognized: `${name}: no package in the image ships /${RUNTIME_HOOKS}${name}` };
+  const other = commandWords(text).commands.map((c) => c.command).filter((c) => !/^(py3clean|py3compile|pypy3clean|pypy3compile|\[|test|set|echo|which|exit|basename)$/.test(c));
+  if (other.length) return { unrecognized: `${name}: a python runtime hook that runs ${[...new Set(other)].join(', ')}` };
+  return { effects: [{ kind: 'left-out', tool: name, reason: 'a python runtime hook: it byte-compiles modules for the new python, a cache Python writes itself' }] };
+}
+
 /** `python3.11 -E -S [-O] /usr/lib/python3.11/py_compile.py FILES`: byte-compiling, as py3compile does. */
 function isPythonCompile(name: string, args: string[]): boolean {
   return /^python3(\.\d+)?$/.test(name) && args.some((a) => /^\/usr\/lib\/python3(\.\d+)?\/py_compile\.py$/.test(a)) && args.every((a) => /^-[ESOB]+$/.test(a) || !a.startsWith('-'));
@@ -544,6 +565,13 @@ function isInert(name: string, args: string[], scratch: Set<string>, pathType: S
     default:
       return false;
   }
+}
+
+/** `$filt` as a command where every value the script gives filt is a filter (`cat`, `fgrep -v x`). */
+function isInertVariable(word: string, s: ShellScript): boolean {
+  const name = /^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$/.exec(word)?.[1];
+  const values = name === undefined ? [] : s.assignments.filter((a) => a.name === name).map((a) => a.value.trim().split(/\s+/)[0] ?? '');
+  return values.length > 0 && values.every((v) => INERT.has(v));
 }
 
 /** Variables only ever assigned `$(mktemp …)` (or emptied): files under /tmp that the script owns. */

@@ -6,7 +6,7 @@
  * and loops (`for ext in gz bz2 xz; do rm -f pci.ids.$ext; done`): only with those bound can a
  * guard such as `[ -e "$2/$1.procps" ]` or a command's words be known.
  */
-import { guardsHold, knownWords, loopWords, variablesAt, type ScriptEnv } from './scriptConditions.js';
+import { expandedWords, guardsHold, knownWords, loopWords, variablesAt, type ScriptEnv } from './scriptConditions.js';
 import type { Guard, ShellCommand, ShellScript } from './shellCommands.js';
 
 type ForGuard = Extract<Guard, { kind: 'for' }>;
@@ -39,6 +39,8 @@ export interface CallOrderOptions {
   argsOf(call: CalledCommand): string[] | undefined;
   /** The words a for loop takes, read where its body starts; undefined when not known. */
   loopWords(loop: ForGuard, first: CalledCommand): string[] | undefined;
+  /** What a command word with an expansion runs, when known there. */
+  commandName?(c: CalledCommand): string | undefined;
 }
 
 /** More calls than any maintainer script makes; a script beyond it is read the cautious way. */
@@ -87,7 +89,9 @@ export function callOrder(script: ShellScript, options: CallOrderOptions): CallO
       const copy = copyOf(c);
       const own = options.holds(copy);
       if (own === 'never') continue;
-      if (c.dynamic || c.command === 'eval') {
+      // A command word that expands to a known program (`$hook` bound by its loop) runs that program.
+      const named = c.dynamic ? options.commandName?.(copy) : undefined;
+      if ((c.dynamic && (named === undefined || defined.has(named))) || c.command === 'eval') {
         unfollowable = true;
         return;
       }
@@ -167,6 +171,15 @@ export function followScript(
     return e;
   };
   const holds = (c: CalledCommand) => holdsInCall(c, guardsHold(c.guards, envOf(c)));
-  const order = callOrder(script, { entry: opts.entry, holds, argsOf: (c) => knownWords(c, envOf(c))?.slice(1), loopWords: (loop, first) => loopWords(loop, envOf(first)) });
+  const order = callOrder(script, {
+    entry: opts.entry,
+    holds,
+    argsOf: (c) => knownWords(c, envOf(c))?.slice(1),
+    loopWords: (loop, first) => loopWords(loop, envOf(first)),
+    commandName: (c) => {
+      const [word] = expandedWords(c, envOf(c));
+      return word === undefined || /[$`]/.test(word) ? undefined : word;
+    },
+  });
   return { ...order, envOf, holds };
 }

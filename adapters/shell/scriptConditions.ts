@@ -874,10 +874,14 @@ function lastReaching(
   if (runs.some((a) => a.line >= c.line)) return undefined;
   const last = runs.at(-1);
   if (last === undefined) return undefined;
-  const encloses = last.guards.length <= c.guards.length && last.guards.every((g, i) => c.guards[i] === g);
-  if (!encloses && guardsHold(last.guards, at(last)) !== 'always') return undefined;
   if (script.commands.some((x) => x.function === undefined && x.line > last.line && x.line < c.line && script.functions.includes(x.command) && callAssigns(script, x.command, name))) return undefined;
-  return single(expandWord(last.raw, { env: at(last), positionals: true })).value;
+  const valueOf = (a: Assignment) => single(expandWord(a.raw, { env: at(a), positionals: true })).value;
+  const surely = (a: Assignment) => (a.guards.length <= c.guards.length && a.guards.every((g, i) => c.guards[i] === g)) || guardsHold(a.guards, at(a)) === 'always';
+  if (surely(last)) return valueOf(last);
+  // python's `bc=no`, then `bc=no` again under a test: whichever ran last, the value is the same.
+  const values = new Set(runs.map(valueOf));
+  const [only] = values;
+  return values.size === 1 && only !== undefined && runs.some(surely) ? only : undefined;
 }
 
 const repeated = new WeakMap<ShellScript, Map<string, Assignment[]>>();
