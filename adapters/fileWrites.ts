@@ -25,13 +25,15 @@ export function redirectWrite(
   target: (r: Redirect) => string | undefined,
   earlier: readonly Effect[],
   ctx: Pick<ScriptContext, 'pathType'>,
+  /** Every word is known: a `$` or backquote in them is text, not an expansion left unknown. */
+  argsKnown = false,
 ): WriteResult | undefined {
   const outs = redirects.filter((r) => TRUNCATE.test(r.op) || APPEND.test(r.op));
   const [out] = outs;
   if (outs.length !== 1 || out === undefined || redirects.some((r) => r !== out && /[>]/.test(r.op) && !/^2>/.test(r.op))) return undefined;
   const file = target(out);
   if (file === undefined || !file.startsWith('/') || DEVICES.has(file)) return undefined;
-  const text = writtenText(name, args, redirects);
+  const text = writtenText(name, args, redirects, argsKnown);
   if (text === undefined) return undefined;
   const before = [...earlier].reverse().find((e): e is FileEffect => e.kind === 'file' && e.path === file);
   let content = text;
@@ -45,12 +47,12 @@ export function redirectWrite(
 }
 
 /** What `cat <<EOF`, `echo WORDS` or `:` write; undefined for anything else or text known only at run time. */
-function writtenText(name: string, args: string[], redirects: readonly Redirect[]): string | undefined {
+function writtenText(name: string, args: string[], redirects: readonly Redirect[], argsKnown: boolean): string | undefined {
   const doc = redirects.find((r) => r.heredoc)?.heredoc;
   if (name === 'cat' && args.length === 0 && doc) return doc.expands && /[$`\\]/.test(doc.body) ? undefined : doc.body;
   if (doc) return undefined;
   // echo's options (-n, -e) and backslash escapes differ between shells: not judged.
-  if (name === 'echo' && !args.some((a) => a.startsWith('-') || a.includes('\\') || /[$`]/.test(a))) return `${args.join(' ')}\n`;
+  if (name === 'echo' && !args.some((a) => a.startsWith('-') || a.includes('\\') || (!argsKnown && /[$`]/.test(a)))) return `${args.join(' ')}\n`;
   if ((name === ':' || name === 'true') && args.length === 0) return '';
   return undefined;
 }

@@ -436,6 +436,7 @@ describe('checks that end early, queries with known answers, and results left ou
       'chmod 640 ${LOG}*',
       'rm -f /etc/app/old-*',
       'update-alternatives --remove-all app-palette',
+      "find /etc/app -maxdepth 1 -type d -name 'app.*.d' -empty -delete",
       'exit 0',
       'this-never-runs',
     ].join('\n');
@@ -446,6 +447,9 @@ describe('checks that end early, queries with known answers, and results left ou
     const report = t.report.find((r) => r.package === 'app')!;
     expect(report.effects).toEqual(['file /var/log/app.log 0644 root:root, 0 bytes (if absent)', 'owner/mode /var/log/app.log 0640', 'owner/mode /var/log/app.log.1 0640']);
     expect(t.copyUps.map((c) => c.path)).toEqual(['var/log/app.log.1']);
+    // A directory the find would delete: reported.
+    const withDir: DebMetadata = { ...app, directories: [...app.directories, { path: 'etc/app/app.pre.d', mode: 0o755, uid: 0, gid: 0 }] };
+    expect(translateEffects(debAdapter, [withDir], 0).untranslated).toEqual([{ package: 'app', items: ["postinst: find /etc/app -maxdepth 1 -type d -name app.*.d -empty -delete"] }]);
   });
 
   it('python3\'s runtime hooks: the loop over a glob runs each hook found, a dh_python3 byte-compiling hook is a cache; `$filt` of filters and a value set alike twice', () => {
@@ -523,6 +527,7 @@ describe('checks that end early, queries with known answers, and results left ou
       'END',
       'chmod 640 /etc/modules',
       'echo "$UNKNOWN" > /etc/unknown',
+      "echo 'protocols = $protocols imap' > /etc/quoted",
       'echo x >> /etc/shipped',
     ].join('\n');
     const text = (e: { content: string }) => Buffer.from(e.content, 'base64').toString('utf8');
@@ -533,6 +538,7 @@ describe('checks that end early, queries with known answers, and results left ou
       ['/etc/network/interfaces', '644', '# interfaces(5)\n'],
       ['/etc/network/interfaces', '644', '# interfaces(5)\nsource /etc/network/interfaces.d/*\n'],
       ['/etc/modules', '644', ''],
+      ['/etc/quoted', '644', 'protocols = $protocols imap\n'],
     ]);
     expect(r.effects).toContainEqual({ kind: 'attributes', path: '/etc/modules', mode: 0o640 });
     expect(r.untranslated).toEqual(['postinst: >/etc/unknown', 'postinst: >>/etc/shipped: appending to a file a package ships']);

@@ -243,7 +243,10 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
     const scratchFiles = new ScratchFiles(scratch, image.packages);
     /** `cat <<EOF > FILE`, `echo … >> FILE`: a file with known text (not one a translation writes whole). */
     const writtenByRedirect = (c: CalledCommand, name: string, args: string[]): CommandResult | undefined => {
-      const write = redirectWrite(name, args, c.redirects, (r) => knownWords({ ...c, command: r.target, args: [], raw: [r.target], redirects: [] }, envAt(c))?.[0], effects, ctx);
+      // With every word known, a `$` in them was quoted text (dovecot's 'protocols = $protocols imap').
+      const known = knownWords(c, envAt(c));
+      const exact = known !== undefined && known.length === args.length + 1 && known.slice(1).every((w, i) => w === args[i]);
+      const write = redirectWrite(name, args, c.redirects, (r) => knownWords({ ...c, command: r.target, args: [], raw: [r.target], redirects: [] }, envAt(c))?.[0], effects, ctx, exact);
       if (write === undefined || WRITTEN_WHOLE.has(write.redirect.target.replace(/^\$\{?DPKG_ROOT\}?/, ''))) return undefined;
       coveredWrites.add(write.redirect);
       return 'effects' in write ? { effects: write.effects } : { unrecognized: write.unrecognized };
@@ -321,6 +324,9 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
           else if (written && 'unrecognized' in written) items.push(written.unrecognized);
           if (written) handled.add(c);
         }
+      } else if (name === 'find' && args.includes('-delete') && findMatchesNothing(args, globOf, ctx.pathType)) {
+        // redis-server's cleanup of empty `redis-server.*.d` directories an older version left.
+        handled.add(c);
       } else if (name === 'sed' && args.some((a) => /^-[a-zA-Z]*i|^--in-place/.test(a))) {
         handled.add(c);
         const edited = sedEdits(args.map(shownPath), textOf);
@@ -565,6 +571,30 @@ function isInert(name: string, args: string[], scratch: Set<string>, pathType: S
     default:
       return false;
   }
+}
+
+/**
+ * `find DIR -maxdepth 1 [-type d|f] -name PATTERN [-empty] -delete` where nothing in DIR (as the
+ * packages and earlier scripts left it) matches: it deletes nothing.
+ */
+function findMatchesNothing(args: string[], globOf: (pattern: string) => string[] | undefined, pathType: ScriptContext['pathType']): boolean {
+  const [dir, ...rest] = args;
+  if (dir === undefined || !dir.startsWith('/')) return false;
+  let name: string | undefined;
+  let type: string | undefined;
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i]!;
+    if (a === '-maxdepth' && rest[i + 1] === '1') i++;
+    else if (a === '-mindepth' && rest[i + 1] === '1') i++;
+    else if (a === '-type' && /^[df]$/.test(rest[i + 1] ?? '')) type = rest[++i];
+    else if (a === '-name' && rest[i + 1] !== undefined && !rest[i + 1]!.includes('/')) name = rest[++i];
+    else if (a !== '-empty' && a !== '-delete') return false;
+  }
+  if (name === undefined || rest[rest.indexOf('-maxdepth') + 1] !== '1') return false;
+  const found = /[*?[]/.test(name) ? globOf(`${dir.replace(/\/+$/, '')}/${name}`) : [`${dir.replace(/\/+$/, '')}/${name}`];
+  if (found === undefined) return false;
+  const existing = found.filter((f) => pathType(f) !== 'absent' && !/[*?[]/.test(f.slice(f.lastIndexOf('/') + 1)));
+  return existing.every((f) => (type === 'd' ? pathType(f) !== 'directory' : type === 'f' ? pathType(f) !== 'file' : false));
 }
 
 /** `$filt` as a command where every value the script gives filt is a filter (`cat`, `fgrep -v x`). */
