@@ -478,6 +478,11 @@ describe('checks that end early, queries with known answers, and results left ou
     expect(translateEffects(debAdapter, [busy, python3], 0).untranslated).toEqual([{ package: 'python3', items: ['postinst: app.rtupdate: a python runtime hook that runs rm'] }]);
   });
 
+  it('"$@" in a helper runs the command the call names (dbus\'s in_sysroot)', () => {
+    const script = ['#!/bin/sh', 'in_sysroot () {', '  if [ -z "${DPKG_ROOT:-}" ]; then', '    "$@"', '  else', '    chroot "${DPKG_ROOT}" "$@"', '  fi', '}', 'in_sysroot addgroup --system --quiet messagebus'].join('\n');
+    expect(run(pkg(script))).toEqual({ effects: [{ kind: 'group', name: 'messagebus', range: { min: 100, max: 999, order: 'ascending' }, origin: 'script' }], untranslated: [], scripts: ['postinst'] });
+  });
+
   it('`getcap F | grep -q F` is false on a fresh image (a .deb carries no capabilities), so setcap -r never runs', () => {
     const script = ['#!/bin/sh', 'if getcap /bin/ip | grep -qs "/bin/ip"; then', '  setcap -r /bin/ip', 'fi', 'if echo "a b" | grep -q "^a"; then touch /etc/yes; fi'].join('\n');
     expect(run(pkg(script, { paths: ['bin/ip'] })).untranslated).toEqual([]);

@@ -365,6 +365,13 @@ function single(pieces: Piece[]): Field {
 function fieldsOf(raws: string[], scope: Scope): Field[] | undefined {
   const out: Field[] = [];
   for (const raw of raws) {
+    // "$@": one field per argument (dbus's `in_sysroot adduser …` runs `"$@"`); unquoted, the
+    // same while no argument would split or glob.
+    if (/^("\$@"|"\$\{@\}"|\$@|\$\{@\})$/.test(raw)) {
+      if (!scope.positionals || (!raw.startsWith('"') && scope.env.args.some((a) => /[\s*?[]/.test(a) || a === ''))) return undefined;
+      out.push(...scope.env.args.map((value) => ({ value })));
+      continue;
+    }
     const pieces = expandWord(raw, scope);
     const splits = pieces.some((p) => p.expanded && !p.quoted);
     if (pieces.some((p) => p.text === undefined)) {
