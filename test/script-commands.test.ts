@@ -10,6 +10,7 @@ import { guardsHold, variablesAt, type ScriptEnv } from '../adapters/shell/scrip
 import { commandWords } from '../adapters/shell/shellCommands.js';
 import type { ScriptContext } from '../adapters/types.js';
 import type { EnableUnitEffect } from '../src/translate/effects.js';
+import { freshCommandOutput } from '../adapters/deb/commandStatus.js';
 import { debConfigureOrder } from '../adapters/deb/configureOrder.js';
 import { translateEffects } from '../src/translate/applyEffects.js';
 import { enableUnits } from '../src/translate/enableUnits.js';
@@ -125,6 +126,10 @@ describe('variables a block assigns, and substitutions the reader can answer', (
       'tool2 $mode',
       'n=0',
       'while read l; do tool3 $n; n=1; done',
+      'dir=/var/lib/a',
+      'tool4 $dir',
+      'dir=/var/spool/b',
+      'for i in $(seq 3 -1 1); do tool5 $i; done',
     ].join('\n');
     const p = commandWords(text);
     const here = (name: string) => p.commands.find((c) => c.command === name)!;
@@ -135,6 +140,8 @@ describe('variables a block assigns, and substitutions the reader can answer', (
     expect(variablesAt(text, p, e, here('tool2')).mode).toBeUndefined();
     // A later assignment in the loop carries a value back to the next round.
     expect(variablesAt(text, p, e, here('tool3')).n).toBeUndefined();
+    // Outside any loop, a later assignment does not reach back (samba's two `dir=`).
+    expect(variablesAt(text, p, e, here('tool4')).dir).toBe('/var/lib/a');
   });
 
   it('turns the dh_apparmor snippet into a directory and an empty local profile, and a readlink of nothing into no link', () => {
@@ -609,5 +616,19 @@ describe('debConfigureOrder', () => {
       p('b', [['Depends', 'a']]),
     ];
     expect(debConfigureOrder(pkgs).map((x) => x.name)).toEqual(['libc-bin', 'debconf', 'libpam-runtime', 'systemd-sysusers-impl', 'libpam-systemd', 'b', 'a']);
+  });
+});
+
+describe('freshCommandOutput', () => {
+  it('answers getcap, stat of a known directory and seq; nothing else', () => {
+    const ctx = { directory: (p: string) => (p === '/usr/local' ? { mode: 0o2775, user: 'root', group: 'staff' } : undefined) };
+    expect(freshCommandOutput(['getcap', '/bin/ping'], ctx)).toBe('');
+    expect(freshCommandOutput(['stat', '-L', '-c', '%a', '/usr/local'], ctx)).toBe('2775');
+    expect(freshCommandOutput(['stat', '-c', '%U', '/usr/local'], ctx)).toBe('root');
+    expect(freshCommandOutput(['stat', '-c', '%g', '/usr/local'], ctx)).toBeUndefined(); // staff's gid is not known here
+    expect(freshCommandOutput(['stat', '-c', '%G', '/usr/local'], ctx)).toBe('staff');
+    expect(freshCommandOutput(['seq', '6', '-1', '4'], ctx)).toBe('6\n5\n4\n');
+    expect(freshCommandOutput(['seq', '2'], ctx)).toBe('1\n2\n');
+    expect(freshCommandOutput(['uname', '-n'], ctx)).toBeUndefined();
   });
 });

@@ -60,6 +60,7 @@ export function freshCommandOutput(words: string[], ctx: Pick<ScriptContext, 'di
   const [tool, ...files] = words;
   if (tool === 'getcap' && files.length > 0 && files.every((f) => f.startsWith('/'))) return '';
   if (tool === 'stat') return statOfDirectory(files, ctx);
+  if (tool === 'seq') return sequence(files);
   return undefined;
 }
 
@@ -98,4 +99,15 @@ function statOfDirectory(args: string[], ctx: Pick<ScriptContext, 'directory'>):
 export function statOverrideListed(name: string, words: string[], ctx: Pick<ScriptContext, 'statOverridden'>): boolean | undefined {
   if (name !== 'dpkg-statoverride' || words[0] !== '--list' || words.length !== 2 || !words[1]!.startsWith('/') || !ctx.statOverridden) return undefined;
   return ctx.statOverridden(words[1]!);
+}
+
+/** `seq [FIRST [STEP]] LAST` of small integers, one per line (ucf's `for i in $(seq 6 -1 0)`). */
+function sequence(args: string[]): string | undefined {
+  if (!args.length || args.length > 3 || !args.every((a) => /^-?\d{1,4}$/.test(a))) return undefined;
+  const n = args.map(Number);
+  const [first, step, last] = n.length === 1 ? [1, 1, n[0]!] : n.length === 2 ? [n[0]!, 1, n[1]!] : [n[0]!, n[1]!, n[2]!];
+  if (step === 0) return undefined;
+  const out: number[] = [];
+  for (let i = first; step > 0 ? i <= last : i >= last; i += step) out.push(i);
+  return out.map((i) => `${i}\n`).join('');
 }

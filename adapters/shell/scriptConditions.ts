@@ -878,17 +878,20 @@ function lastReaching(
   // Each assignment's guards see what a command set just before it (RET of man-db's db_get).
   const at = (a: Assignment): ScriptEnv => ({ ...env, variables: { ...env.variables, ...setAt(a.line, a.function) } });
   const runs = list.filter((a) => guardsHold(a.guards, at(a)) !== 'never');
-  if (runs.some((a) => a.line >= c.line)) return undefined;
-  const last = runs.at(-1);
+  // One after the command reaches it only round a loop they share (samba's second `dir=` does not).
+  const isLoop = (g: Guard) => g.kind === 'for' || (g.kind === 'if' && g.loop === true);
+  if (runs.some((a) => a.line >= c.line && a.guards.some((g) => isLoop(g) && c.guards.includes(g)))) return undefined;
+  const before = runs.filter((a) => a.line < c.line);
+  const last = before.at(-1);
   if (last === undefined) return undefined;
   if (script.commands.some((x) => x.function === undefined && x.line > last.line && x.line < c.line && script.functions.includes(x.command) && callAssigns(script, x.command, name))) return undefined;
   const valueOf = (a: Assignment) => single(expandWord(a.raw, { env: at(a), positionals: true })).value;
   const surely = (a: Assignment) => (a.guards.length <= c.guards.length && a.guards.every((g, i) => c.guards[i] === g)) || guardsHold(a.guards, at(a)) === 'always';
   if (surely(last)) return valueOf(last);
   // python's `bc=no`, then `bc=no` again under a test: whichever ran last, the value is the same.
-  const values = new Set(runs.map(valueOf));
+  const values = new Set(before.map(valueOf));
   const [only] = values;
-  return values.size === 1 && only !== undefined && runs.some(surely) ? only : undefined;
+  return values.size === 1 && only !== undefined && before.some(surely) ? only : undefined;
 }
 
 const repeated = new WeakMap<ShellScript, Map<string, Assignment[]>>();

@@ -81,7 +81,13 @@ export type Guard =
    * In `then` (expect true), `else` and later `elif`s (one expect-false guard per earlier test), or
    * a while (true) / until (false) body, which runs at all only if the first test gives that.
    */
-  | { kind: 'if'; condition: Condition; expect: boolean }
+  | {
+      kind: 'if';
+      condition: Condition;
+      expect: boolean;
+      /** A while/until body: it may run again, so later lines can run before earlier ones. */
+      loop?: true;
+    }
   /** After `a &&` (expect true) or `a ||` (expect false); `a` is everything to the left (left-associative). */
   | { kind: 'and-or'; condition: Condition; expect: boolean }
   /**
@@ -707,7 +713,7 @@ function parseList(lex: Lexer, nested: boolean, outerFn: string | undefined, bas
     if ((f.kind !== 'while' && f.kind !== 'until' && f.kind !== 'for') || !f.testing) return;
     f.testing = false;
     // The body runs at all only if the first test passes; a for body runs once per word.
-    if (f.kind !== 'for') f.list = newList([...f.outer, { kind: 'if', condition: closeList(f.list), expect: f.kind === 'while' }]);
+    if (f.kind !== 'for') f.list = newList([...f.outer, { kind: 'if', condition: closeList(f.list), expect: f.kind === 'while', loop: true }]);
     else if (f.variable !== undefined) {
       const fn = currentFn();
       const guard: Guard = { kind: 'for', variable: f.variable, words: f.words };
