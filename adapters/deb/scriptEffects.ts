@@ -4,12 +4,9 @@ import { debCommandStatus, freshCommandOutput, statOverrideListed } from './comm
 import { copyPackageFile, ucf, ucfr } from './configFileCommands.js';
 import { debconfAnswers } from './debconfDefaults.js';
 import { dpkgDivert, dpkgDivertOutput } from './dpkgDivert.js';
-import { EffectView } from '../../src/translate/effectView.js';
-import { canonicalPath } from './mergedUsr.js';
-import { parseGrep } from '../shell/grepText.js';
-import { sedInPlace } from '../shell/sedScript.js';
-import { capturedText } from './capturedText.js';
-import { globParts, matchNames } from '../../src/translate/globNames.js';
+import { findMatchesNothing, grepOfFile, ownedBy, sedEdits } from './imageQueries.js';
+import { PackageScriptView } from './packageScriptView.js';
+import { isPythonRuntimeHook, pythonCommand } from './pythonCommands.js';
 import { redirectWrite } from '../fileWrites.js';
 import { leftOut, runAsOther } from './leftOutCommands.js';
 import { pamAuthUpdate, isPamInput } from './pamAuthUpdate.js';
@@ -119,37 +116,7 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
   /** Account files already created by an earlier command: later "create if absent" steps do nothing. */
   const accounts = new Set<AccountFile>();
   let caBundle = false;
-  // What this package's scripts made so far: its postinst sees its preinst's marker file, and a
-  // test after `rm -f /bin/sh` finds nothing there.
-  const own = new EffectView((abs) => canonicalPath(abs.replace(/^\/+/, '')));
-  let seenCount = 0;
-  const catchUp = () => {
-    own.apply(effects.slice(seenCount));
-    seenCount = effects.length;
-  };
-  // A guard's test ran before the commands it guards: judged again, it sees only the effects made
-  // before it ran (`[ ! -e log ]; then touch log; chmod …` still runs the chmod).
-  let upTo: number | undefined;
-  const views = new Map<number, EffectView>();
-  const viewAt = (n: number): EffectView => {
-    let v = views.get(n);
-    if (!v) {
-      v = new EffectView((abs) => canonicalPath(abs.replace(/^\/+/, '')));
-      v.apply(effects.slice(0, n));
-      views.set(n, v);
-    }
-    return v;
-  };
-  const ownType = (abs: string) => {
-    if (upTo !== undefined && upTo < effects.length) return viewAt(upTo).type(abs);
-    catchUp();
-    return own.type(abs);
-  };
-  const ownDirectory = (abs: string) => {
-    catchUp();
-    const a = own.attributes(abs);
-    return own.type(abs) === 'directory' && a?.mode !== undefined && a.user !== undefined && a.group !== undefined ? { mode: a.mode, user: a.user, group: a.group } : undefined;
-  };
+  const view = new PackageScriptView(image, effects);
   for (const script of ['preinst', 'postinst'] as const) {
     const text = controlFile(meta, script);
     if (text === undefined) continue;
@@ -157,38 +124,9 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
       untranslated.push(`${script}: not a shell script (${text.slice(0, 40).split('\n')[0]}); its effects are unknown`);
       continue;
     }
-    // preinst runs before the package's own files are unpacked.
-    const unpacked = script === 'preinst' ? image.pathTypeBeforeUnpack : image.pathType;
-    const ctx: ScriptContext = {
-      ...image,
-      pathType: (abs) => ownType(abs) ?? unpacked(abs),
-      directory: (abs) => ownDirectory(abs) ?? image.directory?.(abs),
-    };
-    /** sh's pathname expansion: the image's paths, and what this package's scripts made or removed so far. */
-    const globOf = (pattern: string): string[] | undefined => {
-      const fromImage = (script === 'preinst' ? image.globBeforeUnpack : image.glob)?.(pattern);
-      const parts = globParts(pattern);
-      if (fromImage === undefined || parts === undefined) return undefined;
-      catchUp();
-      const names = new Set(fromImage);
-      const base = parts.dir === '/' ? '' : parts.dir;
-      for (const [n, t] of own.children(canonicalPath(parts.dir.replace(/^\/+/, '')))) {
-        if (t === 'absent') names.delete(`${base}/${n}`);
-        else if (matchNames(parts.re, pattern, [n]).length) names.add(`${base}/${n}`);
-      }
-      return [...names].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
-    };
-    /** A file's text as this script finds it: written by this package, an earlier one, or shipped. */
-    const textOf = (abs: string): { text: string; mode: number; user: string; group: string } | undefined => {
-      const mine = [...effects].reverse().find((e) => (e.kind === 'file' || e.kind === 'symlink' || e.kind === 'remove') && e.path === abs);
-      if (mine) return mine.kind === 'file' ? { text: Buffer.from(mine.content, 'base64').toString('utf8'), mode: mine.mode, user: mine.user, group: mine.group } : undefined;
-      const earlier = ctx.fileText?.(abs);
-      if (earlier !== undefined) return { text: earlier, mode: 0o644, user: 'root', group: 'root' };
-      const rel = canonicalPath(abs.replace(/^\/+/, ''));
-      const shipped = ctx.pathType(abs) === 'file' ? capturedText(image.packages, rel) : undefined;
-      const mode = image.packages.map((p) => asDeb(p).capturedModes?.[rel]).find((m) => m !== undefined) ?? 0o644;
-      return shipped === undefined ? undefined : { text: shipped, mode, user: 'root', group: 'root' };
-    };
+    const ctx = view.context(script);
+    const globOf = (pattern: string) => view.glob(script, pattern);
+    const textOf = (abs: string) => view.text(ctx, abs);
     const parsed = commandWords(text);
     // A fresh install: `preinst install`, `postinst configure` with no old version, no DPKG_ROOT.
     const args = [...FRESH_INSTALL_ARGS[script]];
@@ -261,12 +199,7 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
         const at = test === undefined ? undefined : ranAt.get(test);
         // Nothing made before the test ran: the first judgement (before any effect) stands.
         if (at === undefined || at === atStart) return true;
-        upTo = at;
-        try {
-          return guardsHold([g], envAt(c)) !== 'never';
-        } finally {
-          upTo = undefined;
-        }
+        return view.asBefore(at, () => guardsHold([g], envAt(c)) !== 'never');
       });
     for (const c of commands) {
       ranAt.set(c.written ?? c, effects.length);
@@ -438,10 +371,8 @@ function recognizeCommand(name: string, args: string[], ctx: ScriptContext, earl
     default: {
       // A command run as another user (man-db's `setpriv … -- mandb`) is judged as itself.
       const inner = runAsOther(name, args);
-      if (inner) return leftOut(inner.name, inner.args, ctx.packages) ?? (isPythonCompile(inner.name, inner.args) ? pythonBytecode(inner.name) : undefined);
-      if (isPythonCompile(name, args)) return pythonBytecode(name);
-      if (/\.(rtupdate|rtinstall)$/.test(name)) return pythonRuntimeHook(name, ctx.packages);
-      return leftOut(name, args, ctx.packages) ?? fileCommandEffects(name, args.map(shownPath), ctx, earlier);
+      if (inner) return leftOut(inner.name, inner.args, ctx.packages) ?? pythonCommand(inner.name, inner.args, ctx.packages);
+      return pythonCommand(name, args, ctx.packages) ?? leftOut(name, args, ctx.packages) ?? fileCommandEffects(name, args.map(shownPath), ctx, earlier);
     }
   }
 }
@@ -469,62 +400,6 @@ function firstCommand(c: Condition): ShellCommand | undefined {
     default:
       return undefined;
   }
-}
-
-/**
- * `dpkg-query -S /PATH` (no wildcard): whether a package of the image lists exactly that path,
- * as dpkg's database would answer once everything is unpacked.
- */
-function ownedBy(name: string, words: string[], packages: readonly PackageMetadata[]): boolean | undefined {
-  const [flag, p, ...rest] = words;
-  if (name !== 'dpkg-query' || (flag !== '-S' && flag !== '--search') || p === undefined || rest.length || !p.startsWith('/') || /[*?[\]]/.test(p)) return undefined;
-  const wanted = p.replace(/(.)\/+$/, '$1');
-  return packages.some((x) => asDeb(x).files.includes(wanted));
-}
-
-/** `grep … FILE` of a file whose text the script would find. */
-function grepOfFile(name: string, words: string[], textOf: (file: string) => string | undefined): boolean | undefined {
-  if (name !== 'grep' && name !== 'egrep' && name !== 'fgrep') return undefined;
-  const grep = parseGrep(name, words);
-  const text = grep?.file === undefined ? undefined : textOf(grep.file);
-  return text === undefined ? undefined : grep!.test(text);
-}
-
-/** `sed -i …` of files whose text is known: the edited files, mode and owner kept. */
-function sedEdits(args: string[], textOf: (abs: string) => { text: string; mode: number; user: string; group: string } | undefined): CommandResult {
-  const edit = sedInPlace(args);
-  if (typeof edit === 'string') return { unrecognized: edit };
-  const effects: Effect[] = [];
-  for (const f of edit.files) {
-    const was = f.startsWith('/') ? textOf(f) : undefined;
-    if (was === undefined) return { unrecognized: `sed -i ${f}: its text is not known before the script runs` };
-    effects.push({ kind: 'file', path: f, mode: was.mode, user: was.user, group: was.group, content: Buffer.from(edit.apply(was.text)).toString('base64'), ifMissing: false });
-  }
-  return { effects };
-}
-
-const RUNTIME_HOOKS = 'usr/share/python3/runtime.d/';
-
-function isPythonRuntimeHook(path: string): boolean {
-  return path.startsWith(RUNTIME_HOOKS) && /\.(rtupdate|rtinstall)$/.test(path);
-}
-
-/**
- * A python3 runtime hook (python3's postinst runs every /usr/share/python3/runtime.d/*.rtupdate
- * for the new default python): dh_python3 writes them to clean and byte-compile a package's
- * modules, a cache. Left out when the hook does nothing else; reported otherwise.
- */
-function pythonRuntimeHook(name: string, packages: readonly PackageMetadata[]): CommandResult {
-  const text = capturedText(packages, `${RUNTIME_HOOKS}${name}`);
-  if (text === undefined) return { unrecognized: `${name}: no package in the image ships /${RUNTIME_HOOKS}${name}` };
-  const other = commandWords(text).commands.map((c) => c.command).filter((c) => !/^(py3clean|py3compile|pypy3clean|pypy3compile|\[|test|set|echo|which|exit|basename)$/.test(c));
-  if (other.length) return { unrecognized: `${name}: a python runtime hook that runs ${[...new Set(other)].join(', ')}` };
-  return { effects: [{ kind: 'left-out', tool: name, reason: 'a python runtime hook: it byte-compiles modules for the new python, a cache Python writes itself' }] };
-}
-
-/** `python3.11 -E -S [-O] /usr/lib/python3.11/py_compile.py FILES`: byte-compiling, as py3compile does. */
-function isPythonCompile(name: string, args: string[]): boolean {
-  return /^python3(\.\d+)?$/.test(name) && args.some((a) => /^\/usr\/lib\/python3(\.\d+)?\/py_compile\.py$/.test(a)) && args.every((a) => /^-[ESOB]+$/.test(a) || !a.startsWith('-'));
 }
 
 function isShellsTemplateCopy(args: string[]): boolean {
@@ -571,30 +446,6 @@ function isInert(name: string, args: string[], scratch: Set<string>, pathType: S
     default:
       return false;
   }
-}
-
-/**
- * `find DIR -maxdepth 1 [-type d|f] -name PATTERN [-empty] -delete` where nothing in DIR (as the
- * packages and earlier scripts left it) matches: it deletes nothing.
- */
-function findMatchesNothing(args: string[], globOf: (pattern: string) => string[] | undefined, pathType: ScriptContext['pathType']): boolean {
-  const [dir, ...rest] = args;
-  if (dir === undefined || !dir.startsWith('/')) return false;
-  let name: string | undefined;
-  let type: string | undefined;
-  for (let i = 0; i < rest.length; i++) {
-    const a = rest[i]!;
-    if (a === '-maxdepth' && rest[i + 1] === '1') i++;
-    else if (a === '-mindepth' && rest[i + 1] === '1') i++;
-    else if (a === '-type' && /^[df]$/.test(rest[i + 1] ?? '')) type = rest[++i];
-    else if (a === '-name' && rest[i + 1] !== undefined && !rest[i + 1]!.includes('/')) name = rest[++i];
-    else if (a !== '-empty' && a !== '-delete') return false;
-  }
-  if (name === undefined || rest[rest.indexOf('-maxdepth') + 1] !== '1') return false;
-  const found = /[*?[]/.test(name) ? globOf(`${dir.replace(/\/+$/, '')}/${name}`) : [`${dir.replace(/\/+$/, '')}/${name}`];
-  if (found === undefined) return false;
-  const existing = found.filter((f) => pathType(f) !== 'absent' && !/[*?[]/.test(f.slice(f.lastIndexOf('/') + 1)));
-  return existing.every((f) => (type === 'd' ? pathType(f) !== 'directory' : type === 'f' ? pathType(f) !== 'file' : false));
 }
 
 /** `$filt` as a command where every value the script gives filt is a filter (`cat`, `fgrep -v x`). */
