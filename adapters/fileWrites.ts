@@ -52,7 +52,7 @@ function writtenText(name: string, args: string[], redirects: readonly Redirect[
   if (name === 'cat' && args.length === 0 && doc) return doc.expands && /[$`\\]/.test(doc.body) ? undefined : doc.body;
   if (doc) return undefined;
   // echo's options (-n, -e) and backslash escapes differ between shells: not judged.
-  if (name === 'echo' && !args.some((a) => a.startsWith('-') || a.includes('\\') || (!argsKnown && /[$`]/.test(a)))) return `${args.join(' ')}\n`;
+  if (name === 'echo' && !/^-[neE]+$/.test(args[0] ?? '') && !args.some((a) => a.includes('\\') || (!argsKnown && /[$`]/.test(a)))) return `${args.join(' ')}\n`;
   if ((name === ':' || name === 'true') && args.length === 0) return '';
   return undefined;
 }

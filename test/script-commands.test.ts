@@ -485,6 +485,33 @@ describe('checks that end early, queries with known answers, and results left ou
     expect(translateEffects(debAdapter, [busy, python3], 0).untranslated).toEqual([{ package: 'python3', items: ['postinst: app.rtupdate: a python runtime hook that runs rm'] }]);
   });
 
+  it('a $(…) of helper calls and a loop that only echo gives its output (xz-utils\' slave list)', () => {
+    const script = [
+      '#!/bin/sh',
+      'slave () {',
+      '\tdir=$1 filename=$2 target=$3',
+      '\techo "--slave $dir/$filename $filename $dir/$target"',
+      '}',
+      'update-alternatives --install /usr/bin/lzma lzma /usr/bin/xz 20 $(',
+      '\tslave /usr/bin unlzma unxz',
+      '\tfor util in cat diff',
+      '\tdo',
+      '\t\tslave /usr/bin lz$util xz$util',
+      '\tdone',
+      ')',
+      'echo "$(date)" > /etc/stamp',
+    ].join('\n');
+    const r = run(pkg(script));
+    expect(r.effects).toEqual([
+      {
+        kind: 'alternative', link: '/usr/bin/lzma', name: 'lzma', path: '/usr/bin/xz', priority: 20,
+        slaves: ['unlzma', 'lzcat', 'lzdiff'].map((n) => ({ link: `/usr/bin/${n}`, name: n, path: `/usr/bin/${n.replace(/^lz|^unlzma$/, (m) => (m === 'lz' ? 'xz' : 'unxz'))}` })),
+      },
+    ]);
+    // A substitution that runs anything but echo stays unknown.
+    expect(r.untranslated).toEqual(['postinst: >/etc/stamp']);
+  });
+
   it('"$@" in a helper runs the command the call names (dbus\'s in_sysroot)', () => {
     const script = ['#!/bin/sh', 'in_sysroot () {', '  if [ -z "${DPKG_ROOT:-}" ]; then', '    "$@"', '  else', '    chroot "${DPKG_ROOT}" "$@"', '  fi', '}', 'in_sysroot addgroup --system --quiet messagebus'].join('\n');
     expect(run(pkg(script))).toEqual({ effects: [{ kind: 'group', name: 'messagebus', range: { min: 100, max: 999, order: 'ascending' }, origin: 'script' }], untranslated: [], scripts: ['postinst'] });

@@ -7,7 +7,7 @@
  * guard such as `[ -e "$2/$1.procps" ]` or a command's words be known.
  */
 import { expandedWords, guardsHold, knownWords, loopWords, variablesAt, type ScriptEnv } from './scriptConditions.js';
-import type { Guard, ShellCommand, ShellScript } from './shellCommands.js';
+import { commandWords, type Guard, type ShellCommand, type ShellScript } from './shellCommands.js';
 
 type ForGuard = Extract<Guard, { kind: 'for' }>;
 
@@ -159,6 +159,28 @@ export function followScript(
   base: ScriptEnv,
   opts: { entry?: CallOrderOptions['entry']; setAt?: (line: number, fn: string | undefined) => Record<string, string> } = {},
 ): FollowedScript {
+  // A `$(…)` body of helper calls and loops that only echo: run as a function of this script.
+  const printed = new Map<string, string | undefined>();
+  const substitutionOutput = (body: string): string | undefined => {
+    if (printed.has(body)) return printed.get(body);
+    printed.set(body, undefined); // a substitution within itself stays unknown
+    const name = '__layerpkg_substitution';
+    const combined = `${text}\n${name}() {\n${body}\n}\n`;
+    const inner = followScript(combined, commandWords(combined), { ...base, substitutionOutput }, { entry: { function: name, args: base.args } });
+    let out: string | undefined = '';
+    for (const c of inner.commands) {
+      const words = inner.holds(c) === 'always' ? knownWords(c, inner.envOf(c)) : undefined;
+      // echo's options (-n, -e) and backslash escapes differ between shells: not judged.
+      if (words === undefined || words[0] !== 'echo' || /^-[neE]+$/.test(words[1] ?? '') || words.some((w) => w.includes('\\')) || c.redirects.length) {
+        out = undefined;
+        break;
+      }
+      out += `${words.slice(1).join(' ')}\n`;
+    }
+    printed.set(body, out);
+    return out;
+  };
+  base = base.substitutionOutput ? base : { ...base, substitutionOutput };
   // Each command's environment is asked for several times (liveness, guards, words): once is enough.
   const envs = new Map<object, ScriptEnv>();
   const envOf = (x: Site): ScriptEnv => {

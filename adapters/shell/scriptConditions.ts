@@ -26,6 +26,8 @@ export interface ScriptEnv {
   commandOutput?(words: string[]): string | undefined;
   /** Pathname expansion of an absolute pattern: the matching paths, sorted; undefined when not known. */
   glob?(pattern: string): string[] | undefined;
+  /** What a `$(…)` body the simple forms do not cover prints, when it can be known (see callOrder's followScript). */
+  substitutionOutput?(body: string): string | undefined;
 }
 
 /** The arguments dpkg passes on a fresh install. */
@@ -274,9 +276,12 @@ function substitution(body: string, scope: Scope): string | undefined {
   }
   // Any other simple command (no pipes, lists or redirections but 2>/dev/null): the format may know.
   const simple = body.replace(/\s2>\s*\/dev\/null\s*$/, '').trim();
-  if (!scope.env.commandOutput || simple === '' || /[|;&<>()`\n]/.test(simple)) return undefined;
-  const words = simple.split(/[ \t]+/).map((w) => single(expandWord(w, scope)).value);
-  return words.every((w): w is string => w !== undefined) ? scope.env.commandOutput(words) : undefined;
+  if (scope.env.commandOutput && simple !== '' && !/[|;&<>()`\n]/.test(simple)) {
+    const words = simple.split(/[ \t]+/).map((w) => single(expandWord(w, scope)).value);
+    if (words.every((w): w is string => w !== undefined)) return scope.env.commandOutput(words);
+  }
+  // Helper calls and loops that only echo known words (xz-utils' `$(slave …)` list).
+  return scope.env.substitutionOutput?.(body);
 }
 
 function expandDollar(raw: string, i: number, scope: Scope, quoted: boolean, out: Piece[]): number {
@@ -287,7 +292,8 @@ function expandDollar(raw: string, i: number, scope: Scope, quoted: boolean, out
   };
   if (n === '(' && raw[i + 2] !== '(') {
     const end = skipTo(raw, i + 2, ')');
-    out.push({ text: substitution(raw.slice(i + 2, end - 1), scope), quoted, expanded: true });
+    // The output without its trailing newlines, as sh substitutes it.
+    out.push({ text: substitution(raw.slice(i + 2, end - 1), scope)?.replace(/\n+$/, ''), quoted, expanded: true });
     return end;
   }
   if (n === '(') return unknown(skipTo(raw, i + 2, ')')); // $((…))
