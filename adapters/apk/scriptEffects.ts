@@ -50,7 +50,7 @@ export function apkScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
     const parsed = commandWords(text);
     // A trigger gets the directories that changed: not known here.
     const args = script === '.trigger' ? [] : [meta.version];
-    const env: ScriptEnv = { args, variables: knownVariables(text, parsed, { args, variables: {} }), pathType: ctx.pathType };
+    const env: ScriptEnv = { args, argsUnknown: script === '.trigger', variables: knownVariables(text, parsed, { args, variables: {} }), pathType: ctx.pathType };
     // Helpers (alpine-baselayout defines some) run where they are called, with that call's words.
     const { commands, envOf } = followScript(text, parsed, env);
     for (const c of commands) {

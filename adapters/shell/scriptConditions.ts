@@ -24,6 +24,8 @@ export interface ScriptEnv {
   commandStatus?(name: string, args: string[]): boolean | undefined;
   /** What a simple command prints inside `$(…)`, where the format knows (dpkg-divert --truename); undefined = unknown. */
   commandOutput?(words: string[]): string | undefined;
+  /** The script's own arguments are not known (an apk trigger's changed directories); a call's still are. */
+  argsUnknown?: boolean;
   /** Pathname expansion of an absolute pattern: the matching paths, sorted; undefined when not known. */
   glob?(pattern: string): string[] | undefined;
   /** What a `$(…)` body the simple forms do not cover prints, when it can be known (see callOrder's followScript). */
@@ -163,7 +165,7 @@ interface Scope {
  * `set --` came before it there.
  */
 function positionalsKnown(x: { function?: string; shifted?: boolean }, env: ScriptEnv): boolean {
-  return x.function === env.frame && !x.shifted;
+  return x.function === env.frame && !x.shifted && !(env.frame === undefined && env.argsUnknown === true);
 }
 
 /** A stretch of an expanded word; text undefined = an expansion we cannot know ($(…), unknown $x). */
@@ -242,10 +244,6 @@ export function programPath(name: string, env: ScriptEnv): string | undefined {
 const SHELL_BUILTINS = new Set(['echo', 'printf', 'test', '[', 'true', 'false', 'cd', 'pwd', 'read', 'type', 'command', 'kill', 'exit', 'set', 'export']);
 
 /**
- * The output of `$(command -v NAME)` or `` `which NAME` ``, and of `$(readlink PATH)` where PATH
- * is absent or a directory (no output), and `dirname WORD`; any other substitution is unknown.
- */
-/**
  * `PRODUCER | grep … PATTERN` where the producer's output is known (echo of known words, or what
  * the format answers through commandOutput, e.g. `getcap` of a fresh file): grep's status.
  */
@@ -261,6 +259,11 @@ function grepOfKnownInput(c: ShellCommand, input: ShellCommand, scope: Scope): B
   return text === undefined ? undefined : grep.test(text);
 }
 
+/**
+ * The output of `$(command -v NAME)` or `` `which NAME` ``, and of `$(readlink PATH)` where PATH
+ * is absent or a directory (no output), and `dirname WORD`; of other simple commands what the
+ * format answers (commandOutput), and of other bodies what substitutionOutput finds; else unknown.
+ */
 function substitution(body: string, scope: Scope): string | undefined {
   const m = /^\s*(?:command\s+-v|which)\s+([A-Za-z0-9._+-]+)\s*(?:2>\s*\/dev\/null\s*)?$/.exec(body);
   if (m) return programPath(m[1]!, scope.env);
@@ -870,8 +873,9 @@ export function variablesAt(
  * A top-level name assigned several times (libpam-runtime's `force=`, then `force=--force` when
  * installing fresh, then `force=` again for a file that is not there): the value of the last
  * assignment before the command that surely runs, once those that never run on a fresh install
- * are set aside. None when one that may run comes after the command (a loop could carry it back),
- * when the last one may not run, or when a helper called in between assigns the name.
+ * are set aside, or the one value all of them give. None when one that may run comes after the
+ * command in a loop they share (it could carry its value back), when the last one may not run
+ * and the values differ, or when a helper called in between assigns the name.
  */
 function lastReaching(
   script: ShellScript,
