@@ -5,21 +5,9 @@
  */
 import path from 'node:path';
 import type { Effect } from '../../src/translate/effects.js';
-import type { PackageMetadata, ScriptContext } from '../types.js';
-import { asDeb } from './debMetadata.js';
-import { canonicalPath } from './mergedUsr.js';
+import type { ScriptContext } from '../types.js';
+import { packageFile } from './capturedFile.js';
 import type { CommandResult } from './serviceCommands.js';
-
-/** A captured package file: content (base64) and its shipped mode. */
-export function packageFile(packages: PackageMetadata[], abs: string): { content: string; mode: number } | undefined {
-  const rel = canonicalPath(abs.replace(/^\/+/, ''));
-  for (const p of packages) {
-    const meta = asDeb(p);
-    const content = meta.captured?.[rel];
-    if (content !== undefined) return { content, mode: meta.capturedModes?.[rel] ?? 0o644 };
-  }
-  return undefined;
-}
 
 const LITERAL = /^\/[^\s$`*?[\]]+$/;
 

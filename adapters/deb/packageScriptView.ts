@@ -6,10 +6,9 @@
  */
 import type { Effect } from '../../src/translate/effects.js';
 import { EffectView } from '../../src/translate/effectView.js';
-import { globParts, matchNames } from '../../src/translate/globNames.js';
+import { globParts, globPaths } from '../../src/translate/globNames.js';
 import type { ScriptContext } from '../types.js';
-import { capturedText } from './capturedText.js';
-import { asDeb } from './debMetadata.js';
+import { packageFile } from './capturedFile.js';
 import type { KnownText } from './imageQueries.js';
 import { canonicalPath } from './mergedUsr.js';
 
@@ -52,13 +51,8 @@ export class PackageScriptView {
     const fromImage = (script === 'preinst' ? this.image.globBeforeUnpack : this.image.glob)?.(pattern);
     const parts = globParts(pattern);
     if (fromImage === undefined || parts === undefined) return undefined;
-    const names = new Set(fromImage);
-    const base = parts.dir === '/' ? '' : parts.dir;
-    for (const [n, t] of this.current().children(keyOf(parts.dir))) {
-      if (t === 'absent') names.delete(`${base}/${n}`);
-      else if (matchNames(parts.re, pattern, [n]).length) names.add(`${base}/${n}`);
-    }
-    return [...names].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    const listed = fromImage.map((p) => p.slice(p.lastIndexOf('/') + 1));
+    return globPaths(parts, pattern, this.current().names(keyOf(parts.dir), listed));
   }
 
   /** A file's text as the script finds it: written by this package, an earlier one, or shipped (and kept by unpack). */
@@ -67,10 +61,8 @@ export class PackageScriptView {
     if (mine) return mine.kind === 'file' ? { text: Buffer.from(mine.content, 'base64').toString('utf8'), mode: mine.mode, user: mine.user, group: mine.group } : undefined;
     const earlier = ctx.fileText?.(abs);
     if (earlier !== undefined) return { text: earlier, mode: 0o644, user: 'root', group: 'root' };
-    const rel = keyOf(abs);
-    const shipped = ctx.pathType(abs) === 'file' ? capturedText(this.image.packages, rel) : undefined;
-    const mode = this.image.packages.map((p) => asDeb(p).capturedModes?.[rel]).find((m) => m !== undefined) ?? 0o644;
-    return shipped === undefined ? undefined : { text: shipped, mode, user: 'root', group: 'root' };
+    const shipped = ctx.pathType(abs) === 'file' ? packageFile(this.image.packages, abs) : undefined;
+    return shipped === undefined ? undefined : { text: Buffer.from(shipped.content, 'base64').toString('utf8'), mode: shipped.mode, user: 'root', group: 'root' };
   }
 
   private type(abs: string) {

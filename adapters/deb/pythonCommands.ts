@@ -5,7 +5,7 @@
  */
 import { commandWords } from '../shell/shellCommands.js';
 import type { PackageMetadata } from '../types.js';
-import { capturedText } from './capturedText.js';
+import { capturedText } from './capturedFile.js';
 import { pythonBytecode, type CommandResult } from './serviceCommands.js';
 
 const RUNTIME_HOOKS = 'usr/share/python3/runtime.d/';

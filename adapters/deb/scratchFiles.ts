@@ -8,7 +8,8 @@
  */
 import type { FileEffect } from '../../src/translate/effects.js';
 import type { PackageMetadata } from '../types.js';
-import { packageFile, ucfArguments } from './configFileCommands.js';
+import { packageFile } from './capturedFile.js';
+import { ucfArguments } from './configFileCommands.js';
 
 interface Scratch {
   /** Base64 content, or undefined once something unknown changed it. */

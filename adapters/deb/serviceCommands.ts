@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Effect } from '../../src/translate/effects.js';
 import { installSection } from '../../src/translate/enableUnits.js';
 import type { PackageMetadata, ScriptContext } from '../types.js';
-import { capturedText } from './capturedText.js';
+import { capturedText } from './capturedFile.js';
 import { asDeb } from './debMetadata.js';
 import { canonicalPath } from './mergedUsr.js';
 import { capturedFilesUnder } from '../capturedFiles.js';

@@ -7,7 +7,7 @@ import { buildCaCertificates } from './caCertificates.js';
 import { declarationFile } from './declarationFile.js';
 import { describeEffect } from './describeEffect.js';
 import { EffectView } from './effectView.js';
-import { globParts, matchNames } from './globNames.js';
+import { globParts, globPaths } from './globNames.js';
 import {
   isAccountEffect,
   isFilesystemEffect,
@@ -278,13 +278,7 @@ function globber(view: PathView, made: EffectView, canonical: (abs: string) => s
     const parts = globParts(pattern);
     if (parts === undefined) return undefined;
     const dirRel = canonical(parts.dir);
-    const names = new Set(view.children(dirRel, without));
-    for (const [n, t] of made.children(dirRel)) {
-      if (t === 'absent') names.delete(n);
-      else names.add(n);
-    }
-    const base = parts.dir === '/' ? '' : parts.dir;
-    return matchNames(parts.re, pattern, names).map((n) => `${base}/${n}`);
+    return globPaths(parts, pattern, made.names(dirRel, view.children(dirRel, without)));
   };
 }
 

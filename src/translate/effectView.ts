@@ -53,10 +53,14 @@ export class EffectView {
     }
   }
 
-  /** Names earlier effects made or removed in a directory (by its key), with what they left there. */
-  children(dirKey: string): Map<string, MadePath['type']> {
-    const out = new Map<string, MadePath['type']>();
-    for (const [k, t] of this.types) if (path.posix.dirname(k) === dirKey) out.set(path.posix.basename(k), t);
+  /** The names in a directory (by its key): `names` as listed before, with what earlier effects made added and what they removed taken out. */
+  names(dirKey: string, names: Iterable<string>): Set<string> {
+    const out = new Set(names);
+    for (const [k, t] of this.types) {
+      if (path.posix.dirname(k) !== dirKey) continue;
+      if (t === 'absent') out.delete(path.posix.basename(k));
+      else out.add(path.posix.basename(k));
+    }
     return out;
   }
 

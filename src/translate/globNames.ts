@@ -34,3 +34,9 @@ export function matchNames(re: RegExp, pattern: string, names: Iterable<string>)
   const dotOk = pattern.slice(pattern.lastIndexOf('/') + 1).startsWith('.');
   return [...names].filter((n) => re.test(n) && (dotOk || !n.startsWith('.'))).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
 }
+
+/** The paths a pattern matches among the names of its directory, sorted, as sh lists them. */
+export function globPaths(parts: { dir: string; re: RegExp }, pattern: string, names: Iterable<string>): string[] {
+  const base = parts.dir === '/' ? '' : parts.dir;
+  return matchNames(parts.re, pattern, names).map((n) => `${base}/${n}`);
+}
