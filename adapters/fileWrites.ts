@@ -4,6 +4,7 @@
  * empty heredoc (libwrap0's hosts.allow). Any format's scripts; the adapter expands the target.
  */
 import type { Effect, FileEffect } from '../src/translate/effects.js';
+import { echoText } from './shell/echoText.js';
 import type { Redirect } from './shell/shellCommands.js';
 import type { ScriptContext } from './types.js';
 
@@ -51,8 +52,7 @@ function writtenText(name: string, args: string[], redirects: readonly Redirect[
   const doc = redirects.find((r) => r.heredoc)?.heredoc;
   if (name === 'cat' && args.length === 0 && doc) return doc.expands && /[$`\\]/.test(doc.body) ? undefined : doc.body;
   if (doc) return undefined;
-  // echo's options (-n, -e) and backslash escapes differ between shells: not judged.
-  if (name === 'echo' && !/^-[neE]+$/.test(args[0] ?? '') && !args.some((a) => a.includes('\\') || (!argsKnown && /[$`]/.test(a)))) return `${args.join(' ')}\n`;
+  if (name === 'echo') return !argsKnown && args.some((a) => /[$`]/.test(a)) ? undefined : echoText(args);
   if ((name === ':' || name === 'true') && args.length === 0) return '';
   return undefined;
 }

@@ -53,8 +53,9 @@ function compareVersions(args: string[]): boolean | undefined {
 }
 
 /**
- * `getcap FILE`: nothing on a fresh install, since a .deb cannot carry file capabilities (only a
- * script's setcap gives them, and no translated effect does).
+ * What a few queries print on a fresh install: `getcap FILE` nothing, since a .deb cannot carry
+ * file capabilities (only a script's setcap gives them, and no translated effect does); `stat`
+ * of a known directory; `seq`.
  */
 export function freshCommandOutput(words: string[], ctx: Pick<ScriptContext, 'directory'>): string | undefined {
   const [tool, ...files] = words;

@@ -59,16 +59,20 @@ export function findMatchesNothing(args: string[], globOf: (pattern: string) => 
   if (dir === undefined || !dir.startsWith('/')) return false;
   let name: string | undefined;
   let type: string | undefined;
+  let depthOne = false;
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i]!;
-    if (a === '-maxdepth' && rest[i + 1] === '1') i++;
-    else if (a === '-mindepth' && rest[i + 1] === '1') i++;
+    if (a === '-maxdepth' && rest[i + 1] === '1') {
+      depthOne = true;
+      i++;
+    } else if (a === '-mindepth' && rest[i + 1] === '1') i++;
     else if (a === '-type' && /^[df]$/.test(rest[i + 1] ?? '')) type = rest[++i];
     else if (a === '-name' && rest[i + 1] !== undefined && !rest[i + 1]!.includes('/')) name = rest[++i];
     else if (a !== '-empty' && a !== '-delete') return false;
   }
-  if (name === undefined || rest[rest.indexOf('-maxdepth') + 1] !== '1') return false;
-  const found = /[*?[]/.test(name) ? globOf(`${dir.replace(/\/+$/, '')}/${name}`) : [`${dir.replace(/\/+$/, '')}/${name}`];
+  if (name === undefined || !depthOne) return false;
+  const path = `${dir.replace(/\/+$/, '')}/${name}`;
+  const found = /[*?[]/.test(name) ? globOf(path) : [path];
   if (found === undefined) return false;
   const existing = found.filter((f) => pathType(f) !== 'absent' && !/[*?[]/.test(f.slice(f.lastIndexOf('/') + 1)));
   return existing.every((f) => (type === 'd' ? pathType(f) !== 'directory' : type === 'f' ? pathType(f) !== 'file' : false));

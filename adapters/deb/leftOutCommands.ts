@@ -10,15 +10,19 @@ import { asDeb } from './debMetadata.js';
 
 const SCHEMAS = 'usr/share/glib-2.0/schemas/';
 
-/** The reason a command's result is left out, or undefined when it is not one of these. */
-export function leftOut(name: string, args: string[], packages: readonly PackageMetadata[]): { effects: LeftOutEffect[] } | { unrecognized: string } | undefined {
-  const reason = reasonFor(name, args, packages);
-  if (reason === undefined) return undefined;
-  if (reason.startsWith('!')) return { unrecognized: reason.slice(1) };
-  return { effects: [{ kind: 'left-out', tool: name, reason }] };
+type LeftOut = { effects: LeftOutEffect[] } | { unrecognized: string };
+
+/** The command's result as left out on purpose, with why; undefined when it is not one of these. */
+export function leftOut(name: string, args: string[], packages: readonly PackageMetadata[]): LeftOut | undefined {
+  if (name === 'glib-compile-schemas') {
+    const schemas = packages.flatMap((p) => asDeb(p).paths).filter((p) => p.startsWith(SCHEMAS) && p.endsWith('.gschema.xml'));
+    if (schemas.length) return { unrecognized: `glib-compile-schemas: ${schemas.length} schema files in the image, and GSettings needs them compiled (not translated)` };
+  }
+  const reason = reasonFor(name, args);
+  return reason === undefined ? undefined : { effects: [{ kind: 'left-out', tool: name, reason }] };
 }
 
-function reasonFor(name: string, args: string[], packages: readonly PackageMetadata[]): string | undefined {
+function reasonFor(name: string, args: string[]): string | undefined {
   const words = args.filter((a) => !a.startsWith('-'));
   switch (name) {
     case 'ssh-keygen':
@@ -37,11 +41,8 @@ function reasonFor(name: string, args: string[], packages: readonly PackageMetad
       return 'a cache of manual page names: man-db.timer rebuilds it daily, and man works without it';
     case 'gio-querymodules':
       return 'a cache: without giomodule.cache, GIO loads every module in the directory';
-    case 'glib-compile-schemas': {
-      const schemas = packages.flatMap((p) => asDeb(p).paths).filter((p) => p.startsWith(SCHEMAS) && p.endsWith('.gschema.xml'));
-      if (schemas.length) return `!glib-compile-schemas: ${schemas.length} schema files in the image, and GSettings needs them compiled (not translated)`;
+    case 'glib-compile-schemas':
       return 'no package in the image ships a GSettings schema: there is nothing to compile';
-    }
     default:
       return undefined;
   }

@@ -128,6 +128,7 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
     const globOf = (pattern: string) => view.glob(script, pattern);
     const textOf = (abs: string) => view.text(ctx, abs);
     const parsed = commandWords(text);
+    const answers = debconfAnswers(image.packages);
     // A fresh install: `preinst install`, `postinst configure` with no old version, no DPKG_ROOT.
     const args = [...FRESH_INSTALL_ARGS[script]];
     const env: ScriptEnv = {
@@ -140,13 +141,12 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
         grepOfFile(name, words, (f) => textOf(shownPath(f))?.text) ??
         ownedBy(name, words, image.packages) ??
         // db_get succeeds for a question some package's templates define.
-        (name === 'db_get' && words.length === 1 && debconfAnswers(image.packages).has(words[0]!) ? true : undefined),
+        (name === 'db_get' && words.length === 1 && answers.has(words[0]!) ? true : undefined),
       commandOutput: (words) => dpkgDivertOutput(words, ctx) ?? freshCommandOutput(words, ctx),
       glob: (pattern) => globOf(pattern),
     };
     // A command sees the script's constants, those its enclosing blocks assigned before it, and
     // debconf's answer (RET) to the last db_get before it.
-    const answers = debconfAnswers(image.packages);
     const questions = parsed.commands.filter((q) => q.command === 'db_get');
     const retMemo = new Map<string, Record<string, string>>();
     const retAt = (line: number, fn: string | undefined): Record<string, string> => {
@@ -185,7 +185,7 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
       const known = knownWords(c, envAt(c));
       const exact = known !== undefined && known.length === args.length + 1 && known.slice(1).every((w, i) => w === args[i]);
       const write = redirectWrite(name, args, c.redirects, (r) => knownWords({ ...c, command: r.target, args: [], raw: [r.target], redirects: [] }, envAt(c))?.[0], effects, ctx, exact);
-      if (write === undefined || WRITTEN_WHOLE.has(write.redirect.target.replace(/^\$\{?DPKG_ROOT\}?/, ''))) return undefined;
+      if (write === undefined || WRITTEN_WHOLE.has(shownPath(write.redirect.target))) return undefined;
       coveredWrites.add(write.redirect);
       return 'effects' in write ? { effects: write.effects } : { unrecognized: write.unrecognized };
     };
@@ -306,10 +306,10 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
 
     // Pass 2: report what is left.
     const defined = new Set(parsed.functions);
+    const installed = ctx.hasAlternative && ((n: string) => ctx.hasAlternative!(n) || effects.some((e) => e.kind === 'alternative' && e.name === n));
     for (const c of commands) {
       if (isHandled(c) || defined.has(c.command) || libraryFunctions.has(c.command)) continue;
       const inv = invocation(c, envAt(c));
-      const installed = ctx.hasAlternative && ((n: string) => ctx.hasAlternative!(n) || effects.some((e) => e.kind === 'alternative' && e.name === n));
       if (inv === undefined || isInert(inv.name, inv.args, scratch, ctx.pathType, installed) || isInertVariable(inv.name, parsed)) continue;
       // The command with its words as far as they are known, so the report says what is left.
       items.push(inv.name === '.' || inv.name === 'source' ? `. ${inv.args[0] ?? ''}` : [inv.name, ...inv.args].map((w) => (w === '' ? "''" : w)).join(' '));

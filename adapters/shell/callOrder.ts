@@ -7,6 +7,7 @@
  * guard such as `[ -e "$2/$1.procps" ]` or a command's words be known.
  */
 import { expandedWords, guardsHold, knownWords, loopWords, variablesAt, type ScriptEnv } from './scriptConditions.js';
+import { echoText } from './echoText.js';
 import { commandWords, type Guard, type ShellCommand, type ShellScript } from './shellCommands.js';
 
 type ForGuard = Extract<Guard, { kind: 'for' }>;
@@ -170,12 +171,12 @@ export function followScript(
     let out: string | undefined = '';
     for (const c of inner.commands) {
       const words = inner.holds(c) === 'always' ? knownWords(c, inner.envOf(c)) : undefined;
-      // echo's options (-n, -e) and backslash escapes differ between shells: not judged.
-      if (words === undefined || words[0] !== 'echo' || /^-[neE]+$/.test(words[1] ?? '') || words.some((w) => w.includes('\\')) || c.redirects.length) {
+      const line = words?.[0] === 'echo' && !c.redirects.length ? echoText(words.slice(1)) : undefined;
+      if (line === undefined) {
         out = undefined;
         break;
       }
-      out += `${words.slice(1).join(' ')}\n`;
+      out += line;
     }
     printed.set(body, out);
     return out;
