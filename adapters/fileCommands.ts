@@ -4,8 +4,10 @@
  * has unquoted; one with an unexpanded `$…` or backquote where a value matters is not guessed.
  */
 import path from 'node:path';
-import type { Effect, FilesystemEffect } from '../src/translate/effects.js';
+import type { Effect, FilesystemEffect, ModeChange } from '../src/translate/effects.js';
+import { parseCapabilities } from '../src/translate/fileCapability.js';
 import { definedOnly } from '../src/translate/filesystem.js';
+import { parseSymbolicMode } from './symbolicMode.js';
 import type { ScriptContext } from './types.js';
 
 export type FileCommandResult = { effects: FilesystemEffect[] } | { unrecognized: string };
@@ -42,8 +44,9 @@ function parseArgs(args: string[], withValue: Set<string>): { opts: Map<string, 
   return dynamic !== undefined ? `"${dynamic}" is not known before the script runs` : { opts, operands };
 }
 
+/** An octal mode; GNU tools take leading zeros beyond four digits (mariadb's `chmod 04755`). */
 function octal(mode: string): number | undefined {
-  return /^[0-7]{1,4}$/.test(mode) ? parseInt(mode, 8) : undefined;
+  return /^0*[0-7]{1,4}$/.test(mode) ? parseInt(mode, 8) : undefined;
 }
 
 /** Only these options change nothing we model (SELinux contexts, verbosity). */
@@ -95,16 +98,49 @@ export function chgrpEffects(args: string[], ctx: Pick<ScriptContext, 'pathType'
   return attributeEffects('chgrp', paths, { group }, recursive(p.opts), ctx);
 }
 
-/** `chmod [-R] MODE PATH…` with an octal mode (a symbolic one needs the current mode). */
+/**
+ * `chmod [-R] MODE PATH…`, octal or symbolic (`u+s`, `g+rwx`): a symbolic mode is kept as a
+ * change, applied to the mode the path has when the translation knows it.
+ */
 export function chmodEffects(args: string[], ctx: Pick<ScriptContext, 'pathType'>): FileCommandResult {
   const p = parseArgs(args, new Set(['--reference']));
   if (typeof p === 'string') return { unrecognized: `chmod: ${p}` };
   const bad = unknownOption(p.opts, ['-R', '--recursive', '-v', '--verbose', '-c', '--changes', '-f', '--silent', '--quiet']);
   if (bad) return { unrecognized: `chmod: option ${bad} is not understood` };
-  const [modeText, ...paths] = p.operands;
-  const mode = octal(modeText ?? '');
-  if (mode === undefined) return { unrecognized: `chmod: mode "${modeText ?? ''}" is not octal` };
-  return attributeEffects('chmod', paths, { mode }, recursive(p.opts), ctx);
+  const [modeText = '', ...paths] = p.operands;
+  const mode = octal(modeText);
+  if (mode !== undefined) return attributeEffects('chmod', paths, { mode }, recursive(p.opts), ctx);
+  const modeChange = parseSymbolicMode(modeText);
+  if (typeof modeChange === 'string') return { unrecognized: `chmod: ${modeChange}` };
+  return attributeEffects('chmod', paths, { modeChange }, recursive(p.opts), ctx);
+}
+
+/** setcap's exit status where the translation applies it: success (the image's files carry it). */
+export function setcapSucceeds(args: string[], ctx: Pick<ScriptContext, 'pathType'>): true | undefined {
+  return 'effects' in setcapEffects(args, ctx) ? true : undefined;
+}
+
+/**
+ * `setcap CAPS FILE…` (pairs; `-q` quiet): file capabilities on a file, which the final layer
+ * carries as its security.capability attribute. Removing them (`-r`) or checking (`-v`) is not
+ * modelled.
+ */
+export function setcapEffects(args: string[], ctx: Pick<ScriptContext, 'pathType'>): FileCommandResult {
+  const words = args.filter((a) => a !== '-q');
+  if (words.some((w) => w.startsWith('-'))) return { unrecognized: `setcap ${args.join(' ')}: only CAPS FILE pairs are modelled` };
+  if (!words.length || words.length % 2 !== 0) return { unrecognized: `setcap ${args.join(' ')}: not CAPS FILE pairs` };
+  const effects: FilesystemEffect[] = [];
+  for (let i = 0; i < words.length; i += 2) {
+    const [text, file] = [words[i]!, words[i + 1]!];
+    if (DYNAMIC.test(text) || DYNAMIC.test(file)) return { unrecognized: `setcap: "${DYNAMIC.test(text) ? text : file}" is not known before the script runs` };
+    const parsed = parseCapabilities(text);
+    if (typeof parsed === 'string') return { unrecognized: `setcap: ${parsed}` };
+    if (!file.startsWith('/')) return { unrecognized: `setcap: relative path ${file}` };
+    // setcap fails on anything but a regular file (and follows no link to one).
+    if (ctx.pathType(file) !== 'file') return { unrecognized: `setcap: ${file} is not a regular file in the image` };
+    effects.push({ kind: 'attributes', path: normalize(file), capability: text });
+  }
+  return { effects };
 }
 
 function recursive(opts: Map<string, string>): boolean {
@@ -114,7 +150,7 @@ function recursive(opts: Map<string, string>): boolean {
 function attributeEffects(
   tool: string,
   paths: string[],
-  change: { user?: string; group?: string; mode?: number },
+  change: { user?: string; group?: string; mode?: number; modeChange?: ModeChange },
   isRecursive: boolean,
   ctx: Pick<ScriptContext, 'pathType'>,
 ): FileCommandResult {
@@ -252,6 +288,8 @@ export function fileCommandEffects(name: string, args: string[], ctx: Pick<Scrip
       return rmdirEffects(args, ctx, earlier);
     case 'install':
       return installEffects(args);
+    case 'setcap':
+      return setcapEffects(args, ctx);
     default:
       return undefined;
   }

@@ -123,6 +123,8 @@ export interface LayerEntry {
   linkname?: string;
   devmajor?: number;
   devminor?: number;
+  /** Extended attributes by name, written as PAX SCHILY.xattr records. */
+  xattrs?: Record<string, Buffer>;
 }
 
 /** What an adapter's unpack yields: entries with their bodies, in the package's own order. */
@@ -224,7 +226,18 @@ export interface SelectedAlternative {
 
 /** A file of the final layer: a path and its content or link target. */
 export type FinalEntry =
-  | { path: string; type: 'file'; mode: number; content: Buffer; uid?: number; gid?: number; /** Default SOURCE_DATE_EPOCH (never later). */ mtime?: number }
+  | {
+      path: string;
+      type: 'file';
+      mode: number;
+      content: Buffer;
+      uid?: number;
+      gid?: number;
+      /** Default SOURCE_DATE_EPOCH (never later). */
+      mtime?: number;
+      /** Extended attributes by name (security.capability from setcap). */
+      xattrs?: Record<string, Buffer>;
+    }
   | { path: string; type: 'directory'; mode: number; uid?: number; gid?: number }
   | { path: string; type: 'symlink'; linkname: string };
 

@@ -5,4 +5,4 @@
 /** Package layers: tar details, path rules, what unpack records as metadata. */
 export const LAYER_FORMAT_VERSION = 8;
 /** The final layer: database format and script-effect translation. */
-export const FINAL_FORMAT_VERSION = 8;
+export const FINAL_FORMAT_VERSION = 9;

@@ -107,6 +107,9 @@ describe('build', () => {
     expect(readFileSync(path.join(rootfs, 'usr/bin/hello'), 'utf8')).toContain('echo hello');
     expect(lstatSync(path.join(rootfs, 'usr/bin/su-helper')).mode & 0o7777).toBe(0o4755);
     expect(readlinkSync(path.join(rootfs, 'usr/bin/hi'))).toBe('hello');
+    // The postinst's setcap and symbolic chmod, on a copy of the packaged file in the final layer.
+    expect(lstatSync(path.join(rootfs, 'usr/sbin/mta')).mode & 0o7777).toBe(0o0774);
+    expect(run('getcap', [path.join(rootfs, 'usr/sbin/mta')]).stdout).toMatch(/usr\/sbin\/mta cap_net_bind_service=ep$/m);
     const a = statSync(path.join(rootfs, 'usr/share/doc/base-tool/a'));
     expect(statSync(path.join(rootfs, 'usr/share/doc/base-tool/b')).ino).toBe(a.ino);
     expect(run('dpkg', [`--root=${rootfs}`, '--audit']).stdout).toBe('');

@@ -213,6 +213,33 @@ describe('applyFilesystem', () => {
     expect(applyChanges({ mode: 0o2644, uid: 0, gid: 0 }, [{ gid: 4 }])).toEqual({ mode: 0o2644, uid: 0, gid: 4 });
   });
 
+  it('applies a symbolic chmod to the mode a directory has, and keeps it as a change for a packaged file', () => {
+    const g = (text: string, clear: number, add: number) => ({ text, clear, add });
+    const shippedDir = { ...ctx(['usr/bin/ping'], ['etc/bind']), directories: new Map([['etc/bind', { path: 'etc/bind', mode: 0o755, uid: 0, gid: 0 }]]) };
+    const out = applyFilesystem(
+      [
+        { kind: 'attributes', path: '/etc/bind', group: 'adm' },
+        { kind: 'attributes', path: '/etc/bind', modeChange: g('g+s', 0, 0o2000) },
+        { kind: 'attributes', path: '/usr/bin/ping', capability: 'cap_net_raw+ep' },
+        { kind: 'attributes', path: '/usr/bin/ping', modeChange: g('u-s', 0o4000, 0) },
+      ],
+      shippedDir,
+    );
+    expect(out.entries).toEqual([{ path: 'etc/bind', type: 'directory', mode: 0o2755, uid: 0, gid: 4 }]);
+    expect(out.tmpfiles.get('pkg')).toEqual(['z /etc/bind 2755 - adm -']);
+    expect(out.copyUps).toEqual([{ path: 'usr/bin/ping', source: 'pkg', changes: [{ capability: 'cap_net_raw+ep' }, { modeChange: { clear: 0o4000, add: 0 } }] }]);
+    const ping = applyChanges({ mode: 0o4755, uid: 0, gid: 0 }, out.copyUps[0]!.changes);
+    expect(ping).toEqual({ mode: 0o755, uid: 0, gid: 0, xattrs: { 'security.capability': Buffer.from('0100000200200000000000000000000000000000', 'hex') } });
+    // chown clears file capabilities, as Linux does.
+    expect(applyChanges({ mode: 0o755, uid: 0, gid: 0 }, [{ capability: 'cap_net_raw+ep' }, { gid: 4 }])).toEqual({ mode: 0o755, uid: 0, gid: 4 });
+  });
+
+  it('leaves the owner and mode of a file a left-out command would make to that command, as a note', () => {
+    const out = applyFilesystem([{ kind: 'attributes', path: '/etc/bind/rndc.key', user: 'bind' }, { kind: 'attributes', path: '/etc/other.key', user: 'bind' }], { ...ctx(), leftOut: new Map([['etc/bind/rndc.key', 'rndc-confgen']]) });
+    expect(out.unresolved).toEqual(['/etc/other.key: no such directory in the image, so owner bind: is not applied']);
+    expect(out.notes.map((n) => n.effect)).toEqual(['/etc/bind/rndc.key: owner bind: goes with what rndc-confgen makes at first start']);
+  });
+
   it('keeps a shipped directory under an ifMissing link or file', () => {
     expect(applyFilesystem([{ kind: 'symlink', path: '/etc/app', target: 'x', ifMissing: true }], ctx([], ['etc/app'])).entries).toEqual([]);
   });

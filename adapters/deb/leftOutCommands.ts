@@ -19,8 +19,13 @@ export function leftOut(name: string, args: string[], packages: readonly Package
     if (schemas.length) return { unrecognized: `glib-compile-schemas: ${schemas.length} schema files in the image, and GSettings needs them compiled (not translated)` };
   }
   const reason = reasonFor(name, args);
-  return reason === undefined ? undefined : { effects: [{ kind: 'left-out', tool: name, reason }] };
+  if (reason === undefined) return undefined;
+  const paths = MAKES.get(`${name} ${args.join(' ')}`);
+  return { effects: [{ kind: 'left-out', tool: name, reason, ...(paths ? { paths } : {}) }] };
 }
+
+/** Where a left-out command would have put its result, for the chown and chmod that follow it. */
+const MAKES = new Map([['rndc-confgen -a', ['/etc/bind/rndc.key']]]);
 
 function reasonFor(name: string, args: string[]): string | undefined {
   const words = args.filter((a) => !a.startsWith('-'));

@@ -13,7 +13,7 @@ import { pamAuthUpdate, isPamInput } from './pamAuthUpdate.js';
 import { ldconfig } from './ldconfigCommand.js';
 import { ScratchFiles } from './scratchFiles.js';
 import { applyUserUpdate, DEBIAN_SHADOW_DEFAULTS, parseGpasswd, parseGroupadd, parseUseradd, parseUsermod } from '../shadowCommands.js';
-import { fileCommandEffects } from '../fileCommands.js';
+import { fileCommandEffects, setcapSucceeds } from '../fileCommands.js';
 import type { PackageMetadata, ScriptContext, ScriptEffects } from '../types.js';
 import { BASE_FILES_DEFAULTS, recognizeBaseFiles } from './baseFiles.js';
 import { asDeb, controlFile, type DebMetadata } from './debMetadata.js';
@@ -140,6 +140,7 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
         statOverrideListed(name, words, ctx) ??
         grepOfFile(name, words, (f) => textOf(shownPath(f))?.text) ??
         ownedBy(name, words, image.packages) ??
+        (name === 'setcap' ? setcapSucceeds(words, ctx) : undefined) ??
         // db_get succeeds for a question some package's templates define.
         (name === 'db_get' && words.length === 1 && answers.has(words[0]!) ? true : undefined),
       commandOutput: (words) => dpkgDivertOutput(words, ctx) ?? freshCommandOutput(words, ctx),

@@ -5,6 +5,8 @@
  */
 import type { Adapter, FinalEntry, PackageMetadata } from '../../adapters/types.js';
 import type { Cas } from '../cas/cas.js';
+import { changedMode } from '../translate/effects.js';
+import { CAPABILITY_XATTR, capabilityBytes } from '../translate/fileCapability.js';
 import type { CopyUp } from '../translate/filesystem.js';
 import { readLayerFiles, type LayerFile } from './readLayerFiles.js';
 
@@ -36,7 +38,7 @@ export async function copyUpEntries(
   for (const c of copyUps) {
     const there = inFinal.get(c.path);
     if (there?.type === 'file') {
-      entries.push({ ...there, ...applyChanges({ mode: there.mode, uid: there.uid ?? 0, gid: there.gid ?? 0 }, c.changes) });
+      entries.push({ ...there, ...applyChanges({ mode: there.mode, uid: there.uid ?? 0, gid: there.gid ?? 0, xattrs: there.xattrs }, c.changes) });
       continue;
     }
     const digest = shownBy.get(c.path);
@@ -51,26 +53,37 @@ export async function copyUpEntries(
         problems.push({ source: c.source, effect: `/${c.path}: ${f?.type === 'symlink' ? 'a packaged symlink (the change would go to its target)' : 'not a regular file in its layer'}; owner and mode not applied` });
         continue;
       }
-      const { mode, uid, gid } = applyChanges(f, c.changes);
-      entries.push({ path: c.path, type: 'file', mode, uid, gid, content: f.content, mtime: f.mtime });
+      const { mode, uid, gid, xattrs } = applyChanges(f, c.changes);
+      entries.push({ path: c.path, type: 'file', mode, uid, gid, content: f.content, mtime: f.mtime, ...(xattrs ? { xattrs } : {}) });
     }
   }
   return { entries, problems };
 }
 
 /**
- * chown and chmod in order. Changing the owner or group of a regular file clears its set-user-ID
- * bit, and its set-group-ID bit when it is group-executable, as Linux does even for root.
+ * chown, chmod and setcap in order. Changing the owner or group of a regular file clears its
+ * set-user-ID bit, its set-group-ID bit when it is group-executable, and its file capabilities,
+ * as Linux does even for root.
  */
-export function applyChanges(f: Pick<LayerFile, 'mode' | 'uid' | 'gid'>, changes: CopyUp['changes']): { mode: number; uid: number; gid: number } {
+export function applyChanges(
+  f: Pick<LayerFile, 'mode' | 'uid' | 'gid'> & { xattrs?: Record<string, Buffer> },
+  changes: CopyUp['changes'],
+): { mode: number; uid: number; gid: number; xattrs?: Record<string, Buffer> } {
   let { mode, uid, gid } = f;
+  let xattrs = f.xattrs;
   for (const c of changes) {
     if (c.uid !== undefined || c.gid !== undefined) {
       uid = c.uid ?? uid;
       gid = c.gid ?? gid;
       mode &= ~(0o4000 | (mode & 0o010 ? 0o2000 : 0));
+      if (xattrs?.[CAPABILITY_XATTR]) {
+        const { [CAPABILITY_XATTR]: _cleared, ...rest } = xattrs;
+        xattrs = Object.keys(rest).length ? rest : undefined;
+      }
     }
     if (c.mode !== undefined) mode = c.mode;
+    if (c.modeChange) mode = changedMode(mode, c.modeChange);
+    if (c.capability !== undefined) xattrs = { ...xattrs, [CAPABILITY_XATTR]: capabilityBytes(c.capability) };
   }
-  return { mode, uid, gid };
+  return { mode, uid, gid, ...(xattrs ? { xattrs } : {}) };
 }

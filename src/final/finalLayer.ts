@@ -20,6 +20,7 @@ export async function writeFinalLayer(cas: Cas, entries: FinalEntry[], sourceDat
       mtime: e.type === 'file' && e.mtime !== undefined ? Math.min(e.mtime, sourceDateEpoch) : sourceDateEpoch,
       size: e.type === 'file' ? e.content.length : 0,
       linkname: e.type === 'symlink' ? e.linkname : undefined,
+      ...(e.type === 'file' && e.xattrs ? { xattrs: e.xattrs } : {}),
     };
     byPath.set(e.path, { entry, content: e.type === 'file' ? e.content : undefined });
   }

@@ -5,6 +5,7 @@ import { createGzip, constants as zlibConstants } from 'node:zlib';
 import tar from 'tar-stream';
 import type { LayerEntry } from '../../adapters/types.js';
 import type { Cas } from '../cas/cas.js';
+import { paxExtendedHeader } from './paxExtendedHeader.js';
 
 export interface LayerItem {
   entry: LayerEntry;
@@ -38,8 +39,8 @@ const TAR_TYPE: Record<LayerEntry['type'], tar.Header['type']> = {
 
 /**
  * Write already-ordered entries as a deterministic tar: numeric ids only (empty uname/gname),
- * no atime/ctime, PAX only for long or non-ASCII names; then gzip it into the CAS, hashing
- * both the tar (diff_id) and the blob (digest) in the same pass.
+ * no atime/ctime, PAX only for long or non-ASCII names and extended attributes; then gzip it
+ * into the CAS, hashing both the tar (diff_id) and the blob (digest) in the same pass.
  */
 export async function writeLayer(cas: Cas, items: Iterable<LayerItem>, opts: LayerWriteOptions = {}): Promise<WrittenLayer> {
   const pack = tar.pack();
@@ -63,12 +64,21 @@ export async function writeLayer(cas: Cas, items: Iterable<LayerItem>, opts: Lay
   const producing = (async () => {
     for (const { entry, content } of items) {
       const body = entry.type === 'file' && content ? await content() : undefined;
-      await new Promise<void>((resolve, reject) => {
-        const header = tarHeader(entry, opts.mtimeClamp);
-        const cb = (err?: Error | null) => (err ? reject(err) : resolve());
-        if (body) pack.entry(header, body, cb);
-        else pack.entry(header, cb);
-      });
+      const header = tarHeader(entry, opts.mtimeClamp);
+      const add = (h: tar.Header, b: Buffer | undefined) =>
+        new Promise<void>((resolve, reject) => {
+          const cb = (err?: Error | null) => (err ? reject(err) : resolve());
+          if (b) pack.entry(h, b, cb);
+          else pack.entry(h, cb);
+        });
+      if (entry.xattrs && Object.keys(entry.xattrs).length) {
+        // tar-stream writes PAX values as UTF-8 text and takes no body for its own PAX entries;
+        // an attribute's value is bytes. So this entry's extended header, with its path, goes
+        // into the stream here, between two entries, and the entry itself then fits ustar.
+        pack.push(paxExtendedHeader(header.name, entry.xattrs, header.mtime ?? new Date(0)));
+        if (!fitsUstar(header.name)) header.name = 'PaxHeader';
+      }
+      await add(header, body);
     }
     pack.finalize();
   })();
@@ -96,4 +106,9 @@ function tarHeader(e: LayerEntry, clamp: number | undefined): tar.Header {
     devmajor: e.devmajor ?? 0,
     devminor: e.devminor ?? 0,
   };
+}
+
+/** Whether a name goes in a ustar header as it is (ASCII, 100 bytes); longer ones come from PAX. */
+function fitsUstar(name: string): boolean {
+  return /^[\x20-\x7e]*$/.test(name) && name.length <= 100;
 }

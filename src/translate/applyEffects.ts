@@ -9,6 +9,7 @@ import { describeEffect } from './describeEffect.js';
 import { EffectView } from './effectView.js';
 import { globParts, globPaths } from './globNames.js';
 import {
+  changedMode,
   isAccountEffect,
   isFilesystemEffect,
   type AccountEffect,
@@ -21,6 +22,7 @@ import {
   type EnableUnitEffect,
   type FilesystemEffect,
   type LdCacheEffect,
+  type LeftOutEffect,
   type LoginShellEffect,
   type SysusersEffect,
   type TmpfilesEffect,
@@ -90,7 +92,8 @@ export function translateEffects(adapter: Adapter, packages: PackageMetadata[], 
       if (type !== 'directory') return undefined;
       const shipped = directories.get(canonical(abs));
       const set = made.attributes(abs);
-      const mode = set?.mode ?? shipped?.mode;
+      const base = set?.mode ?? shipped?.mode;
+      const mode = base !== undefined && set?.modeChange ? changedMode(base, set.modeChange) : base;
       const user = set?.user ?? (shipped ? String(shipped.uid) : undefined);
       const group = set?.group ?? (shipped ? String(shipped.gid) : undefined);
       return mode === undefined || user === undefined || group === undefined ? undefined : { mode, user, group };
@@ -152,9 +155,11 @@ export function translateEffects(adapter: Adapter, packages: PackageMetadata[], 
     .flatMap((t) => runtimeDirectories([t.effect], (user) => String(index.users.get(user)?.gid ?? 0)).map((effect) => ({ source: t.source, effect })))
     .filter((t) => !directories.has(canonical(t.effect.path)));
   const pathEffects = [...(ofKind(isFilesystemEffect) as Tagged<FilesystemEffect>[]), ...runtimeDirs];
-  const filesystem = applyFilesystem(pathEffects, { uidOf, gidOf, installed, directories, canonical });
+  const leftOut = new Map(ofKind((e): e is LeftOutEffect => e.kind === 'left-out').flatMap((t) => (t.effect.paths ?? []).map((p) => [canonical(p), t.effect.tool] as const)));
+  const filesystem = applyFilesystem(pathEffects, { uidOf, gidOf, installed, directories, canonical, leftOut });
   entries.push(...filesystem.entries);
   filesystem.unresolved.forEach(problem);
+  filesystem.notes.forEach((t) => note(t.source, t.effect));
   for (const [source, lines] of filesystem.tmpfiles) declare(declarationFile('tmpfiles', source), 'tmpfiles', source, lines);
   const tmpfiles = ofKind((e): e is TmpfilesEffect => e.kind === 'tmpfiles');
   if (tmpfiles.length) {

@@ -40,7 +40,8 @@ export function describeEffect(e: Effect): string {
     case 'remove':
       return `remove ${e.path}${e.recursive ? ' and what is under it' : ''}, made by an earlier step`;
     case 'attributes':
-      return `${e.override ? 'statoverride' : 'owner/mode'} ${e.path}${e.mode !== undefined ? ` ${mode(e.mode)}` : ''}${e.user !== undefined || e.group !== undefined ? ` ${e.user ?? ''}:${e.group ?? ''}` : ''}`;
+      if (e.capability !== undefined) return `capabilities ${e.path} ${e.capability}`;
+      return `${e.override ? 'statoverride' : 'owner/mode'} ${e.path}${e.mode !== undefined ? ` ${mode(e.mode)}` : ''}${e.modeChange ? ` ${e.modeChange.text}` : ''}${e.user !== undefined || e.group !== undefined ? ` ${e.user ?? ''}:${e.group ?? ''}` : ''}`;
   }
 }
 

@@ -1,10 +1,12 @@
 import path from 'node:path';
-import type { Effect } from './effects.js';
+import { changedMode, type Effect, type ModeChange } from './effects.js';
 
 /** What earlier effects left at a path: its type, and the mode and owner they gave it. */
 export interface MadePath {
   type: 'file' | 'directory' | 'absent';
   mode?: number;
+  /** A symbolic chmod of a path whose mode the effects do not give: to apply to its packaged mode. */
+  modeChange?: Pick<ModeChange, 'clear' | 'add'>;
   user?: string;
   group?: string;
 }
@@ -44,9 +46,15 @@ export class EffectView {
           this.types.set(k, 'absent');
           this.texts.delete(k);
           break;
-        case 'attributes':
-          this.attrs.set(k, { ...this.attrs.get(k), ...defined({ mode: e.mode, user: e.user, group: e.group }) });
+        case 'attributes': {
+          const was = this.attrs.get(k);
+          const next = { ...was, ...defined({ mode: e.mode, user: e.user, group: e.group }) };
+          if (e.mode !== undefined) delete next.modeChange;
+          if (e.modeChange && next.mode !== undefined) next.mode = changedMode(next.mode, e.modeChange);
+          else if (e.modeChange) next.modeChange = was?.modeChange ? composed(was.modeChange, e.modeChange) : { clear: e.modeChange.clear, add: e.modeChange.add };
+          this.attrs.set(k, next);
           break;
+        }
         default:
           break;
       }
@@ -78,6 +86,11 @@ export class EffectView {
   attributes(absPath: string): Omit<MadePath, 'type'> | undefined {
     return this.attrs.get(this.key(path.posix.normalize(absPath)));
   }
+}
+
+/** One change that does what `first`, then `then`, do. */
+function composed(first: Pick<ModeChange, 'clear' | 'add'>, then: Pick<ModeChange, 'clear' | 'add'>): Pick<ModeChange, 'clear' | 'add'> {
+  return { clear: first.clear | then.clear, add: (first.add & ~then.clear) | then.add };
 }
 
 function defined<T extends object>(o: T): Partial<T> {

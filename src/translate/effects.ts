@@ -135,6 +135,8 @@ export interface LeftOutEffect {
   tool: string;
   /** Why, and who makes it instead, for the report. */
   reason: string;
+  /** Files it would have made (rndc-confgen's key): a script's owner or mode for them goes with it. */
+  paths?: string[];
 }
 
 /**
@@ -199,17 +201,33 @@ export interface FileEffect {
 }
 
 /**
- * Owner and mode set on a directory a package or an earlier effect made (chown, chmod,
- * dpkg-statoverride). Absent fields stay as they are. `override` marks a dpkg statoverride, which
+ * Owner, mode or file capabilities set on a path a package or an earlier effect made (chown,
+ * chmod, dpkg-statoverride, setcap). Absent fields stay as they are. `override` marks a dpkg statoverride, which
  * the package database also records.
  */
 export interface AttributesEffect {
   kind: 'attributes';
   path: string;
   mode?: number;
+  /** A symbolic chmod (`u+s`, `g+rwx`): bits cleared, then bits added, to the mode the path has. */
+  modeChange?: ModeChange;
   user?: string;
   group?: string;
   override?: boolean;
+  /** File capabilities as setcap's text (`cap_net_raw+ep`); of a regular file only. */
+  capability?: string;
+}
+
+/** A relative mode change: the new mode is `(mode & ~clear) | add`. `text` is the script's own. */
+export interface ModeChange {
+  clear: number;
+  add: number;
+  text: string;
+}
+
+/** The mode a path has after a relative change. */
+export function changedMode(mode: number, change: Pick<ModeChange, 'clear' | 'add'>): number {
+  return (mode & ~change.clear) | change.add;
 }
 
 /**

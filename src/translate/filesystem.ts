@@ -1,6 +1,7 @@
 import type { FinalEntry, InstalledDirectory } from '../../adapters/types.js';
 import { UserError } from '../errors.js';
-import type { FilesystemEffect } from './effects.js';
+import { changedMode, type AttributesEffect, type FilesystemEffect, type ModeChange } from './effects.js';
+import { CAPABILITY_XATTR, capabilityBytes } from './fileCapability.js';
 
 export interface FilesystemContext {
   /** Account name (or numeric string) → id, from the image's final account files. */
@@ -12,6 +13,8 @@ export interface FilesystemContext {
   directories: ReadonlyMap<string, InstalledDirectory>;
   /** Where an absolute path a script names lands in the image (merged-/usr), relative. */
   canonical: (absPath: string) => string;
+  /** Canonical paths that a command left out on purpose would have made, and that command. */
+  leftOut?: ReadonlyMap<string, string>;
 }
 
 /** One effect with the package whose script (or "image.toml") it comes from. */
@@ -24,10 +27,19 @@ export interface Tagged<E> {
 export interface CopyUp {
   /** Canonical relative path. */
   path: string;
-  /** The changes in the order they were made (chown clears set-id bits, so order matters). */
-  changes: { mode?: number; uid?: number; gid?: number }[];
+  /** The changes in the order they were made (chown clears set-id bits and capabilities, so order matters). */
+  changes: CopyUpChange[];
   /** The package whose script asked first, for reporting. */
   source: string;
+}
+
+export interface CopyUpChange {
+  mode?: number;
+  modeChange?: Pick<ModeChange, 'clear' | 'add'>;
+  uid?: number;
+  gid?: number;
+  /** setcap's text. */
+  capability?: string;
 }
 
 export interface AppliedFilesystem {
@@ -38,6 +50,8 @@ export interface AppliedFilesystem {
   tmpfiles: Map<string, string[]>;
   /** What could not be applied, by source. */
   unresolved: Tagged<string>[];
+  /** Changes not applied on purpose, by source: they belong to a result left out. */
+  notes: Tagged<string>[];
 }
 
 /**
@@ -49,6 +63,7 @@ export interface AppliedFilesystem {
  */
 export function applyFilesystem(effects: Tagged<FilesystemEffect>[], ctx: FilesystemContext): AppliedFilesystem {
   const unresolved: Tagged<string>[] = [];
+  const notes: Tagged<string>[] = [];
   const declared = new Map<string, Declared[]>();
   const declare = (source: string, d: Declared) => declared.set(source, [...(declared.get(source) ?? []), d]);
   const made = new Map<string, FinalEntry>();
@@ -92,24 +107,39 @@ export function applyFilesystem(effects: Tagged<FilesystemEffect>[], ctx: Filesy
       if (target === undefined && shipped) {
         // chown/chmod/statoverride of a packaged file (ssh-agent setgid _ssh): a copy in the
         // final layer carries the change; later changes to the same file add to it.
-        const change = { ...(e.user !== undefined ? { uid: id('user', e.user) } : {}), ...(e.group !== undefined ? { gid: id('group', e.group) } : {}), ...(e.mode !== undefined ? { mode: e.mode } : {}) };
+        const change: CopyUpChange = definedOnly({
+          uid: e.user !== undefined ? id('user', e.user) : undefined,
+          gid: e.group !== undefined ? id('group', e.group) : undefined,
+          mode: e.mode,
+          modeChange: e.modeChange && { clear: e.modeChange.clear, add: e.modeChange.add },
+          capability: e.capability,
+        });
         const earlier = copyUps.get(path);
         copyUps.set(path, { path, source: earlier?.source ?? source, changes: [...(earlier?.changes ?? []), change] });
-        declare(source, { type: 'z', path: e.path, mode: e.mode, user: e.user, group: e.group });
+        // The packaged mode is read from its layer later, so a symbolic change declares none;
+        // capabilities have no tmpfiles.d line (its `t` writes text, not setcap's bytes).
+        if (e.mode !== undefined || e.user !== undefined || e.group !== undefined) declare(source, { type: 'z', path: e.path, mode: e.mode, user: e.user, group: e.group });
         continue;
       }
-      if (target === undefined || target.type === 'symlink') {
-        const change = [e.user !== undefined || e.group !== undefined ? `owner ${e.user ?? ''}:${e.group ?? ''}` : '', e.mode !== undefined ? `mode ${e.mode.toString(8).padStart(4, '0')}` : ''].filter(Boolean).join(', ');
-        unresolved.push({ source, effect: `${e.path}: no such directory in the image, so ${change} is not applied` });
+      if (target === undefined || target.type === 'symlink' || (e.capability !== undefined && target.type !== 'file')) {
+        const mode = e.mode !== undefined ? `mode ${e.mode.toString(8).padStart(4, '0')}` : e.modeChange ? `mode ${e.modeChange.text}` : '';
+        const change = [e.user !== undefined || e.group !== undefined ? `owner ${e.user ?? ''}:${e.group ?? ''}` : '', mode, e.capability !== undefined ? `capabilities ${e.capability}` : ''].filter(Boolean).join(', ');
+        const what = e.capability !== undefined ? 'regular file' : 'directory';
+        const leftOutBy = target === undefined ? ctx.leftOut?.get(path) : undefined;
+        if (leftOutBy !== undefined) notes.push({ source, effect: `${e.path}: ${change} goes with what ${leftOutBy} makes at first start` });
+        else unresolved.push({ source, effect: `${e.path}: no such ${what} in the image, so ${change} is not applied` });
         continue;
       }
-      const changed = { ...target, ...(e.mode !== undefined ? { mode: e.mode } : {}), ...(e.user !== undefined ? { uid: id('user', e.user) } : {}), ...(e.group !== undefined ? { gid: id('group', e.group) } : {}) };
+      const newMode = e.mode ?? (e.modeChange ? changedMode(target.mode, e.modeChange) : undefined);
+      const changed = { ...target, ...(newMode !== undefined ? { mode: newMode } : {}), ...(e.user !== undefined ? { uid: id('user', e.user) } : {}), ...(e.group !== undefined ? { gid: id('group', e.group) } : {}) };
+      if (changed.type === 'file') changed.xattrs = withCapability(changed.xattrs, e);
       made.set(path, changed);
+      if (newMode === undefined && e.user === undefined && e.group === undefined) continue;
       // A chown right after the source's own mkdir or touch belongs on that line: tmpfiles makes
       // the path with its owner at once (and refuses a root-owned file under a user's directory).
       const own = declared.get(source)?.find((d) => d.path === e.path && d.type !== 'L' && d.type !== 'L+');
-      if (own) Object.assign(own, definedOnly({ mode: e.mode, user: e.user, group: e.group }));
-      else declare(source, { type: 'z', path: e.path, mode: e.mode, user: e.user, group: e.group });
+      if (own) Object.assign(own, definedOnly({ mode: newMode, user: e.user, group: e.group }));
+      else declare(source, { type: 'z', path: e.path, mode: newMode, user: e.user, group: e.group });
     } else if (e.ifMissing && (shipped || made.has(path) || ctx.directories.has(path))) {
       continue;
     } else if (e.kind === 'symlink') {
@@ -127,7 +157,17 @@ export function applyFilesystem(effects: Tagged<FilesystemEffect>[], ctx: Filesy
     }
   }
   const tmpfiles = new Map([...declared].map(([source, ds]) => [source, ds.map(tmpfilesLine)]));
-  return { entries: [...made.values()], copyUps: [...copyUps.values()], tmpfiles, unresolved };
+  return { entries: [...made.values()], copyUps: [...copyUps.values()], tmpfiles, unresolved, notes };
+}
+
+/** A file's attributes after setcap (which sets them) or chown (which clears them, as Linux does). */
+function withCapability(xattrs: Record<string, Buffer> | undefined, e: AttributesEffect): Record<string, Buffer> | undefined {
+  if (e.capability !== undefined) return { ...xattrs, [CAPABILITY_XATTR]: capabilityBytes(e.capability) };
+  if ((e.user !== undefined || e.group !== undefined) && xattrs?.[CAPABILITY_XATTR]) {
+    const { [CAPABILITY_XATTR]: _dropped, ...rest } = xattrs;
+    return Object.keys(rest).length ? rest : undefined;
+  }
+  return xattrs;
 }
 
 /** One tmpfiles.d line to be written. */

@@ -76,7 +76,15 @@ export async function createTestRepo(): Promise<TestRepo> {
       conffiles: ['/etc/base-tool.conf'],
     }),
     deb({ name: 'libfoo', version: '1.0-1', fields: { 'Multi-Arch': 'same', Priority: 'optional' }, files: { 'usr/lib/x86_64-linux-gnu/libfoo.so.1': { content: 'v1.0' } } }),
-    deb({ name: 'mta-impl', version: '2', arch: 'all', fields: { Provides: 'virt-mta' }, files: { 'usr/sbin/mta': { content: 'mta', mode: 0o755 } } }),
+    deb({
+      name: 'mta-impl',
+      version: '2',
+      arch: 'all',
+      fields: { Provides: 'virt-mta' },
+      files: { 'usr/sbin/mta': { content: 'mta', mode: 0o755 } },
+      // iputils-ping's way: capabilities where setcap works, set-id bits where it does not.
+      scripts: { postinst: '#!/bin/sh\nset -e\nif setcap cap_net_bind_service+ep /usr/sbin/mta; then\n  chmod g+w,o-x /usr/sbin/mta\nelse\n  chmod u+s /usr/sbin/mta\nfi\n' },
+    }),
     deb({ name: 'alt-a', version: '1', fields: { Depends: 'missing-pkg | alt-b (>= 1)' }, files: { 'usr/share/alt-a': { content: 'a' } } }),
     deb({ name: 'alt-b', version: '1', files: { 'usr/share/alt-b': { content: 'b' } } }),
     deb({ name: 'unused', version: '1', files: { 'usr/share/unused': { content: 'u' } } }),
