@@ -105,8 +105,10 @@ describe('variables a block assigns, and substitutions the reader can answer', (
 
   it('gives a command the values its enclosing blocks assigned before it, and no other command', () => {
     expect(variablesAt(script, parsed, env, at('install'))).toEqual({ APP_PROFILE: '/etc/apparmor.d/usr.sbin.tool', LOCAL_APP_PROFILE: '/etc/apparmor.d/local/usr.sbin.tool' });
-    // After the if, the assignment may not have run.
-    expect(variablesAt(script, parsed, env, at('echo'))).toEqual({});
+    // After the if: where its tests surely held, the assignments ran; where they may not have, no value.
+    expect(variablesAt(script, parsed, env, at('echo'))).toEqual({ APP_PROFILE: '/etc/apparmor.d/usr.sbin.tool', LOCAL_APP_PROFILE: '/etc/apparmor.d/local/usr.sbin.tool' });
+    expect(variablesAt(script, parsed, { ...env, pathType: () => undefined }, at('echo'))).toEqual({ APP_PROFILE: '/etc/apparmor.d/usr.sbin.tool' });
+    expect(variablesAt(script, parsed, { ...env, args: ['install'] }, at('echo'))).toEqual({});
     expect(guardsHold(at('install').guards, { ...env, variables: variablesAt(script, parsed, env, at('install')) })).toBe('always');
   });
 
@@ -413,6 +415,46 @@ describe('checks that end early, queries with known answers, and results left ou
   it('`[ -f X ] || return 0` guards the rest of the function; a local NAME=$2 is known in it', () => {
     const script = ['#!/bin/sh', 'rm_conffile() {', '  local PKGNAME="$1"', '  local CONFFILE="$2"', '  [ -e "$CONFFILE" ] || return 0', '  mv -f "$CONFFILE" "$CONFFILE".dpkg-bak', '}', 'rm_conffile p /etc/old.conf', '[ -x /usr/bin/absent ] || exit 0', 'mkdir /var/lib/never'].join('\n');
     expect(run(pkg(script))).toEqual({ effects: [], untranslated: [], scripts: ['postinst'] });
+  });
+
+  it("openjdk's alternatives: each round's own slave list (unset, then set only where a page exists), the priority kept for the native architecture", () => {
+    // Shortened from openjdk-17-jre-headless's bookworm postinst.
+    const script = [
+      '#!/bin/sh',
+      'priority=1711',
+      'basedir=/usr/lib/jvm/j',
+      'mandir=$basedir/man',
+      "jre_tools='java keytool'",
+      'if [ -z "$2" ]; then update_alternatives=y; fi',
+      'if [ "$update_alternatives" = y ]; then',
+      '  if [ "$DPKG_MAINTSCRIPT_ARCH" != $(dpkg --print-architecture) ]; then',
+      '    priority=$(expr $priority - 1)',
+      '  fi',
+      '  for i in $jre_tools; do',
+      '    unset slave1 slave2 || true',
+      '    if [ -e $mandir/man1/$i.1.gz ]; then',
+      '      slave1="--slave \\',
+      '        /usr/share/man/man1/$i.1.gz \\',
+      '        $i.1.gz \\',
+      '        $mandir/man1/$i.1.gz"',
+      '    fi',
+      '    if false && [ -e $mandir/ja/man1/$i.1.gz ]; then slave2="--slave a b c"; fi',
+      '    update-alternatives --install /usr/bin/$i $i $basedir/bin/$i $priority $slave1 $slave2',
+      '  done',
+      'fi',
+    ].join('\n');
+    const r = run(pkg(script, { paths: ['usr/lib/jvm/j/man/man1/java.1.gz'] }));
+    expect(r.untranslated).toEqual([]);
+    expect(r.effects).toEqual([
+      { kind: 'alternative', link: '/usr/bin/java', name: 'java', path: '/usr/lib/jvm/j/bin/java', priority: 1711, slaves: [{ link: '/usr/share/man/man1/java.1.gz', name: 'java.1.gz', path: '/usr/lib/jvm/j/man/man1/java.1.gz' }] },
+      { kind: 'alternative', link: '/usr/bin/keytool', name: 'keytool', path: '/usr/lib/jvm/j/bin/keytool', priority: 1711, slaves: [] },
+    ]);
+    // With packages of two architectures, which is native is not known here: nothing is guessed.
+    const mixed = run(pkg(script, { arch: 'arm64', paths: [] }), [pkg('#!/bin/sh\n', { name: 'native' })]);
+    expect(mixed.untranslated).toEqual([
+      'postinst: update-alternatives --install /usr/bin/java java /usr/lib/jvm/j/bin/java $priority',
+      'postinst: update-alternatives --install /usr/bin/keytool keytool /usr/lib/jvm/j/bin/keytool $priority',
+    ]);
   });
 
   it('`[ -e X ] || continue` skips the rest of that round; dpkg-query -S answers from the packages\' file lists', () => {

@@ -2,7 +2,7 @@
  * What Debian's own tools answer on a fresh install, for the guards of maintainer scripts
  * (adapters/shell/scriptConditions.ts asks through ScriptEnv.commandStatus).
  */
-import type { ScriptContext } from '../types.js';
+import type { PackageMetadata, ScriptContext } from '../types.js';
 import { compareDebianVersions, isValidDebianVersion } from './version.js';
 
 /** `dpkg --compare-versions` and dh_installsystemd's `deb-systemd-helper was-enabled` / `debian-installed`. */
@@ -53,13 +53,24 @@ function compareVersions(args: string[]): boolean | undefined {
 }
 
 /**
- * What a few queries print on a fresh install: `getcap FILE` nothing, since a .deb cannot carry
+ * dpkg's native architecture: that of the image's architecture-specific packages (an image is
+ * built for one; Architecture: all packages say nothing of it).
+ */
+function nativeArchitecture(packages: readonly PackageMetadata[]): string | undefined {
+  const archs = new Set(packages.map((p) => p.arch).filter((a) => a !== 'all'));
+  return archs.size === 1 ? `${[...archs][0]!}\n` : undefined;
+}
+
+/**
+ * What a few queries print on a fresh install: `dpkg --print-architecture` the image's
+ * architecture; `getcap FILE` nothing, since a .deb cannot carry
  * file capabilities (only a script's setcap gives them, and no translated effect does); `stat`
  * of a known directory; `seq`.
  */
-export function freshCommandOutput(words: string[], ctx: Pick<ScriptContext, 'directory'>): string | undefined {
+export function freshCommandOutput(words: string[], ctx: Pick<ScriptContext, 'directory' | 'packages'>): string | undefined {
   const [tool, ...files] = words;
   if (tool === 'getcap' && files.length > 0 && files.every((f) => f.startsWith('/'))) return '';
+  if (tool === 'dpkg' && files.length === 1 && files[0] === '--print-architecture') return nativeArchitecture(ctx.packages);
   if (tool === 'stat') return statOfDirectory(files, ctx);
   if (tool === 'seq') return sequence(files);
   return undefined;

@@ -133,7 +133,7 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
     const args = [...FRESH_INSTALL_ARGS[script]];
     const env: ScriptEnv = {
       args,
-      variables: knownVariables(text, parsed, { args, variables: { DPKG_ROOT: '', DPKG_MAINTSCRIPT_PACKAGE: meta.name, DPKG_MAINTSCRIPT_NAME: script } }),
+      variables: knownVariables(text, parsed, { args, variables: { DPKG_ROOT: '', DPKG_MAINTSCRIPT_PACKAGE: meta.name, DPKG_MAINTSCRIPT_NAME: script, DPKG_MAINTSCRIPT_ARCH: meta.arch } }),
       pathType: ctx.pathType,
       commandStatus: (name, words) =>
         debCommandStatus(name, words) ??
@@ -143,7 +143,7 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
         (name === 'setcap' ? setcapSucceeds(words, ctx) : undefined) ??
         // db_get succeeds for a question some package's templates define.
         (name === 'db_get' && words.length === 1 && answers.has(words[0]!) ? true : undefined),
-      commandOutput: (words) => dpkgDivertOutput(words, ctx) ?? freshCommandOutput(words, ctx),
+      commandOutput: (words) => dpkgDivertOutput(words, ctx) ?? freshCommandOutput(words, { ...ctx, packages: image.packages }),
       glob: (pattern) => globOf(pattern),
     };
     // A command sees the script's constants, those its enclosing blocks assigned before it, and

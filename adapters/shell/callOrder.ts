@@ -188,7 +188,7 @@ export function followScript(
     let e = envs.get(x);
     if (!e) {
       const frame: ScriptEnv = x.call?.args === undefined ? base : { ...base, args: x.call.args, frame: x.function };
-      const looped: ScriptEnv = x.loops ? { ...frame, variables: { ...frame.variables, ...x.loops } } : frame;
+      const looped: ScriptEnv = x.loops ? { ...frame, variables: { ...frame.variables, ...x.loops }, loops: x.loops } : frame;
       envs.set(x, (e = { ...looped, variables: variablesAt(text, script, looped, x, opts.setAt) }));
     }
     return e;

@@ -30,6 +30,8 @@ export interface ScriptEnv {
   glob?(pattern: string): string[] | undefined;
   /** What a `$(…)` body the simple forms do not cover prints, when it can be known (see callOrder's followScript). */
   substitutionOutput?(body: string): string | undefined;
+  /** The loops unrolled around a command, by variable: the round it runs in (see callOrder.ts). */
+  loops?: Record<string, string>;
 }
 
 /** The arguments dpkg passes on a fresh install. */
@@ -45,6 +47,8 @@ const or = (a: B, b: B): B => (a === true || b === true ? true : a === false && 
 export function guardsHold(guards: Guard[], env: ScriptEnv): 'always' | 'never' | 'maybe' {
   let all = true;
   for (const [i, g] of guards.entries()) {
+    // In an unrolled round, the body runs for that round's word, already bound.
+    if (g.kind === 'for' && env.loops && Object.hasOwn(env.loops, g.variable)) continue;
     // Inside a loop over known words, the guards within are judged once per word, the variable bound.
     const words = g.kind === 'for' ? loopWords(g, env) : undefined;
     if (words !== undefined && words.length > 0 && i < guards.length - 1) {
@@ -846,7 +850,12 @@ export function variablesAt(
     grew = false;
     for (const a of singleAssignments(text, script)) {
       if (Object.hasOwn(out, a.name) || a.function !== c.function || a.line >= c.line) continue;
-      if (a.guards.length > c.guards.length || a.guards.some((g, i) => c.guards[i] !== g)) continue;
+      // In an enclosing block, or in a nested one whose tests surely hold here (openjdk's
+      // `if [ -e $mandir/man1/$i.1.gz ]; then slave1=…` for each tool it has a page for).
+      const shared = Math.min(a.guards.length, c.guards.length);
+      if (a.guards.slice(0, shared).some((g, i) => c.guards[i] !== g)) continue;
+      const inner = a.guards.slice(shared);
+      if (inner.length && guardsHold(inner, { ...env, variables: out }) !== 'always') continue;
       // In a function, a helper called in between may have set the name again.
       const between = (x: ShellCommand) => x.function === a.function && x.line >= a.line && x.line < c.line && script.functions.includes(x.command);
       if (a.function !== undefined && script.commands.some((x) => between(x) && callAssigns(script, x.command, a.name))) continue;
@@ -866,7 +875,30 @@ export function variablesAt(
       }
     }
   }
+  for (const name of unsetBefore(script, c)) {
+    if (Object.hasOwn(out, name)) continue;
+    // Unset in a block that encloses the command, and not assigned again in between by anything
+    // that runs: empty (openjdk's `unset slave1 slave2`, then `if false && …; then slave2=…`).
+    const unset = script.commands.filter((x) => x.command === 'unset' && x.args.includes(name) && encloses(x, c)).at(-1)!;
+    const again = script.assignments.filter((a) => a.name === name && a.line > unset.line && a.line < c.line);
+    if (again.every((a) => guardsHold(a.guards, { ...env, variables: out }) === 'never')) out[name] = '';
+  }
   return { ...out, ...setAt(c.line, c.function) };
+}
+
+/** Names an `unset` before the command, in a block enclosing it, clears. */
+function unsetBefore(script: ShellScript, c: { line: number; function?: string; guards: Guard[] }): Set<string> {
+  const names = new Set<string>();
+  for (const x of script.commands) {
+    if (x.command !== 'unset' || !encloses(x, c)) continue;
+    for (const a of x.args) if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(a)) names.add(a);
+  }
+  return names;
+}
+
+/** Whether `x` comes before `c` in the same function and in a block that encloses `c`. */
+function encloses(x: { line: number; function?: string; guards: Guard[] }, c: { line: number; function?: string; guards: Guard[] }): boolean {
+  return x.function === c.function && x.line < c.line && x.guards.length <= c.guards.length && x.guards.every((g, i) => c.guards[i] === g);
 }
 
 /**
