@@ -477,6 +477,36 @@ describe('checks that end early, queries with known answers, and results left ou
     expect(run(pkg(script), [owner([])]).effects[0]).toEqual({ kind: 'remove', path: '/lib64', recursive: false });
   });
 
+  it("a `cd` makes relative globs and tests resolve in that directory (cron's crontabs, dpkg's misplaced alternatives)", () => {
+    const script = [
+      '#!/bin/sh',
+      'crondir=/var/spool/cron',
+      'if [ -d $crondir/crontabs ]; then',
+      '  cd $crondir/crontabs',
+      '  for tab_name in *; do',
+      '    [ "$tab_name" = "*" ] && continue',
+      '    chown "$tab_name:crontab" "$tab_name"',
+      '  done',
+      'fi',
+      'fixup() (',
+      '  admindir=${DPKG_ADMINDIR:-/var/lib/nowhere}',
+      '  cd "$admindir"',
+      '  for file in *; do',
+      '    if ! [ -f "$file" ]; then continue; fi',
+      '    mv "$file" "alternatives/$file"',
+      '  done',
+      ')',
+      'fixup',
+    ].join('\n');
+    const dirs = ['var', 'var/spool', 'var/spool/cron', 'var/spool/cron/crontabs', 'var/lib', 'var/lib/dpkg', 'var/lib/dpkg/info', 'var/lib/dpkg/alternatives'];
+    const app: DebMetadata = { ...pkg(script), name: 'app', directories: dirs.map((path) => ({ path, mode: 0o755, uid: 0, gid: 0 })) };
+    // The crontabs directory is empty, so `*` stays itself; dpkg's admin directory holds only directories.
+    expect(translateEffects(debAdapter, [app], 0).untranslated).toEqual([]);
+    // A file there is a round that runs: its mv is reported, with the file's name.
+    const withFile: DebMetadata = { ...app, paths: ['var/lib/dpkg/pkg-alt'] };
+    expect(translateEffects(debAdapter, [withFile], 0).untranslated).toEqual([{ package: 'app', items: ['postinst: mv pkg-alt alternatives/pkg-alt'] }]);
+  });
+
   it('globs expand over the image and what scripts made; a plain exit ends the script; --remove-all of an alternative nobody installed is a no-op', () => {
     const script = [
       '#!/bin/sh',

@@ -133,7 +133,7 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
     const args = [...FRESH_INSTALL_ARGS[script]];
     const env: ScriptEnv = {
       args,
-      variables: knownVariables(text, parsed, { args, variables: { DPKG_ROOT: '', DPKG_MAINTSCRIPT_PACKAGE: meta.name, DPKG_MAINTSCRIPT_NAME: script, DPKG_MAINTSCRIPT_ARCH: meta.arch } }),
+      variables: knownVariables(text, parsed, { args, variables: { DPKG_ROOT: '', DPKG_MAINTSCRIPT_PACKAGE: meta.name, DPKG_MAINTSCRIPT_NAME: script, DPKG_MAINTSCRIPT_ARCH: meta.arch, DPKG_ADMINDIR: '/var/lib/dpkg' } }),
       pathType: ctx.pathType,
       commandStatus: (name, words) =>
         debCommandStatus(name, words) ??

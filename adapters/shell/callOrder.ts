@@ -189,7 +189,9 @@ export function followScript(
     if (!e) {
       const frame: ScriptEnv = x.call?.args === undefined ? base : { ...base, args: x.call.args, frame: x.function };
       const looped: ScriptEnv = x.loops ? { ...frame, variables: { ...frame.variables, ...x.loops }, loops: x.loops } : frame;
-      envs.set(x, (e = { ...looped, variables: variablesAt(text, script, looped, x, opts.setAt) }));
+      const variables = variablesAt(text, script, looped, x, opts.setAt);
+      const cwd = workingDirectory(script, x, { ...looped, variables });
+      envs.set(x, (e = { ...looped, variables, ...(cwd !== undefined ? { cwd } : {}) }));
     }
     return e;
   };
@@ -205,4 +207,17 @@ export function followScript(
     },
   });
   return { ...order, envOf, holds };
+}
+
+/**
+ * The directory the last `cd` before a command, in its function, made current (cron's
+ * `cd $crondir/crontabs` before `for tab_name in *`): only when that cd encloses the command and
+ * names one absolute directory; otherwise not known, as before any cd.
+ */
+function workingDirectory(script: ShellScript, x: Site, env: ScriptEnv): string | undefined {
+  const cd = script.commands.filter((c) => c.command === 'cd' && c.function === x.function && c.line < x.line).at(-1);
+  if (cd === undefined || cd.guards.length > x.guards.length || cd.guards.some((g, i) => x.guards[i] !== g)) return undefined;
+  const words = knownWords(cd, env);
+  const dir = words?.length === 2 ? words[1]! : undefined;
+  return dir !== undefined && dir.startsWith('/') && !dir.split('/').includes('..') ? dir.replace(/(.)\/+$/, '$1') : undefined;
 }

@@ -32,6 +32,8 @@ export interface ScriptEnv {
   substitutionOutput?(body: string): string | undefined;
   /** The loops unrolled around a command, by variable: the round it runs in (see callOrder.ts). */
   loops?: Record<string, string>;
+  /** The working directory a `cd` before the command gave it; undefined: not known. */
+  cwd?: string;
 }
 
 /** The arguments dpkg passes on a fresh install. */
@@ -398,7 +400,7 @@ function fieldsOf(raws: string[], scope: Scope): Field[] | undefined {
     if (pieces.some((p) => !p.quoted && /[*?[]/.test(p.text!))) {
       const text = pieces.map((p) => p.text!).join('');
       const quotedGlob = pieces.some((p) => p.quoted && /[*?[]/.test(p.text!));
-      const matches = quotedGlob || /\s/.test(text) ? undefined : scope.env.glob?.(text);
+      const matches = quotedGlob || /\s/.test(text) ? undefined : relativeGlob(text, scope.env);
       if (matches === undefined) return undefined;
       out.push(...(matches.length ? matches : [text]).map((value) => ({ value })));
       continue;
@@ -697,8 +699,17 @@ function binary(l: Field, op: string, r: Field): B {
  * size (-s) are not known, and a symlink's target is not followed: those stay undefined unless
  * the path is absent.
  */
-function pathTest(op: string, path: string, env: ScriptEnv): B {
-  if (path === '') return false; // no file has an empty name (`[ -x "$(command -v x)" ]` when x is absent)
+/** Pathname expansion; a relative pattern in the directory a `cd` made current, its matches relative too. */
+function relativeGlob(pattern: string, env: ScriptEnv): string[] | undefined {
+  if (pattern.startsWith('/')) return env.glob?.(pattern);
+  if (env.cwd === undefined || pattern.split('/').includes('..')) return undefined;
+  const base = env.cwd === '/' ? '/' : `${env.cwd}/`;
+  return env.glob?.(`${base}${pattern}`)?.map((m) => m.slice(base.length));
+}
+
+function pathTest(op: string, relPath: string, env: ScriptEnv): B {
+  if (relPath === '') return false; // no file has an empty name (`[ -x "$(command -v x)" ]` when x is absent)
+  const path = relPath.startsWith('/') || env.cwd === undefined ? relPath : `${env.cwd}/${relPath}`;
   if (!path.startsWith('/')) return undefined; // relative to an unknown working directory
   const segments = path.split('/').filter((s) => s !== '' && s !== '.');
   if (segments.includes('..')) return undefined;
