@@ -477,6 +477,40 @@ describe('checks that end early, queries with known answers, and results left ou
     expect(run(pkg(script), [owner([])]).effects[0]).toEqual({ kind: 'remove', path: '/lib64', recursive: false });
   });
 
+  it("a $(…) pipeline of basename, dirname, sed and cat over known words gives its output, with the loop's variable (openvpn, locales)", () => {
+    const script = [
+      '#!/bin/sh',
+      'for f in /run/sendsigs.omit.d/openvpn.*.pid; do',
+      '  [ -e "$f" ] && continue',
+      '  b="$(basename $f|sed \'s/openvpn\\.//\')"',
+      '  echo "$b" | grep -q \'\\*\' && continue',
+      '  ln -sf "/run/openvpn/$b" "/run/sendsigs.omit.d/openvpn.$b"',
+      'done',
+      'db_get p/selected && SELECTED=$RET',
+      'SELECTED="$(echo $SELECTED | sed -e \'s/, /\\n/g\')"',
+      'if [ "$SELECTED" = "All locales" ]; then ln -s /usr/share/i18n/SUPPORTED /etc/locale.gen; fi',
+      'if [ "$SELECTED" = "" ]; then touch /etc/none-selected; fi',
+      'two="$(echo a, b | sed -e \'s/, /\\n/g\' | cat)"',
+      'if [ "$two" = "a',
+      'b" ]; then touch /etc/two-lines; fi',
+      'if [ "$(dirname /etc/x/y | sed s/x/z/)" = /etc/z ]; then touch /etc/dirname; fi',
+    ].join('\n');
+    const app: DebMetadata = {
+      ...pkg(script),
+      name: 'app',
+      directories: ['run', 'etc'].map((path) => ({ path, mode: 0o755, uid: 0, gid: 0 })),
+      controlFiles: { postinst: b64(script), templates: b64('Template: p/selected\nType: multiselect\nChoices: All locales, ${locales}\nDescription: x\n') },
+    };
+    const t = translateEffects(debAdapter, [app], 0);
+    // No pid file: the unmatched pattern's basename still has its `*`, so that round continues.
+    expect(t.untranslated).toEqual([]);
+    expect(t.report.find((r) => r.package === 'app')!.effects).toEqual([
+      'file /etc/none-selected 0644 root:root, 0 bytes (if absent)',
+      'file /etc/two-lines 0644 root:root, 0 bytes (if absent)',
+      'file /etc/dirname 0644 root:root, 0 bytes (if absent)',
+    ]);
+  });
+
   it("a `cd` makes relative globs and tests resolve in that directory (cron's crontabs, dpkg's misplaced alternatives)", () => {
     const script = [
       '#!/bin/sh',

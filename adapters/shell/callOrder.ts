@@ -6,8 +6,10 @@
  * and loops (`for ext in gz bz2 xz; do rm -f pci.ids.$ext; done`): only with those bound can a
  * guard such as `[ -e "$2/$1.procps" ]` or a command's words be known.
  */
+import path from 'node:path';
 import { expandedWords, guardsHold, knownWords, loopWords, variablesAt, type ScriptEnv } from './scriptConditions.js';
 import { echoText } from './echoText.js';
+import { sedFilter } from './sedScript.js';
 import { commandWords, type Guard, type ShellCommand, type ShellScript } from './shellCommands.js';
 
 type ForGuard = Extract<Guard, { kind: 'for' }>;
@@ -162,23 +164,32 @@ export function followScript(
 ): FollowedScript {
   // A `$(…)` body of helper calls and loops that only echo: run as a function of this script.
   const printed = new Map<string, string | undefined>();
-  const substitutionOutput = (body: string): string | undefined => {
-    if (printed.has(body)) return printed.get(body);
-    printed.set(body, undefined); // a substitution within itself stays unknown
+  // It sees the variables and arguments known where it runs (openvpn's loop variable in
+  // `$(basename $f | sed …)`).
+  const substitutionOutput = (body: string, at: Pick<ScriptEnv, 'variables' | 'args'> = base): string | undefined => {
+    const key = `${body}\0${JSON.stringify(at.variables)}\0${JSON.stringify(at.args)}`;
+    if (printed.has(key)) return printed.get(key);
+    printed.set(key, undefined); // a substitution within itself stays unknown
     const name = '__layerpkg_substitution';
     const combined = `${text}\n${name}() {\n${body}\n}\n`;
-    const inner = followScript(combined, commandWords(combined), { ...base, substitutionOutput }, { entry: { function: name, args: base.args } });
+    const env: ScriptEnv = { ...base, variables: { ...base.variables, ...at.variables }, substitutionOutput };
+    const inner = followScript(combined, commandWords(combined), env, { entry: { function: name, args: at.args } });
     let out: string | undefined = '';
+    // A command piped into the next one gives it its output instead of printing it.
+    const piped = new Set(inner.commands.flatMap((c) => (c.input ? [c.input] : [])));
+    const printedBy = new Map<ShellCommand, string>();
     for (const c of inner.commands) {
-      const words = inner.holds(c) === 'always' ? knownWords(c, inner.envOf(c)) : undefined;
-      const line = words?.[0] === 'echo' && !c.redirects.length ? echoText(words.slice(1)) : undefined;
+      const words = inner.holds(c) === 'always' && !c.redirects.some((r) => !/^2>$/.test(r.op) || r.target !== '/dev/null') ? knownWords(c, inner.envOf(c)) : undefined;
+      const input = c.input ? printedBy.get(c.input) : undefined;
+      const line = words === undefined || (c.input && input === undefined) ? undefined : filterOutput(words, input);
       if (line === undefined) {
         out = undefined;
         break;
       }
-      out += line;
+      if (piped.has(c.written ?? c)) printedBy.set(c.written ?? c, line);
+      else out += line;
     }
-    printed.set(body, out);
+    printed.set(key, out);
     return out;
   };
   base = base.substitutionOutput ? base : { ...base, substitutionOutput };
@@ -220,4 +231,31 @@ function workingDirectory(script: ShellScript, x: Site, env: ScriptEnv): string 
   const words = knownWords(cd, env);
   const dir = words?.length === 2 ? words[1]! : undefined;
   return dir !== undefined && dir.startsWith('/') && !dir.split('/').includes('..') ? dir.replace(/(.)\/+$/, '$1') : undefined;
+}
+
+/**
+ * What a command prints in a `$(…)` body, from its words and what is piped into it: echo, the
+ * basename and dirname of a word, a sed script or cat over its input. Undefined for any other.
+ */
+function filterOutput(words: string[], input: string | undefined): string | undefined {
+  const [name, ...args] = words;
+  switch (name) {
+    case 'echo':
+      return echoText(args);
+    case 'basename': {
+      if (args.length < 1 || args.length > 2 || args[0]!.startsWith('-')) return undefined;
+      const base = path.posix.basename(args[0]!);
+      return `${args[1] && base !== args[1] && base.endsWith(args[1]) ? base.slice(0, -args[1].length) : base}\n`;
+    }
+    case 'dirname':
+      return args.length === 1 && !args[0]!.startsWith('-') ? `${path.posix.dirname(args[0]!)}\n` : undefined;
+    case 'cat':
+      return args.length === 0 ? input : undefined;
+    case 'sed': {
+      const filter = input === undefined ? undefined : sedFilter(args);
+      return filter === undefined || typeof filter === 'string' ? undefined : filter.apply(input!);
+    }
+    default:
+      return undefined;
+  }
 }

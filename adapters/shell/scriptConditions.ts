@@ -29,7 +29,7 @@ export interface ScriptEnv {
   /** Pathname expansion of an absolute pattern: the matching paths, sorted; undefined when not known. */
   glob?(pattern: string): string[] | undefined;
   /** What a `$(…)` body the simple forms do not cover prints, when it can be known (see callOrder's followScript). */
-  substitutionOutput?(body: string): string | undefined;
+  substitutionOutput?(body: string, at?: Pick<ScriptEnv, 'variables' | 'args'>): string | undefined;
   /** The loops unrolled around a command, by variable: the round it runs in (see callOrder.ts). */
   loops?: Record<string, string>;
   /** The working directory a `cd` before the command gave it; undefined: not known. */
@@ -290,7 +290,7 @@ function substitution(body: string, scope: Scope): string | undefined {
     if (words.every((w): w is string => w !== undefined)) return scope.env.commandOutput(words);
   }
   // Helper calls and loops that only echo known words (xz-utils' `$(slave …)` list).
-  return scope.env.substitutionOutput?.(body);
+  return scope.env.substitutionOutput?.(body, scope.env);
 }
 
 function expandDollar(raw: string, i: number, scope: Scope, quoted: boolean, out: Piece[]): number {
@@ -861,10 +861,11 @@ export function variablesAt(
     grew = false;
     for (const a of singleAssignments(text, script)) {
       if (Object.hasOwn(out, a.name) || a.function !== c.function || a.line >= c.line) continue;
-      // In an enclosing block, or in a nested one whose tests surely hold here (openjdk's
-      // `if [ -e $mandir/man1/$i.1.gz ]; then slave1=…` for each tool it has a page for).
-      const shared = Math.min(a.guards.length, c.guards.length);
-      if (a.guards.slice(0, shared).some((g, i) => c.guards[i] !== g)) continue;
+      // In an enclosing block, or in another whose own tests surely hold here (openjdk's
+      // `if [ -e $mandir/man1/$i.1.gz ]; then slave1=…` for each tool it has a page for,
+      // locales' `db_get … && DEFAULT_ENVIRONMENT="$RET"`).
+      let shared = 0;
+      while (shared < a.guards.length && a.guards[shared] === c.guards[shared]) shared++;
       const inner = a.guards.slice(shared);
       if (inner.length && guardsHold(inner, { ...env, variables: out }) !== 'always') continue;
       // In a function, a helper called in between may have set the name again.
@@ -938,7 +939,14 @@ function lastReaching(
   const last = before.at(-1);
   if (last === undefined) return undefined;
   if (script.commands.some((x) => x.function === undefined && x.line > last.line && x.line < c.line && script.functions.includes(x.command) && callAssigns(script, x.command, name))) return undefined;
-  const valueOf = (a: Assignment) => single(expandWord(a.raw, { env: at(a), positionals: true })).value;
+  // `X="$(echo $X | sed …)"` builds on the value X had there (locales' SELECTED_LOCALES).
+  const valueOf = (a: Assignment): string | undefined => {
+    const own = new RegExp(`\\$\\{?${name}(?![A-Za-z0-9_])`).test(a.raw);
+    const prior = own ? lastReaching(script, env, a, name, list, setAt) : undefined;
+    if (own && prior === undefined) return undefined;
+    const env1 = own ? { ...at(a), variables: { ...at(a).variables, [name]: prior! } } : at(a);
+    return single(expandWord(a.raw, { env: env1, positionals: true })).value;
+  };
   const surely = (a: Assignment) => (a.guards.length <= c.guards.length && a.guards.every((g, i) => c.guards[i] === g)) || guardsHold(a.guards, at(a)) === 'always';
   if (surely(last)) return valueOf(last);
   // python's `bc=no`, then `bc=no` again under a test: whichever ran last, the value is the same.

@@ -22,6 +22,18 @@ export interface SedEdit {
 
 /** Parse `sed` arguments for an in-place edit; a message when they are not understood. */
 export function sedInPlace(args: string[]): SedEdit | string {
+  return parseSed(args, 'in-place');
+}
+
+/**
+ * `sed SCRIPT` as a filter of its standard input (`echo $x | sed 's/, /\n/g'`, `basename $f |
+ * sed 's/openvpn\.//'`): the same subset, no -i, no file operands.
+ */
+export function sedFilter(args: string[]): SedEdit | string {
+  return parseSed(args, 'filter');
+}
+
+function parseSed(args: string[], mode: 'in-place' | 'filter'): SedEdit | string {
   const scripts: string[] = [];
   const operands: string[] = [];
   let extended = false;
@@ -45,13 +57,15 @@ export function sedInPlace(args: string[]): SedEdit | string {
     else if (a.startsWith('-') && a !== '-') return `sed: option ${a} is not understood`;
     else operands.push(a);
   }
-  if (!inPlace) return 'sed without -i';
+  if (mode === 'in-place' && !inPlace) return 'sed without -i';
+  if (mode === 'filter' && inPlace) return 'sed -i is not a filter';
   if (!scripts.length) {
     const s = operands.shift();
     if (s === undefined) return 'sed: no script';
     scripts.push(s);
   }
-  if (!operands.length) return 'sed -i: no file';
+  if (mode === 'in-place' && !operands.length) return 'sed -i: no file';
+  if (mode === 'filter' && operands.length) return 'sed: reads files, not its input';
   const commands: Command[] = [];
   for (const s of scripts) {
     const parsed = parseScript(s, extended);
