@@ -75,7 +75,7 @@ export function mkdirEffects(args: string[], ctx: Pick<ScriptContext, 'pathType'
   return { effects };
 }
 
-/** `chown [-R] [-h] USER[:GROUP] PATH…` (also `:GROUP`, `USER.GROUP`, `USER:` for the login group is not modelled). */
+/** `chown [-R] [-h] USER[:GROUP] PATH…` (also `:GROUP`, `USER.GROUP`, and `USER:` for the user's login group). */
 export function chownEffects(args: string[], ctx: Pick<ScriptContext, 'pathType'>): FileCommandResult {
   const p = parseArgs(args, new Set(['--reference', '--from']));
   if (typeof p === 'string') return { unrecognized: `chown: ${p}` };
@@ -83,6 +83,8 @@ export function chownEffects(args: string[], ctx: Pick<ScriptContext, 'pathType'
   if (bad) return { unrecognized: `chown: option ${bad} is not understood` };
   const [owner, ...paths] = p.operands;
   const m = /^([A-Za-z0-9_][A-Za-z0-9_.-]*?)?(?:[:.]([A-Za-z0-9_][A-Za-z0-9_.-]*))?$/.exec(owner ?? '');
+  const login = owner !== undefined && /^[A-Za-z0-9_][A-Za-z0-9_.-]*:$/.test(owner);
+  if (login) return attributeEffects('chown', paths, { user: owner.slice(0, -1), loginGroup: true }, recursive(p.opts), ctx);
   if (!owner || !m || (m[1] === undefined && m[2] === undefined) || owner.endsWith(':')) return { unrecognized: `chown: owner "${owner ?? ''}" is not understood` };
   return attributeEffects('chown', paths, { user: m[1], group: m[2] }, recursive(p.opts), ctx);
 }
@@ -150,7 +152,7 @@ function recursive(opts: Map<string, string>): boolean {
 function attributeEffects(
   tool: string,
   paths: string[],
-  change: { user?: string; group?: string; mode?: number; modeChange?: ModeChange },
+  change: { user?: string; group?: string; loginGroup?: boolean; mode?: number; modeChange?: ModeChange },
   isRecursive: boolean,
   ctx: Pick<ScriptContext, 'pathType'>,
 ): FileCommandResult {

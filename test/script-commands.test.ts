@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { DebMetadata } from '../adapters/deb/debMetadata.js';
@@ -32,6 +33,8 @@ describe('file commands as effects', () => {
     expect(chownEffects(['root.adm', '/a'], ctx)).toEqual({ effects: [{ kind: 'attributes', path: '/a', user: 'root', group: 'adm' }] });
     expect(chownEffects(['-R', 'x', '/etc'], ctx)).toEqual({ unrecognized: 'chown -R /etc: a packaged tree, changed file by file' });
     expect(chownEffects(['$user', '/a'], ctx)).toEqual({ unrecognized: 'chown: "$user" is not known before the script runs' });
+    // `USER:` takes the user's login group, which the translation looks up in the image's passwd.
+    expect(chownEffects(['statd:', '/var/lib/nfs/sm'], ctx)).toEqual({ effects: [{ kind: 'attributes', path: '/var/lib/nfs/sm', user: 'statd', loginGroup: true }] });
   });
 
   it('ln -s into a directory, -f replaces, a hard link is not modelled', () => {
@@ -509,6 +512,26 @@ describe('checks that end early, queries with known answers, and results left ou
       'file /etc/two-lines 0644 root:root, 0 bytes (if absent)',
       'file /etc/dirname 0644 root:root, 0 bytes (if absent)',
     ]);
+  });
+
+  it("`md5sum -c` of a heredoc list answers from the files' known text (nfs-common's check for unchanged defaults)", () => {
+    const shipped = 'NEED_STATD=\n';
+    const script = [
+      '#!/bin/sh',
+      'set -e',
+      'cp /usr/share/p/default /etc/default/p',
+      'if ! md5sum --status --ignore-missing -c <<EOF',
+      `${createHash('md5').update(shipped).digest('hex')}  /etc/default/p`,
+      'fa4e0530df26499ca3940353fbfbf241  /etc/default/absent',
+      'EOF',
+      'then',
+      '  convert-defaults',
+      'fi',
+    ].join('\n');
+    const meta = pkg(script, { paths: ['usr/share/p/default'], captured: { 'usr/share/p/default': b64(shipped) } });
+    expect(run(meta).untranslated).toEqual([]);
+    const changed = pkg(script, { paths: ['usr/share/p/default'], captured: { 'usr/share/p/default': b64('NEED_STATD=yes\n') } });
+    expect(run(changed).untranslated).toEqual(['postinst: convert-defaults']);
   });
 
   it("a `cd` makes relative globs and tests resolve in that directory (cron's crontabs, dpkg's misplaced alternatives)", () => {

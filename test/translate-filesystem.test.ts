@@ -234,6 +234,24 @@ describe('applyFilesystem', () => {
     expect(applyChanges({ mode: 0o755, uid: 0, gid: 0 }, [{ capability: 'cap_net_raw+ep' }, { gid: 4 }])).toEqual({ mode: 0o755, uid: 0, gid: 4 });
   });
 
+  it('gives `chown USER:` the login group the image has for that user, and reports an unknown user', () => {
+    const out = applyFilesystem(
+      [
+        { kind: 'attributes', path: '/srv/sm', user: 'daemon', loginGroup: true },
+        { kind: 'attributes', path: '/srv/other', user: 'ghost', loginGroup: true },
+      ],
+      { ...ctx([], ['srv/sm', 'srv/other']), loginGroupOf: (u) => (u === 'daemon' ? 'adm' : undefined) },
+    );
+    expect(out.entries).toEqual([
+      { path: 'srv/sm', type: 'directory', mode: 0o700, uid: 1, gid: 4 },
+      { path: 'srv/other', type: 'directory', mode: 0o700, uid: 0, gid: 0 },
+    ]);
+    expect(out.unresolved).toEqual([
+      '/srv/other: the login group of "ghost" is not known; only the owner is applied',
+      '/srv/other: user "ghost" is not defined in the image; left to root',
+    ]);
+  });
+
   it('leaves the owner and mode of a file a left-out command would make to that command, as a note', () => {
     const out = applyFilesystem([{ kind: 'attributes', path: '/etc/bind/rndc.key', user: 'bind' }, { kind: 'attributes', path: '/etc/other.key', user: 'bind' }], { ...ctx(), leftOut: new Map([['etc/bind/rndc.key', 'rndc-confgen']]) });
     expect(out.unresolved).toEqual(['/etc/other.key: no such directory in the image, so owner bind: is not applied']);

@@ -3,6 +3,7 @@
  * the packages ship and what earlier scripts made: `dpkg-query -S`, `grep … FILE`,
  * `find … -delete`, `sed -i`.
  */
+import { createHash } from 'node:crypto';
 import type { Effect } from '../../src/translate/effects.js';
 import { parseGrep } from '../shell/grepText.js';
 import { sedInPlace } from '../shell/sedScript.js';
@@ -35,6 +36,32 @@ export function grepOfFile(name: string, words: string[], textOf: (file: string)
   const grep = parseGrep(name, words);
   const text = grep?.file === undefined ? undefined : textOf(grep.file);
   return text === undefined ? undefined : grep!.test(text);
+}
+
+/**
+ * `md5sum -c` of a list given as input (nfs-common checks whether /etc/default files are still
+ * the shipped ones): true when every listed file there has its sum, false when one differs or,
+ * with --ignore-missing, none is there to check; undefined when a file's text is not known.
+ */
+export function md5sumCheck(name: string, words: string[], stdin: string | undefined, image: Pick<ScriptContext, 'pathType'>, textOf: (file: string) => string | undefined): boolean | undefined {
+  if (name !== 'md5sum' || stdin === undefined) return undefined;
+  const flags = new Set(words);
+  if (!(flags.has('-c') || flags.has('--check')) || words.some((w) => !/^(-c|--check|--status|--quiet|--ignore-missing|--strict|-)$/.test(w))) return undefined;
+  let verified = 0;
+  for (const line of stdin.split('\n').filter((l) => l.trim() !== '')) {
+    const m = /^([0-9a-f]{32}) [ *](\/.*)$/.exec(line);
+    if (!m) return undefined;
+    const [, sum, file] = m as unknown as [string, string, string];
+    if (image.pathType(file) === 'absent') {
+      if (!flags.has('--ignore-missing')) return false;
+      continue;
+    }
+    const text = textOf(file);
+    if (text === undefined) return undefined;
+    if (createHash('md5').update(text).digest('hex') !== sum) return false;
+    verified++;
+  }
+  return verified > 0;
 }
 
 /** `sed -i …` of files whose text is known: the edited files, mode and owner kept. */

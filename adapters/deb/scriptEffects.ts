@@ -4,7 +4,7 @@ import { debCommandStatus, freshCommandOutput, statOverrideListed } from './comm
 import { copyPackageFile, ucf, ucfr } from './configFileCommands.js';
 import { debconfAnswers } from './debconfDefaults.js';
 import { dpkgDivert, dpkgDivertOutput } from './dpkgDivert.js';
-import { findMatchesNothing, grepOfFile, ownedBy, sedEdits } from './imageQueries.js';
+import { findMatchesNothing, grepOfFile, md5sumCheck, ownedBy, sedEdits } from './imageQueries.js';
 import { PackageScriptView } from './packageScriptView.js';
 import { isPythonRuntimeHook, pythonCommand } from './pythonCommands.js';
 import { redirectWrite } from '../fileWrites.js';
@@ -135,8 +135,9 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
       args,
       variables: knownVariables(text, parsed, { args, variables: { DPKG_ROOT: '', DPKG_MAINTSCRIPT_PACKAGE: meta.name, DPKG_MAINTSCRIPT_NAME: script, DPKG_MAINTSCRIPT_ARCH: meta.arch, DPKG_ADMINDIR: '/var/lib/dpkg' } }),
       pathType: ctx.pathType,
-      commandStatus: (name, words) =>
+      commandStatus: (name, words, stdin) =>
         debCommandStatus(name, words) ??
+        md5sumCheck(name, words, stdin, ctx, (f) => textOf(shownPath(f))?.text) ??
         statOverrideListed(name, words, ctx) ??
         grepOfFile(name, words, (f) => textOf(shownPath(f))?.text) ??
         ownedBy(name, words, image.packages) ??

@@ -20,8 +20,8 @@ export interface ScriptEnv {
   variables: Record<string, string>;
   /** What is at an absolute, normalized path (lstat: a symlink is 'symlink'); undefined = unknown. */
   pathType(absPath: string): PathType | undefined;
-  /** Whether a command (by basename, with its expanded arguments) succeeds, where the format knows; undefined = unknown. */
-  commandStatus?(name: string, args: string[]): boolean | undefined;
+  /** Whether a command (by basename, with its expanded arguments and a heredoc's text) succeeds, where the format knows; undefined = unknown. */
+  commandStatus?(name: string, args: string[], stdin?: string): boolean | undefined;
   /** What a simple command prints inside `$(…)`, where the format knows (dpkg-divert --truename); undefined = unknown. */
   commandOutput?(words: string[]): string | undefined;
   /** The script's own arguments are not known (an apk trigger's changed directories); a call's still are. */
@@ -153,7 +153,10 @@ function askFormat(name: string, c: ShellCommand, scope: Scope): B {
   if (!scope.env.commandStatus) return undefined;
   const fields = fieldsOf(c.raw.slice(1), scope);
   if (fields === undefined || fields.some((f) => f.value === undefined)) return undefined;
-  return scope.env.commandStatus(name, fields.map((f) => f.value!));
+  // A heredoc without expansions is the command's known input (nfs-common's `md5sum -c <<EOF`).
+  const doc = c.redirects.find((r) => r.heredoc)?.heredoc;
+  const stdin = doc && !(doc.expands && /[$`\\]/.test(doc.body)) ? doc.body : undefined;
+  return scope.env.commandStatus(name, fields.map((f) => f.value!), stdin);
 }
 
 // ---------------------------------------------------------------------------------------------

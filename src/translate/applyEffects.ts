@@ -156,7 +156,11 @@ export function translateEffects(adapter: Adapter, packages: PackageMetadata[], 
     .filter((t) => !directories.has(canonical(t.effect.path)));
   const pathEffects = [...(ofKind(isFilesystemEffect) as Tagged<FilesystemEffect>[]), ...runtimeDirs];
   const leftOut = new Map(ofKind((e): e is LeftOutEffect => e.kind === 'left-out').flatMap((t) => (t.effect.paths ?? []).map((p) => [canonical(p), t.effect.tool] as const)));
-  const filesystem = applyFilesystem(pathEffects, { uidOf, gidOf, installed, directories, canonical, leftOut });
+  const loginGroupOf = (user: string) => {
+    const gid = index.users.get(user)?.gid;
+    return gid === undefined ? undefined : ([...index.groups].find(([, g]) => g.gid === gid)?.[0] ?? String(gid));
+  };
+  const filesystem = applyFilesystem(pathEffects, { uidOf, gidOf, installed, directories, canonical, leftOut, loginGroupOf });
   entries.push(...filesystem.entries);
   filesystem.unresolved.forEach(problem);
   filesystem.notes.forEach((t) => note(t.source, t.effect));

@@ -41,7 +41,7 @@ export function describeEffect(e: Effect): string {
       return `remove ${e.path}${e.recursive ? ' and what is under it' : ''}, made by an earlier step`;
     case 'attributes':
       if (e.capability !== undefined) return `capabilities ${e.path} ${e.capability}`;
-      return `${e.override ? 'statoverride' : 'owner/mode'} ${e.path}${e.mode !== undefined ? ` ${mode(e.mode)}` : ''}${e.modeChange ? ` ${e.modeChange.text}` : ''}${e.user !== undefined || e.group !== undefined ? ` ${e.user ?? ''}:${e.group ?? ''}` : ''}`;
+      return `${e.override ? 'statoverride' : 'owner/mode'} ${e.path}${e.mode !== undefined ? ` ${mode(e.mode)}` : ''}${e.modeChange ? ` ${e.modeChange.text}` : ''}${e.user !== undefined || e.group !== undefined ? ` ${e.user ?? ''}:${e.group ?? (e.loginGroup ? '(login group)' : '')}` : ''}`;
   }
 }
 

@@ -213,6 +213,8 @@ export interface AttributesEffect {
   modeChange?: ModeChange;
   user?: string;
   group?: string;
+  /** `chown USER:`: the group is the user's login group, as the image's passwd gives it. */
+  loginGroup?: boolean;
   override?: boolean;
   /** File capabilities as setcap's text (`cap_net_raw+ep`); of a regular file only. */
   capability?: string;

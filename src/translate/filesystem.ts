@@ -13,6 +13,8 @@ export interface FilesystemContext {
   directories: ReadonlyMap<string, InstalledDirectory>;
   /** Where an absolute path a script names lands in the image (merged-/usr), relative. */
   canonical: (absPath: string) => string;
+  /** The name of a user's login group (its passwd entry's group), for `chown USER:`. */
+  loginGroupOf?: (user: string) => string | undefined;
   /** Canonical paths that a command left out on purpose would have made, and that command. */
   leftOut?: ReadonlyMap<string, string>;
 }
@@ -68,7 +70,8 @@ export function applyFilesystem(effects: Tagged<FilesystemEffect>[], ctx: Filesy
   const declare = (source: string, d: Declared) => declared.set(source, [...(declared.get(source) ?? []), d]);
   const made = new Map<string, FinalEntry>();
   const copyUps = new Map<string, CopyUp>();
-  for (const [index, { source, effect: e }] of effects.entries()) {
+  for (const [index, { source, effect }] of effects.entries()) {
+    const e = effect.kind === 'attributes' && effect.loginGroup ? withLoginGroup(effect, ctx, (msg) => unresolved.push({ source, effect: msg })) : effect;
     const path = ctx.canonical(e.path);
     if (path === '' || path.split('/').includes('..')) throw new UserError(`${source}: would create "${e.path}", outside the image or at its root`);
     const id = (what: 'user' | 'group', name: string): number => {
@@ -158,6 +161,14 @@ export function applyFilesystem(effects: Tagged<FilesystemEffect>[], ctx: Filesy
   }
   const tmpfiles = new Map([...declared].map(([source, ds]) => [source, ds.map(tmpfilesLine)]));
   return { entries: [...made.values()], copyUps: [...copyUps.values()], tmpfiles, unresolved, notes };
+}
+
+/** `chown USER:` with the group made explicit: the user's login group, or none (reported) when the user is unknown. */
+function withLoginGroup(e: AttributesEffect, ctx: FilesystemContext, report: (msg: string) => void): AttributesEffect {
+  const { loginGroup: _, ...rest } = e;
+  const group = e.user === undefined ? undefined : ctx.loginGroupOf?.(e.user);
+  if (group === undefined) report(`${e.path}: the login group of "${e.user ?? ''}" is not known; only the owner is applied`);
+  return group === undefined ? rest : { ...rest, group };
 }
 
 /** A file's attributes after setcap (which sets them) or chown (which clears them, as Linux does). */
