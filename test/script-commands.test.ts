@@ -514,6 +514,29 @@ describe('checks that end early, queries with known answers, and results left ou
     ]);
   });
 
+  it("varnish's per-machine secret and its host-named working directory are left out, with why", () => {
+    const script = [
+      '#!/bin/sh',
+      'set -e',
+      'daemon_dir=/var/lib/varnish/$(uname -n)',
+      'secret_file=/etc/varnish/secret',
+      'if ! [ -d "$daemon_dir" ]; then install -o varnish -g varnish -d $daemon_dir; fi',
+      'if ! [ -f "${secret_file}" ]; then',
+      '  if [ -f /proc/sys/kernel/random/uuid ]; then',
+      '    install -m 0600 /proc/sys/kernel/random/uuid "${secret_file}"',
+      '  else',
+      '    dd if=/dev/urandom count=1 bs=128 2>/dev/null | tr -dc "A-Za-z0-9" > "${secret_file}"',
+      '  fi',
+      'fi',
+    ].join('\n');
+    const r = run(pkg(script));
+    expect(r.untranslated).toEqual([]);
+    expect(r.effects).toEqual([
+      { kind: 'left-out', tool: 'install', reason: expect.stringContaining("named after the machine's host name") },
+      { kind: 'left-out', tool: 'install', reason: expect.stringContaining('a random per-machine secret: make /etc/varnish/secret'), paths: ['/etc/varnish/secret'] },
+    ]);
+  });
+
   it("`md5sum -c` of a heredoc list answers from the files' known text (nfs-common's check for unchanged defaults)", () => {
     const shipped = 'NEED_STATD=\n';
     const script = [

@@ -18,10 +18,24 @@ export function leftOut(name: string, args: string[], packages: readonly Package
     const schemas = packages.flatMap((p) => asDeb(p).paths).filter((p) => p.startsWith(SCHEMAS) && p.endsWith('.gschema.xml'));
     if (schemas.length) return { unrecognized: `glib-compile-schemas: ${schemas.length} schema files in the image, and GSettings needs them compiled (not translated)` };
   }
+  const secret = kernelRandomCopy(name, args);
+  if (secret) return { effects: [secret] };
   const reason = reasonFor(name, args);
   if (reason === undefined) return undefined;
   const paths = MAKES.get(`${name} ${args.join(' ')}`);
   return { effects: [{ kind: 'left-out', tool: name, reason, ...(paths ? { paths } : {}) }] };
+}
+
+/**
+ * `install [-m MODE] /proc/sys/kernel/random/uuid FILE`: a random secret (varnish's -S file)
+ * that must differ on each machine, so it is made there, never baked into an image.
+ */
+function kernelRandomCopy(name: string, args: string[]): LeftOutEffect | undefined {
+  if (name !== 'install') return undefined;
+  const operands = args.filter((a, i) => !a.startsWith('-') && !/^-(m|o|g)$/.test(args[i - 1] ?? ''));
+  const [source, dest] = operands;
+  if (operands.length !== 2 || source !== '/proc/sys/kernel/random/uuid' || !dest?.startsWith('/')) return undefined;
+  return { kind: 'left-out', tool: name, reason: `a random per-machine secret: make ${dest} on each machine at first start (\`${['install', ...args].join(' ')}\`)`, paths: [dest] };
 }
 
 /** Where a left-out command would have put its result, for the chown and chmod that follow it. */

@@ -8,6 +8,7 @@ import { findMatchesNothing, grepOfFile, md5sumCheck, ownedBy, sedEdits } from '
 import { PackageScriptView } from './packageScriptView.js';
 import { isPythonRuntimeHook, pythonCommand } from './pythonCommands.js';
 import { redirectWrite } from '../fileWrites.js';
+import { kernelFileType } from '../shell/kernelFiles.js';
 import { leftOut, runAsOther } from './leftOutCommands.js';
 import { pamAuthUpdate, isPamInput } from './pamAuthUpdate.js';
 import { ldconfig } from './ldconfigCommand.js';
@@ -134,7 +135,7 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
     const env: ScriptEnv = {
       args,
       variables: knownVariables(text, parsed, { args, variables: { DPKG_ROOT: '', DPKG_MAINTSCRIPT_PACKAGE: meta.name, DPKG_MAINTSCRIPT_NAME: script, DPKG_MAINTSCRIPT_ARCH: meta.arch, DPKG_ADMINDIR: '/var/lib/dpkg' } }),
-      pathType: ctx.pathType,
+      pathType: (p) => kernelFileType(p) ?? ctx.pathType(p),
       commandStatus: (name, words, stdin) =>
         debCommandStatus(name, words) ??
         md5sumCheck(name, words, stdin, ctx, (f) => textOf(shownPath(f))?.text) ??
@@ -293,6 +294,10 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
         const result = runitHelper(args, prefix, ctx);
         if ('effects' in result) effects.push(...result.effects);
         else if ('unrecognized' in result) items.push(result.unrecognized);
+      } else if (MAKES_PATHS.has(name) && hostNamedWord(args, parsed) !== undefined) {
+        // varnish's `install -d /var/lib/varnish/$(uname -n)`: the build machine's name means nothing in an image.
+        handled.add(c);
+        effects.push({ kind: 'left-out', tool: name, reason: `${hostNamedWord(args, parsed)!} is named after the machine's host name, which only the running machine has: not made in the image (varnishd, for one, makes its working directory at start)` });
       } else {
         const result = recognizeCommand(name, args, ctx, effects) ?? writtenByRedirect(c, name, args);
         if (result === undefined) continue;
@@ -472,6 +477,20 @@ function scratchVariables(s: ShellScript): Set<string> {
 function isScratch(word: string, scratch: Set<string>): boolean {
   const m = /^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$/.exec(word);
   return m !== null && scratch.has(m[1]!);
+}
+
+/** Commands that make or change a path named by their arguments. */
+const MAKES_PATHS = new Set(['install', 'mkdir', 'chown', 'chgrp', 'chmod', 'touch', 'ln']);
+
+/** A word holding a variable that every assignment gives the host name (`$(uname -n)`, `$(hostname)`). */
+function hostNamedWord(words: string[], s: ShellScript): string | undefined {
+  return words.find((w) => {
+    const names = [...w.matchAll(/\$\{?([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]!);
+    return names.some((n) => {
+      const values = s.assignments.filter((a) => a.name === n).map((a) => a.raw);
+      return values.length > 0 && values.every((v) => /\$\((uname -n|hostname)\)|`(uname -n|hostname)`/.test(v));
+    });
+  });
 }
 
 /** A path as the script names it, without the $DPKG_ROOT prefix that only relocates it. */
