@@ -110,6 +110,8 @@ describe('build', () => {
     // The postinst's setcap and symbolic chmod, on a copy of the packaged file in the final layer.
     expect(lstatSync(path.join(rootfs, 'usr/sbin/mta')).mode & 0o7777).toBe(0o0774);
     expect(run('getcap', [path.join(rootfs, 'usr/sbin/mta')]).stdout).toMatch(/usr\/sbin\/mta cap_net_bind_service=ep$/m);
+    expect(readFileSync(path.join(rootfs, 'etc/mta-greeting'), 'utf8')).toBe('shared content\n');
+    expect(lstatSync(path.join(rootfs, 'etc/mta-greeting')).mode & 0o7777).toBe(0o644);
     const a = statSync(path.join(rootfs, 'usr/share/doc/base-tool/a'));
     expect(statSync(path.join(rootfs, 'usr/share/doc/base-tool/b')).ino).toBe(a.ino);
     expect(run('dpkg', [`--root=${rootfs}`, '--audit']).stdout).toBe('');

@@ -401,7 +401,25 @@ describe('update-rc.d', () => {
     expect(updateRcD(['dovecot', 'defaults', '20'], ctx)).toEqual(plain);
     expect(updateRcD(['dovecot', 'defaults', '19', '21'], ctx)).toEqual(plain);
     expect(updateRcD(['dovecot', 'defaults', 'x'], ctx)).toEqual({ unrecognized: 'update-rc.d dovecot defaults x' });
-    expect(updateRcD(['dovecot', 'disable'], ctx)).toEqual({ unrecognized: 'update-rc.d dovecot disable' });
+    expect(updateRcD(['dovecot', 'disable', '2'], ctx)).toEqual({ unrecognized: 'update-rc.d dovecot disable 2' });
+  });
+
+  it('`disable` after `defaults` turns the start links into stop links and leaves the unit not enabled (apache-htcacheclean)', () => {
+    const initScript = '#!/bin/sh\n### BEGIN INIT INFO\n# Default-Start: 2 3 4 5\n# Default-Stop: 0 1 6\n### END INIT INFO\n';
+    const unit = '[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n';
+    const script = (lines: string[]) => ['#!/bin/sh', 'set -e', ...lines].join('\n');
+    const app = (lines: string[]): DebMetadata => ({
+      name: 'htc', version: '1', arch: 'amd64', control: [], controlFiles: { postinst: b64(script(lines)) }, conffiles: [], files: [],
+      paths: ['etc/init.d/htc', 'usr/lib/systemd/system/htc.service'], directories: ['etc', 'etc/init.d', 'usr', 'usr/lib', 'usr/lib/systemd', 'usr/lib/systemd/system'].map((path) => ({ path, mode: 0o755, uid: 0, gid: 0 })),
+      captured: { 'etc/init.d/htc': b64(initScript), 'usr/lib/systemd/system/htc.service': b64(unit) },
+    });
+    const both = translateEffects(debAdapter, [app(['update-rc.d htc defaults', "deb-systemd-helper enable 'htc.service'", 'update-rc.d htc disable'])], 0);
+    expect(both.untranslated).toEqual([]);
+    const links = both.entries.filter((e) => e.type === 'symlink').map((e) => e.path).sort();
+    expect(links).toEqual(['etc/rc0.d/K01htc', 'etc/rc1.d/K01htc', 'etc/rc2.d/K01htc', 'etc/rc3.d/K01htc', 'etc/rc4.d/K01htc', 'etc/rc5.d/K01htc', 'etc/rc6.d/K01htc']);
+    // Without links to toggle, update-rc.d fails: reported.
+    const alone = translateEffects(debAdapter, [app(['update-rc.d htc disable'])], 0);
+    expect(alone.untranslated).toEqual([{ package: 'htc', items: ['update-rc.d htc disable: the init script was not enabled before, so update-rc.d fails'] }]);
   });
 });
 

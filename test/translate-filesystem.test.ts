@@ -252,6 +252,17 @@ describe('applyFilesystem', () => {
     ]);
   });
 
+  it("copies another package's file by its layer: under umask 022 without -p, later chmods added, replaced by a later write", () => {
+    const copy = (dest: string, keepMode: boolean): FilesystemEffect => ({ kind: 'file', path: dest, mode: 0o644, user: 'root', group: 'root', content: '', ifMissing: false, copyOf: { path: '/usr/share/d/index.html', keepMode } });
+    const out = applyFilesystem([copy('/srv/a', false), { kind: 'attributes', path: '/srv/a', mode: 0o600 }, copy('/srv/b', true), copy('/srv/c', false), file('/srv/c', 'mine', false)], ctx(['usr/share/d/index.html']));
+    expect(out.copyUps).toEqual([
+      { path: 'srv/a', from: 'usr/share/d/index.html', source: 'pkg', changes: [{ uid: 0, gid: 0 }, { modeChange: { clear: 0o7022, add: 0 } }, { mode: 0o600 }] },
+      { path: 'srv/b', from: 'usr/share/d/index.html', source: 'pkg', changes: [] },
+    ]);
+    expect(out.entries.map((e) => e.path)).toEqual(['srv/c']);
+    expect(out.unresolved).toEqual([]);
+  });
+
   it('leaves the owner and mode of a file a left-out command would make to that command, as a note', () => {
     const out = applyFilesystem([{ kind: 'attributes', path: '/etc/bind/rndc.key', user: 'bind' }, { kind: 'attributes', path: '/etc/other.key', user: 'bind' }], { ...ctx(), leftOut: new Map([['etc/bind/rndc.key', 'rndc-confgen']]) });
     expect(out.unresolved).toEqual(['/etc/other.key: no such directory in the image, so owner bind: is not applied']);

@@ -54,9 +54,14 @@ export function copyPackageFile(args: string[], ctx: ScriptContext): CommandResu
   const files = args.filter((a) => !a.startsWith('-'));
   if (opts.some((o) => !/^-[apfZ]+$|^--(preserve|archive|force)$/.test(o)) || files.length !== 2 || !LITERAL.test(files[0]!) || !LITERAL.test(files[1]!)) return undefined;
   const file = packageFile(ctx.packages, files[0]!);
-  if (file === undefined) return undefined;
   const keep = opts.some((o) => /^-[a-zA-Z]*[pa]/.test(o) || o === '--preserve' || o === '--archive');
   const dest = ctx.pathType(files[1]!) === 'directory' ? path.posix.join(files[1]!, path.posix.basename(files[0]!)) : files[1]!;
+  if (file === undefined) {
+    // Another package's file (unpack keeps only what a package's own scripts name): the builder
+    // copies it from that package's layer. umask 022 applies to its mode unless -p/-a.
+    if (ctx.pathType(files[0]!) !== 'file') return undefined;
+    return { effects: [{ kind: 'file', path: dest, mode: 0o644, user: 'root', group: 'root', content: '', ifMissing: false, copyOf: { path: files[0]!, keepMode: keep } }] };
+  }
   const effect: Effect = { kind: 'file', path: dest, mode: keep ? file.mode : file.mode & 0o755, user: 'root', group: 'root', content: file.content, ifMissing: false };
   return { effects: [effect] };
 }

@@ -1,5 +1,6 @@
 import type { Effect, GroupEffect, UserEffect } from '../../src/translate/effects.js';
 import { parseAdduser, parseAddgroup } from './adduserCommand.js';
+import { apacheEnable, isApacheAvailable } from './apacheEnable.js';
 import { debCommandStatus, freshCommandOutput, statOverrideListed } from './commandStatus.js';
 import { copyPackageFile, ucf, ucfr } from './configFileCommands.js';
 import { debconfAnswers } from './debconfDefaults.js';
@@ -52,6 +53,7 @@ export function isCapturedForEffects(path: string): boolean {
     path.startsWith(BASE_FILES_DEFAULTS) ||
     isPamInput(path) ||
     isPythonRuntimeHook(path) ||
+    isApacheAvailable(path) ||
     isCapturedForServices(path)
   );
 }
@@ -371,6 +373,10 @@ function recognizeCommand(name: string, args: string[], ctx: ScriptContext, earl
       return machineIdSetup(args);
     case 'pam-auth-update':
       return pamAuthUpdate(args, ctx.packages);
+    case 'a2enmod':
+    case 'a2enconf':
+    case 'a2ensite':
+      return apacheEnable(name, args, ctx, ctx.packages);
     case 'dpkg-divert':
       return dpkgDivert(args.map(shownPath), ctx, new Set(earlier.flatMap((e) => (e.kind === 'diversion' ? [e.path] : []))));
     case 'dpkg-statoverride':

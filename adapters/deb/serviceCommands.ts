@@ -100,6 +100,7 @@ export function updateRcD(args: string[], ctx: ScriptContext): CommandResult {
   const words = args.filter((a) => a !== '-f');
   const [name, action] = words;
   if (action === 'remove') return { inert: true };
+  if (action === 'disable' && words.length === 2 && name) return { effects: [{ kind: 'disable-service', name }] };
   // `defaults NN [NN]`: sequence numbers are ignored since dependency-based boot (a warning only).
   const priorities = words.slice(2);
   if (!name || action !== 'defaults' || priorities.length > 2 || !priorities.every((p) => /^\d{1,2}$/.test(p))) return { unrecognized: `update-rc.d ${args.join(' ')}` };

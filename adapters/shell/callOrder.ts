@@ -192,7 +192,28 @@ export function followScript(
     printed.set(key, out);
     return out;
   };
+  // A call's status, where its body surely reaches a `return N` (apache2's is_fresh_install).
+  const statuses = new Map<string, boolean | undefined>();
+  const functionStatus = (name: string, args: string[]): boolean | undefined => {
+    if (!script.functions.includes(name)) return undefined;
+    const key = `${name}\0${JSON.stringify(args)}`;
+    if (statuses.has(key)) return statuses.get(key);
+    statuses.set(key, undefined); // a function whose status depends on itself stays unknown
+    const inner = followScript(text, script, { ...base, functionStatus }, { entry: { function: name, args }, setAt: opts.setAt });
+    let status: boolean | undefined;
+    for (const c of inner.commands) {
+      if (c.function !== name || (c.command !== 'return' && c.command !== 'exit')) continue;
+      const holds = inner.holds(c);
+      if (holds === 'never') continue;
+      const code = holds === 'always' && c.command === 'return' ? (knownWords(c, inner.envOf(c))?.[1] ?? '0') : undefined;
+      status = code === undefined || !/^\d+$/.test(code) ? undefined : Number(code) === 0;
+      break;
+    }
+    statuses.set(key, status);
+    return status;
+  };
   base = base.substitutionOutput ? base : { ...base, substitutionOutput };
+  base = base.functionStatus ? base : { ...base, functionStatus };
   // Each command's environment is asked for several times (liveness, guards, words): once is enough.
   const envs = new Map<object, ScriptEnv>();
   const envOf = (x: Site): ScriptEnv => {

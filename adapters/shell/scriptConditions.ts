@@ -34,6 +34,8 @@ export interface ScriptEnv {
   loops?: Record<string, string>;
   /** The working directory a `cd` before the command gave it; undefined: not known. */
   cwd?: string;
+  /** Whether a call of one of the script's functions returns 0 (see callOrder's followScript); undefined: not a function, or not known. */
+  functionStatus?(name: string, args: string[]): boolean | undefined;
 }
 
 /** The arguments dpkg passes on a fresh install. */
@@ -106,8 +108,13 @@ export function conditionValue(c: Condition, env: ScriptEnv): boolean | undefine
 }
 
 function commandValue(c: ShellCommand, env: ScriptEnv): B {
-  if (c.dynamic) return undefined;
   const scope: Scope = { env, positionals: positionalsKnown(c, env) };
+  if (c.dynamic) {
+    // `if $do_copy; then`: a command word that expands to one known word runs that command.
+    const word = fieldsOf(c.raw.slice(0, 1), scope);
+    const named = word?.length === 1 ? word[0]!.value : undefined;
+    return named === undefined || /[$`\s]/.test(named) ? undefined : commandValue({ ...c, command: named, dynamic: false, raw: [named, ...c.raw.slice(1)] }, env);
+  }
   const name = c.command.startsWith('/') ? c.command.slice(c.command.lastIndexOf('/') + 1) : c.command;
   switch (name) {
     case 'true':
@@ -140,8 +147,12 @@ function commandValue(c: ShellCommand, env: ScriptEnv): B {
     }
     case 'grep':
       return c.input ? grepOfKnownInput(c, c.input, scope) : askFormat(name, c, scope);
-    default:
-      return askFormat(name, c, scope);
+    default: {
+      // A function of the script: the status its body returns with these arguments.
+      const fields = env.functionStatus ? fieldsOf(c.raw.slice(1), scope) : undefined;
+      const own = fields && fields.every((f) => f.value !== undefined) ? env.functionStatus?.(c.command, fields.map((f) => f.value!)) : undefined;
+      return own ?? askFormat(name, c, scope);
+    }
   }
 }
 
@@ -386,8 +397,10 @@ function fieldsOf(raws: string[], scope: Scope): Field[] | undefined {
     // "$@": one field per argument (dbus's `in_sysroot adduser …` runs `"$@"`); unquoted, the
     // same while no argument would split or glob.
     if (/^("\$@"|"\$\{@\}"|\$@|\$\{@\})$/.test(raw)) {
-      if (!scope.positionals || (!raw.startsWith('"') && scope.env.args.some((a) => /[\s*?[]/.test(a) || a === ''))) return undefined;
-      out.push(...scope.env.args.map((value) => ({ value })));
+      const quoted = raw.startsWith('"');
+      if (!scope.positionals || (!quoted && scope.env.args.some((a) => /[\s*?[]/.test(a)))) return undefined;
+      // Unquoted, an empty argument is no field at all (apache2's `is_fresh_install $@` gets no $2).
+      out.push(...scope.env.args.filter((a) => quoted || a !== '').map((value) => ({ value })));
       continue;
     }
     const pieces = expandWord(raw, scope);
@@ -880,8 +893,7 @@ export function variablesAt(
         grew = true;
       }
     }
-    if (c.function !== undefined) break;
-    for (const [name, list] of repeatedAssignments(text, script)) {
+    for (const [name, list] of repeatedAssignments(text, script, c.function)) {
       if (Object.hasOwn(out, name)) continue;
       const v = lastReaching(script, { ...env, variables: out }, c, name, list, setAt);
       if (v !== undefined) {
@@ -941,14 +953,14 @@ function lastReaching(
   const before = runs.filter((a) => a.line < c.line);
   const last = before.at(-1);
   if (last === undefined) return undefined;
-  if (script.commands.some((x) => x.function === undefined && x.line > last.line && x.line < c.line && script.functions.includes(x.command) && callAssigns(script, x.command, name))) return undefined;
+  if (script.commands.some((x) => x.function === last.function && x.line > last.line && x.line < c.line && script.functions.includes(x.command) && callAssigns(script, x.command, name))) return undefined;
   // `X="$(echo $X | sed …)"` builds on the value X had there (locales' SELECTED_LOCALES).
   const valueOf = (a: Assignment): string | undefined => {
     const own = new RegExp(`\\$\\{?${name}(?![A-Za-z0-9_])`).test(a.raw);
     const prior = own ? lastReaching(script, env, a, name, list, setAt) : undefined;
     if (own && prior === undefined) return undefined;
     const env1 = own ? { ...at(a), variables: { ...at(a).variables, [name]: prior! } } : at(a);
-    return single(expandWord(a.raw, { env: env1, positionals: true })).value;
+    return single(expandWord(a.raw, { env: env1, positionals: positionalsKnown(a, env1) })).value;
   };
   const surely = (a: Assignment) => (a.guards.length <= c.guards.length && a.guards.every((g, i) => c.guards[i] === g)) || guardsHold(a.guards, at(a)) === 'always';
   if (surely(last)) return valueOf(last);
@@ -958,23 +970,30 @@ function lastReaching(
   return values.size === 1 && only !== undefined && before.some(surely) ? only : undefined;
 }
 
-const repeated = new WeakMap<ShellScript, Map<string, Assignment[]>>();
+const repeated = new WeakMap<ShellScript, Map<string | undefined, Map<string, Assignment[]>>>();
 
-/** Names assigned more than once, all at top level, and bound no other way (read, for, local…). */
-function repeatedAssignments(text: string, script: ShellScript): Map<string, Assignment[]> {
-  const known = repeated.get(script);
+/**
+ * Names assigned more than once, all in the same body (top level, or one function's, where a
+ * `local NAME=VALUE` is one of them: apache2's `local do_copy=true`), and bound no other way
+ * (read, for, export…).
+ */
+function repeatedAssignments(text: string, script: ShellScript, fn: string | undefined): Map<string, Assignment[]> {
+  let byBody = repeated.get(script);
+  if (!byBody) repeated.set(script, (byBody = new Map()));
+  const known = byBody.get(fn);
   if (known) return known;
   const byName = new Map<string, Assignment[]>();
   for (const a of script.assignments) byName.set(a.name, [...(byName.get(a.name) ?? []), a]);
   const lines = text.split('\n');
+  const binding = fn === undefined ? /\b(read|local|export|for)\b/ : /\b(read|export|for)\b/;
   const out = new Map<string, Assignment[]>();
   for (const [name, list] of byName) {
-    if (list.length < 2 || list.some((a) => a.function !== undefined || a.shifted)) continue;
-    if (list.some((a) => /\b(read|local|export|for)\b/.test(lines[a.line - 1]?.split(name)[0] ?? ''))) continue;
+    if (list.length < 2 || list.some((a) => a.function !== fn || a.shifted)) continue;
+    if (list.some((a) => binding.test(lines[a.line - 1]?.split(name)[0] ?? ''))) continue;
     if (new RegExp(`\\b(for|select|read)\\s+([A-Za-z_][A-Za-z0-9_]*\\s+)*${name}\\b|\\$\\{${name}:?=`).test(text)) continue;
     out.set(name, [...list].sort((x, y) => x.line - y.line));
   }
-  repeated.set(script, out);
+  byBody.set(fn, out);
   return out;
 }
 

@@ -1,7 +1,8 @@
 /**
  * Packaged files whose owner or mode maintainer scripts change (openssh-client's setgid
  * ssh-agent, cron's crontab statoverride) are copied from their package's layer into the final
- * layer with the change applied: a layer cannot change a lower layer's file in place.
+ * layer with the change applied: a layer cannot change a lower layer's file in place. Files a
+ * script copies elsewhere (apache2's index.html) are read from their layer the same way.
  */
 import type { Adapter, FinalEntry, PackageMetadata } from '../../adapters/types.js';
 import type { Cas } from '../cas/cas.js';
@@ -31,26 +32,28 @@ export async function copyUpEntries(
   const problems: CopiedUp['problems'] = [];
   const inFinal = new Map(final.map((e) => [e.path, e]));
   // The layer that installs a path last is the one the image shows.
-  const wanted = new Set(copyUps.map((c) => c.path));
+  const sourceOf = (c: CopyUp) => c.from ?? c.path;
+  const wanted = new Set(copyUps.map(sourceOf));
   const shownBy = new Map<string, string>();
   for (const l of layers) for (const m of l.metadata) for (const p of adapter.installedPaths(m)) if (wanted.has(p)) shownBy.set(p, l.digest);
   const byLayer = new Map<string, CopyUp[]>();
   for (const c of copyUps) {
-    const there = inFinal.get(c.path);
+    const there = c.from === undefined ? inFinal.get(c.path) : undefined;
     if (there?.type === 'file') {
       entries.push({ ...there, ...applyChanges({ mode: there.mode, uid: there.uid ?? 0, gid: there.gid ?? 0, xattrs: there.xattrs }, c.changes) });
       continue;
     }
-    const digest = shownBy.get(c.path);
-    if (digest === undefined) problems.push({ source: c.source, effect: `/${c.path}: no package layer holds it; owner and mode not applied` });
+    const digest = shownBy.get(sourceOf(c));
+    if (digest === undefined) problems.push({ source: c.source, effect: c.from === undefined ? `/${c.path}: no package layer holds it; owner and mode not applied` : `/${c.from}: no package layer holds it; not copied to /${c.path}` });
     else byLayer.set(digest, [...(byLayer.get(digest) ?? []), c]);
   }
   for (const [digest, inLayer] of byLayer) {
-    const files = await readLayerFiles(cas, digest, new Set(inLayer.map((c) => c.path)));
+    const files = await readLayerFiles(cas, digest, new Set(inLayer.map(sourceOf)));
     for (const c of inLayer) {
-      const f = files.get(c.path);
+      const f = files.get(sourceOf(c));
       if (f?.content === undefined) {
-        problems.push({ source: c.source, effect: `/${c.path}: ${f?.type === 'symlink' ? 'a packaged symlink (the change would go to its target)' : 'not a regular file in its layer'}; owner and mode not applied` });
+        const what = f?.type === 'symlink' ? 'a packaged symlink (the change would go to its target)' : 'not a regular file in its layer';
+        problems.push({ source: c.source, effect: c.from === undefined ? `/${c.path}: ${what}; owner and mode not applied` : `/${c.from}: ${what}; not copied to /${c.path}` });
         continue;
       }
       const { mode, uid, gid, xattrs } = applyChanges(f, c.changes);

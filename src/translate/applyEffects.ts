@@ -16,6 +16,7 @@ import {
   type AlternativeEffect,
   type AttributesEffect,
   type CaBundleEffect,
+  type DisableServiceEffect,
   type DiversionEffect,
   type Effect,
   type EnableInitScriptEffect,
@@ -209,14 +210,22 @@ export function translateEffects(adapter: Adapter, packages: PackageMetadata[], 
     entries.push({ path: 'etc/shells', type: 'file', mode: 0o644, content: Buffer.from(`# /etc/shells: valid login shells\n${unique.map((s) => `${s}\n`).join('')}`) });
   }
 
-  const unitEffects = ofKind((e): e is EnableUnitEffect => e.kind === 'enable-unit');
+  // update-rc.d NAME disable undoes the enabling that came before it.
+  const disabledAt = new Map(tagged.flatMap((t, i) => (t.effect.kind === 'disable-service' ? [[t.effect.name, i] as const] : [])));
+  const disabled = (name: string, at: number) => (disabledAt.get(name) ?? -1) > at;
+  const unitEffects = tagged.flatMap((t, i) => (t.effect.kind === 'enable-unit' && !disabled(path.posix.basename(t.effect.path).replace(/\.service$/, ''), i) ? [t as Tagged<EnableUnitEffect>] : []));
   const units = enableUnits(
     unitEffects.map((t) => t.effect),
     new Map(unitEffects.map((t) => [path.posix.basename(t.effect.path), t.effect])),
   );
   entries.push(...units.entries);
   units.problems.forEach((p) => problem({ source: '(systemd units)', effect: p }));
-  const initScripts = enableInitScripts(ofKind((e): e is EnableInitScriptEffect => e.kind === 'enable-initscript').map((t) => t.effect));
+  const initEffects = ofKind((e): e is EnableInitScriptEffect => e.kind === 'enable-initscript').map((t) => t.effect);
+  for (const t of ofKind((e): e is DisableServiceEffect => e.kind === 'disable-service')) {
+    // Without links to toggle, update-rc.d fails ("no runlevel symlinks to modify").
+    if (!initEffects.some((e) => e.name === t.effect.name)) problem({ source: t.source, effect: `update-rc.d ${t.effect.name} disable: the init script was not enabled before, so update-rc.d fails` });
+  }
+  const initScripts = enableInitScripts(initEffects, new Set(disabledAt.keys()));
   entries.push(...initScripts.entries);
   initScripts.problems.forEach((p) => problem({ source: '(init scripts)', effect: p }));
 

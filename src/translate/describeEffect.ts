@@ -32,6 +32,7 @@ export function describeEffect(e: Effect): string {
     case 'symlink':
       return `link ${e.path} → ${e.target}${e.ifMissing ? ' (if absent)' : ''}`;
     case 'file':
+      if (e.copyOf) return `file ${e.path}: a copy of ${e.copyOf.path}${e.copyOf.keepMode ? ' (mode kept)' : ''}, read from its package's layer`;
       return `file ${e.path} ${mode(e.mode)} ${e.user}:${e.group}, ${Buffer.from(e.content, 'base64').length} bytes${e.ifMissing ? ' (if absent)' : ''}`;
     case 'diversion':
       return `diversion ${e.path} → ${e.divertTo} (${e.package === ':' ? 'local' : `by ${e.package}`})`;
@@ -39,6 +40,8 @@ export function describeEffect(e: Effect): string {
       return `/etc/ld.so.cache from every package's shared objects (${e.generator})`;
     case 'remove':
       return `remove ${e.path}${e.recursive ? ' and what is under it' : ''}, made by an earlier step`;
+    case 'disable-service':
+      return `disable service ${e.name} (stop links for its init script; ${e.name}.service not enabled)`;
     case 'attributes':
       if (e.capability !== undefined) return `capabilities ${e.path} ${e.capability}`;
       return `${e.override ? 'statoverride' : 'owner/mode'} ${e.path}${e.mode !== undefined ? ` ${mode(e.mode)}` : ''}${e.modeChange ? ` ${e.modeChange.text}` : ''}${e.user !== undefined || e.group !== undefined ? ` ${e.user ?? ''}:${e.group ?? (e.loginGroup ? '(login group)' : '')}` : ''}`;

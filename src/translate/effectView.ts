@@ -38,7 +38,8 @@ export class EffectView {
         case 'symlink':
           this.types.set(k, 'file');
           this.attrs.delete(k);
-          if (e.kind === 'file') this.texts.set(k, Buffer.from(e.content, 'base64').toString('utf8'));
+          // A copy read from a layer at build time has no text here.
+          if (e.kind === 'file' && !e.copyOf) this.texts.set(k, Buffer.from(e.content, 'base64').toString('utf8'));
           else this.texts.delete(k);
           break;
         case 'remove':

@@ -126,6 +126,15 @@ export interface EnableInitScriptEffect {
 }
 
 /**
+ * `update-rc.d NAME disable` after its `defaults`: the init script's start links become stop
+ * links, and, as update-rc.d also runs `systemctl disable`, NAME.service is not enabled.
+ */
+export interface DisableServiceEffect {
+  kind: 'disable-service';
+  name: string;
+}
+
+/**
  * What a command would have made that an image leaves out on purpose: a per-machine secret or
  * identity (SSH host keys, the machine ID), or a cache its reader or a boot-time service builds
  * again (py3compile's bytecode, the journal catalog). Reported, never applied.
@@ -198,6 +207,13 @@ export interface FileEffect {
   /** Base64, so effects stay plain JSON whatever the bytes. */
   content: string;
   ifMissing: boolean;
+  /**
+   * A copy of a file a package ships whose bytes unpack did not keep (apache2's `cp` of
+   * apache2-data's index.html): `content` is empty and the builder reads them from that
+   * package's layer. `mode` is not used: the copy has the shipped mode, under umask 022 unless
+   * `keepMode` (cp -p, -a).
+   */
+  copyOf?: { path: string; keepMode: boolean };
 }
 
 /**
@@ -257,6 +273,7 @@ export type Effect =
   | LoginShellEffect
   | EnableUnitEffect
   | EnableInitScriptEffect
+  | DisableServiceEffect
   | LeftOutEffect
   | LdCacheEffect
   | DiversionEffect

@@ -16,10 +16,11 @@ export function lsbRunlevels(text: string): { start: string[]; stop: string[] } 
 /**
  * The rc links `update-rc.d NAME defaults` makes when insserv is absent (as in a minimal Debian):
  * S01NAME in each Default-Start runlevel and K01NAME in each Default-Stop one, relative links
- * to ../init.d/NAME. A script without an LSB header gets no links and is reported, as
- * update-rc.d refuses it.
+ * to ../init.d/NAME; for one `update-rc.d NAME disable` turned off, K01NAME in the start
+ * runlevels too. A script without an LSB header gets no links and is reported, as update-rc.d
+ * refuses it.
  */
-export function enableInitScripts(effects: EnableInitScriptEffect[]): { entries: FinalEntry[]; problems: string[] } {
+export function enableInitScripts(effects: EnableInitScriptEffect[], disabled: ReadonlySet<string> = new Set()): { entries: FinalEntry[]; problems: string[] } {
   const entries: FinalEntry[] = [];
   const problems: string[] = [];
   const seen = new Set<string>();
@@ -31,7 +32,9 @@ export function enableInitScripts(effects: EnableInitScriptEffect[]): { entries:
       problems.push(`/etc/init.d/${e.name}: no LSB header (### BEGIN INIT INFO), so update-rc.d would make no links`);
       continue;
     }
-    for (const l of levels.start) entries.push({ path: `etc/rc${l}.d/S01${e.name}`, type: 'symlink', linkname: `../init.d/${e.name}` });
+    // `update-rc.d NAME disable` renames each start link to a stop link of the same number.
+    const start = disabled.has(e.name) ? 'K' : 'S';
+    for (const l of levels.start) entries.push({ path: `etc/rc${l}.d/${start}01${e.name}`, type: 'symlink', linkname: `../init.d/${e.name}` });
     for (const l of levels.stop) entries.push({ path: `etc/rc${l}.d/K01${e.name}`, type: 'symlink', linkname: `../init.d/${e.name}` });
   }
   return { entries, problems };

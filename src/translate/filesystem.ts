@@ -25,10 +25,15 @@ export interface Tagged<E> {
   effect: E;
 }
 
-/** A packaged file whose owner or mode scripts change: the final layer carries a copy of it. */
+/**
+ * A packaged file whose owner or mode scripts change, or that a script copies elsewhere: the
+ * final layer carries a copy of it.
+ */
 export interface CopyUp {
   /** Canonical relative path. */
   path: string;
+  /** The packaged file copied to `path` (canonical), when it is not `path` itself (`cp SRC DEST`). */
+  from?: string;
   /** The changes in the order they were made (chown clears set-id bits and capabilities, so order matters). */
   changes: CopyUpChange[];
   /** The package whose script asked first, for reporting. */
@@ -81,6 +86,10 @@ export function applyFilesystem(effects: Tagged<FilesystemEffect>[], ctx: Filesy
       return 0;
     };
     const shipped = ctx.installed.has(path);
+    const copied = copyUps.get(path)?.from !== undefined;
+    // Whatever a later step makes at a copy's path replaces the copy.
+    const replaces = e.kind === 'remove' || e.kind === 'directory' || e.kind === 'symlink' || (e.kind === 'file' && !e.ifMissing);
+    if (copied && replaces) copyUps.delete(path);
     if (e.kind === 'remove') {
       // Removed and made again (dash's `rm -f /bin/sh` before linking it anew): the new one stands.
       const remade = effects.slice(index + 1).some(({ effect: x }) => (x.kind === 'file' || x.kind === 'symlink') && ctx.canonical(x.path) === path);
@@ -107,7 +116,7 @@ export function applyFilesystem(effects: Tagged<FilesystemEffect>[], ctx: Filesy
       declare(source, { type: 'd', path: e.path, mode: e.mode, user: e.user, group: e.group });
     } else if (e.kind === 'attributes') {
       const target = made.get(path) ?? shippedDirectory(ctx.directories.get(path));
-      if (target === undefined && shipped) {
+      if (target === undefined && (shipped || copied)) {
         // chown/chmod/statoverride of a packaged file (ssh-agent setgid _ssh): a copy in the
         // final layer carries the change; later changes to the same file add to it.
         const change: CopyUpChange = definedOnly({
@@ -118,7 +127,7 @@ export function applyFilesystem(effects: Tagged<FilesystemEffect>[], ctx: Filesy
           capability: e.capability,
         });
         const earlier = copyUps.get(path);
-        copyUps.set(path, { path, source: earlier?.source ?? source, changes: [...(earlier?.changes ?? []), change] });
+        copyUps.set(path, { ...earlier, path, source: earlier?.source ?? source, changes: [...(earlier?.changes ?? []), change] });
         // The packaged mode is read from its layer later, so a symbolic change declares none;
         // capabilities have no tmpfiles.d line (its `t` writes text, not setcap's bytes).
         if (e.mode !== undefined || e.user !== undefined || e.group !== undefined) declare(source, { type: 'z', path: e.path, mode: e.mode, user: e.user, group: e.group });
@@ -143,8 +152,14 @@ export function applyFilesystem(effects: Tagged<FilesystemEffect>[], ctx: Filesy
       const own = declared.get(source)?.find((d) => d.path === e.path && d.type !== 'L' && d.type !== 'L+');
       if (own) Object.assign(own, definedOnly({ mode: newMode, user: e.user, group: e.group }));
       else declare(source, { type: 'z', path: e.path, mode: newMode, user: e.user, group: e.group });
-    } else if (e.ifMissing && (shipped || made.has(path) || ctx.directories.has(path))) {
+    } else if (e.ifMissing && (shipped || copied || made.has(path) || ctx.directories.has(path))) {
       continue;
+    } else if (e.kind === 'file' && e.copyOf) {
+      // cp of another package's file: read from its layer by the builder, under umask 022 unless -p.
+      made.delete(path);
+      // Without -p the copy is root's, and set-id bits are not copied.
+      const umask: CopyUpChange[] = e.copyOf.keepMode ? [] : [{ uid: 0, gid: 0 }, { modeChange: { clear: 0o7022, add: 0 } }];
+      copyUps.set(path, { path, from: ctx.canonical(e.copyOf.path), source, changes: umask });
     } else if (e.kind === 'symlink') {
       // In the final layer a link replaces the lower layers' directory with everything under it.
       const hidden = [...ctx.installed].find((p) => p.startsWith(`${path}/`));

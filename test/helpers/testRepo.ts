@@ -83,7 +83,8 @@ export async function createTestRepo(): Promise<TestRepo> {
       fields: { Provides: 'virt-mta' },
       files: { 'usr/sbin/mta': { content: 'mta', mode: 0o755 } },
       // iputils-ping's way: capabilities where setcap works, set-id bits where it does not.
-      scripts: { postinst: '#!/bin/sh\nset -e\nif setcap cap_net_bind_service+ep /usr/sbin/mta; then\n  chmod g+w,o-x /usr/sbin/mta\nelse\n  chmod u+s /usr/sbin/mta\nfi\n' },
+      // And a copy of another package's file, which the build reads from that package's layer.
+      scripts: { postinst: '#!/bin/sh\nset -e\nif setcap cap_net_bind_service+ep /usr/sbin/mta; then\n  chmod g+w,o-x /usr/sbin/mta\nelse\n  chmod u+s /usr/sbin/mta\nfi\ncp /usr/share/doc/base-tool/a /etc/mta-greeting\n' },
     }),
     deb({ name: 'alt-a', version: '1', fields: { Depends: 'missing-pkg | alt-b (>= 1)' }, files: { 'usr/share/alt-a': { content: 'a' } } }),
     deb({ name: 'alt-b', version: '1', files: { 'usr/share/alt-b': { content: 'b' } } }),
