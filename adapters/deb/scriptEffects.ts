@@ -13,6 +13,7 @@ import { kernelFileType } from '../shell/kernelFiles.js';
 import { leftOut, runAsOther } from './leftOutCommands.js';
 import { pamAuthUpdate, isPamInput } from './pamAuthUpdate.js';
 import { ldconfig } from './ldconfigCommand.js';
+import { isMimeInput, updateMime } from './updateMime.js';
 import { ScratchFiles } from './scratchFiles.js';
 import { applyUserUpdate, DEBIAN_SHADOW_DEFAULTS, parseGpasswd, parseGroupadd, parseUseradd, parseUsermod } from '../shadowCommands.js';
 import { fileCommandEffects, setcapSucceeds } from '../fileCommands.js';
@@ -54,6 +55,7 @@ export function isCapturedForEffects(path: string): boolean {
     isPamInput(path) ||
     isPythonRuntimeHook(path) ||
     isApacheAvailable(path) ||
+    isMimeInput(path) ||
     isCapturedForServices(path)
   );
 }
@@ -373,6 +375,8 @@ function recognizeCommand(name: string, args: string[], ctx: ScriptContext, earl
       return machineIdSetup(args);
     case 'pam-auth-update':
       return pamAuthUpdate(args, ctx.packages);
+    case 'update-mime':
+      return updateMime(args, ctx.packages);
     case 'a2enmod':
     case 'a2enconf':
     case 'a2ensite':
