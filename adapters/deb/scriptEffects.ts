@@ -14,6 +14,8 @@ import { leftOut, runAsOther } from './leftOutCommands.js';
 import { pamAuthUpdate, isPamInput } from './pamAuthUpdate.js';
 import { ldconfig } from './ldconfigCommand.js';
 import { isMimeInput, updateMime } from './updateMime.js';
+import { isSgmlCatalog, updateCatalog } from './updateCatalog.js';
+import { recognizeUsrLocal } from './usrLocalSnippet.js';
 import { ScratchFiles } from './scratchFiles.js';
 import { applyUserUpdate, DEBIAN_SHADOW_DEFAULTS, parseGpasswd, parseGroupadd, parseUseradd, parseUsermod } from '../shadowCommands.js';
 import { fileCommandEffects, setcapSucceeds } from '../fileCommands.js';
@@ -56,6 +58,7 @@ export function isCapturedForEffects(path: string): boolean {
     isPythonRuntimeHook(path) ||
     isApacheAvailable(path) ||
     isMimeInput(path) ||
+    isSgmlCatalog(path) ||
     isCapturedForServices(path)
   );
 }
@@ -183,6 +186,9 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
     effects.push(...baseFiles.effects);
     baseFiles.handled.forEach((c) => handled.add(c));
     baseFiles.writes.forEach((w) => coveredWrites.add(w));
+    const usrLocal = recognizeUsrLocal(text, parsed, ctx);
+    if (usrLocal && runs(usrLocal.first)) effects.push(...usrLocal.effects);
+    usrLocal?.handled.forEach((c) => handled.add(c));
 
     const scratch = scratchVariables(parsed);
     const scratchFiles = new ScratchFiles(scratch, image.packages);
@@ -375,6 +381,8 @@ function recognizeCommand(name: string, args: string[], ctx: ScriptContext, earl
       return machineIdSetup(args);
     case 'pam-auth-update':
       return pamAuthUpdate(args, ctx.packages);
+    case 'update-catalog':
+      return updateCatalog(args, ctx, ctx.packages);
     case 'update-mime':
       return updateMime(args, ctx.packages);
     case 'a2enmod':

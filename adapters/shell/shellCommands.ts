@@ -143,8 +143,8 @@ interface ParseContext {
   out: ShellScript;
   /** Bodies (function name, undefined for top level) where a `shift`/`set --` was met so far. */
   shifted: Set<string | undefined>;
-  /** Bodies with a `shift`/`set --` inside a loop: an earlier line may run after it. */
-  shiftedInLoop: Set<string | undefined>;
+  /** Loops (their guards) with a `shift`/`set --` in their body: an earlier line of it may run after it. */
+  shiftedInLoop: Set<Guard>;
 }
 
 /** `set -e` only sets options; `set -- a b` or `set $x` replaces the positional parameters. */
@@ -154,10 +154,14 @@ function setsPositionals(args: string[]): boolean {
 
 function markShiftedLoops(ctx: ParseContext): void {
   if (ctx.shiftedInLoop.size === 0) return;
-  const { out, shiftedInLoop: bodies } = ctx;
-  for (const c of out.commands) if (bodies.has(c.function)) c.shifted = true;
-  for (const a of out.assignments) if (bodies.has(a.function)) a.shifted = true;
-  for (const g of [...out.commands, ...out.assignments, ...out.writes].flatMap((x) => x.guards)) if ((g.kind === 'case' || g.kind === 'for') && bodies.has(g.function)) g.shifted = true;
+  const { out, shiftedInLoop: loops } = ctx;
+  const inside = (x: { guards: Guard[] }) => x.guards.some((g) => loops.has(g));
+  for (const c of out.commands) if (inside(c)) c.shifted = true;
+  for (const a of out.assignments) if (inside(a)) a.shifted = true;
+  for (const x of [...out.commands, ...out.assignments, ...out.writes]) {
+    if (!inside(x)) continue;
+    for (const g of x.guards) if ((g.kind === 'case' || g.kind === 'for') && !loops.has(g)) g.shifted = true;
+  }
 }
 
 type Token =
@@ -491,6 +495,8 @@ interface FrameBase {
 }
 interface GroupFrame extends FrameBase {
   kind: 'brace' | 'subshell';
+  /** Whether $1… had been replaced before a subshell began: after it, they are as they were. */
+  shiftedBefore?: boolean;
 }
 interface IfFrame extends FrameBase {
   kind: 'if';
@@ -593,15 +599,20 @@ function parseList(lex: Lexer, nested: boolean, outerFn: string | undefined, bas
     const l = list();
     return l.andOr && l.op ? [...l.guards, { kind: 'and-or', condition: l.andOr, expect: l.op === '&&' }] : l.guards;
   };
-  /** A loop encloses this point within the current body, so later lines may run before earlier ones. */
-  const inLoop = (): boolean => {
+  /**
+   * The guard of the outermost loop that encloses this point within the current body (later lines
+   * of it may run before earlier ones), and the subshell it sits in, if any.
+   */
+  const enclosingLoop = (): Guard | undefined => {
+    let found: Guard | undefined;
     for (let i = stack.length - 1; i >= 0; i--) {
-      const k = stack[i]!.kind;
-      if (k === 'while' || k === 'until' || k === 'for') return true;
-      if (stack[i]!.fn !== undefined) return false;
+      const f = stack[i]!;
+      if ((f.kind === 'while' || f.kind === 'until' || f.kind === 'for') && !f.testing) found = f.list.guards.at(-1) ?? found;
+      if (f.fn !== undefined || f.kind === 'subshell') break;
     }
-    return false;
+    return found;
   };
+
   const finish = (): void => {
     if (cmd) {
       out.commands.push(cmd);
@@ -617,8 +628,11 @@ function parseList(lex: Lexer, nested: boolean, outerFn: string | undefined, bas
       }
       list().element = { kind: 'command', command: cmd };
       if (cmd.command === 'shift' || (cmd.command === 'set' && setsPositionals(cmd.args))) {
+        // In a loop, the whole loop body sees it; in a subshell, only the rest of the subshell
+        // (closeGroup forgets it: sgml-base's `( while read line; do set -- $line; … done ) << DATA`).
         ctx.shifted.add(cmd.function);
-        if (inLoop()) ctx.shiftedInLoop.add(cmd.function);
+        const loop = enclosingLoop();
+        if (loop) ctx.shiftedInLoop.add(loop);
       }
     }
     cmd = undefined;
@@ -684,6 +698,7 @@ function parseList(lex: Lexer, nested: boolean, outerFn: string | undefined, bas
     if (i < 0) return false;
     const f = unwind(i);
     const status = closeList(f.list);
+    if (f.kind === 'subshell' && !f.shiftedBefore) ctx.shifted.delete(currentFn());
     closeFrame(i, f.fn !== undefined ? UNKNOWN : status);
     return true;
   };
@@ -865,7 +880,7 @@ function parseList(lex: Lexer, nested: boolean, outerFn: string | undefined, bas
           cmd = undefined;
           mode = 'functionParen';
         } else if (cmdPos && !cmd) {
-          open((fn, outer) => ({ kind: 'subshell', fn, list: newList(outer) }));
+          open((fn, outer) => ({ kind: 'subshell', fn, list: newList(outer), shiftedBefore: ctx.shifted.has(currentFn()) }));
         }
       } else if (op === ')') {
         if (!closeGroup('subshell')) {
