@@ -76,7 +76,7 @@ export function mkdirEffects(args: string[], ctx: Pick<ScriptContext, 'pathType'
 }
 
 /** `chown [-R] [-h] USER[:GROUP] PATH…` (also `:GROUP`, `USER.GROUP`, and `USER:` for the user's login group). */
-export function chownEffects(args: string[], ctx: Pick<ScriptContext, 'pathType'>): FileCommandResult {
+export function chownEffects(args: string[], ctx: Pick<ScriptContext, 'pathType' | 'glob'>): FileCommandResult {
   const p = parseArgs(args, new Set(['--reference', '--from']));
   if (typeof p === 'string') return { unrecognized: `chown: ${p}` };
   const bad = unknownOption(p.opts, ['-R', '--recursive', '-h', '--no-dereference', '-v', '--verbose', '-c', '--changes', '-f', '--silent', '--quiet']);
@@ -90,7 +90,7 @@ export function chownEffects(args: string[], ctx: Pick<ScriptContext, 'pathType'
 }
 
 /** `chgrp [-R] [-h] GROUP PATH…` */
-export function chgrpEffects(args: string[], ctx: Pick<ScriptContext, 'pathType'>): FileCommandResult {
+export function chgrpEffects(args: string[], ctx: Pick<ScriptContext, 'pathType' | 'glob'>): FileCommandResult {
   const p = parseArgs(args, new Set(['--reference']));
   if (typeof p === 'string') return { unrecognized: `chgrp: ${p}` };
   const bad = unknownOption(p.opts, ['-R', '--recursive', '-h', '--no-dereference', '-v', '--verbose', '-c', '--changes', '-f', '--silent', '--quiet']);
@@ -104,7 +104,7 @@ export function chgrpEffects(args: string[], ctx: Pick<ScriptContext, 'pathType'
  * `chmod [-R] MODE PATH…`, octal or symbolic (`u+s`, `g+rwx`): a symbolic mode is kept as a
  * change, applied to the mode the path has when the translation knows it.
  */
-export function chmodEffects(args: string[], ctx: Pick<ScriptContext, 'pathType'>): FileCommandResult {
+export function chmodEffects(args: string[], ctx: Pick<ScriptContext, 'pathType' | 'glob'>): FileCommandResult {
   const p = parseArgs(args, new Set(['--reference']));
   if (typeof p === 'string') return { unrecognized: `chmod: ${p}` };
   const bad = unknownOption(p.opts, ['-R', '--recursive', '-v', '--verbose', '-c', '--changes', '-f', '--silent', '--quiet']);
@@ -154,17 +154,25 @@ function attributeEffects(
   paths: string[],
   change: { user?: string; group?: string; loginGroup?: boolean; mode?: number; modeChange?: ModeChange },
   isRecursive: boolean,
-  ctx: Pick<ScriptContext, 'pathType'>,
+  ctx: Pick<ScriptContext, 'pathType' | 'glob'>,
 ): FileCommandResult {
   if (!paths.length) return { unrecognized: `${tool}: no path` };
   const effects: FilesystemEffect[] = [];
   for (const target of paths) {
     if (!target.startsWith('/')) return { unrecognized: `${tool}: relative path ${target}` };
-    // Recursion over a packaged directory would reach files in lower layers: not modelled.
-    if (isRecursive && ctx.pathType(target) === 'directory') return { unrecognized: `${tool} -R ${target}: a packaged tree, changed file by file` };
+    // Recursion into what a packaged directory holds would reach files in lower layers: not
+    // modelled. Over an empty one (tomcat10's webapps) it changes the directory alone.
+    if (isRecursive && ctx.pathType(target) === 'directory' && !isEmptyDirectory(target, ctx)) return { unrecognized: `${tool} -R ${target}: a packaged tree, changed file by file` };
     effects.push({ kind: 'attributes', path: normalize(target), ...definedOnly(change) });
   }
   return { effects };
+}
+
+/** Whether pathname expansion finds nothing in a directory, dot files included. */
+function isEmptyDirectory(dir: string, ctx: Pick<ScriptContext, 'glob'>): boolean {
+  const base = dir.replace(/\/+$/, '');
+  const found = [ctx.glob?.(`${base}/*`), ctx.glob?.(`${base}/.*`)];
+  return found.every((m) => m !== undefined && m.every((p) => /\/\.\.?$/.test(p)));
 }
 
 /** `touch FILE…`: an empty file where there is none (an existing one only gets a new time). */
@@ -268,7 +276,7 @@ function normalize(p: string): string {
  * The file command `name` as effects, for any format's scripts; undefined for a command that is
  * not one of them (or an `rm` that would remove something: not modelled).
  */
-export function fileCommandEffects(name: string, args: string[], ctx: Pick<ScriptContext, 'pathType'>, earlier: readonly Effect[] = []): FileCommandResult | undefined {
+export function fileCommandEffects(name: string, args: string[], ctx: Pick<ScriptContext, 'pathType' | 'glob'>, earlier: readonly Effect[] = []): FileCommandResult | undefined {
   switch (name) {
     case 'mkdir':
       return mkdirEffects(args, ctx);

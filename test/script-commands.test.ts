@@ -532,6 +532,51 @@ describe('checks that end early, queries with known answers, and results left ou
     ]);
   });
 
+  it("tomcat10's set-up: a test sees the file an earlier ucf of the same script made; chown -R of an empty packaged directory; cp -r of a packaged tree", () => {
+    const script = [
+      '#!/bin/sh',
+      'set -e',
+      'for conffile in server.xml web.xml; do',
+      '  ucf --three-way /usr/share/app/etc/$conffile /etc/app/$conffile',
+      '  if [ -f "/etc/app/$conffile" ]; then',
+      '    chown root:4 /etc/app/$conffile',
+      '    chmod 640 /etc/app/$conffile',
+      '  fi',
+      'done',
+      'chown -Rh 1:4 /var/lib/app/webapps',
+      'if [ ! -d /var/lib/app/webapps/ROOT ]; then',
+      '  cp -r /usr/share/app-root/default_root /var/lib/app/webapps/ROOT',
+      'fi',
+    ].join('\n');
+    const dirs = ['etc', 'etc/app', 'var', 'var/lib', 'var/lib/app', 'var/lib/app/webapps', 'usr', 'usr/share', 'usr/share/app-root', 'usr/share/app-root/default_root', 'usr/share/app-root/default_root/META-INF'];
+    const paths = ['usr/share/app/etc/server.xml', 'usr/share/app/etc/web.xml', 'usr/share/app-root/default_root/index.html', 'usr/share/app-root/default_root/META-INF/context.xml'];
+    const app: DebMetadata = {
+      ...pkg(script),
+      name: 'app',
+      paths,
+      directories: dirs.map((path) => ({ path, mode: 0o755, uid: 0, gid: 0 })),
+      captured: { 'usr/share/app/etc/server.xml': b64('<Server/>\n'), 'usr/share/app/etc/web.xml': b64('<web/>\n') },
+    };
+    const t = translateEffects(debAdapter, [app], 0);
+    expect(t.untranslated).toEqual([]);
+    expect(t.report.find((r) => r.package === 'app')!.effects).toEqual([
+      'file /etc/app/server.xml 0644 root:root, 10 bytes (if absent)',
+      'owner/mode /etc/app/server.xml root:4',
+      'owner/mode /etc/app/server.xml 0640',
+      'file /etc/app/web.xml 0644 root:root, 7 bytes (if absent)',
+      'owner/mode /etc/app/web.xml root:4',
+      'owner/mode /etc/app/web.xml 0640',
+      'owner/mode /var/lib/app/webapps 1:4',
+      'directory /var/lib/app/webapps/ROOT 0755 root:root',
+      'directory /var/lib/app/webapps/ROOT/META-INF 0755 root:root',
+      "file /var/lib/app/webapps/ROOT/META-INF/context.xml: a copy of /usr/share/app-root/default_root/META-INF/context.xml, read from its package's layer",
+      "file /var/lib/app/webapps/ROOT/index.html: a copy of /usr/share/app-root/default_root/index.html, read from its package's layer",
+    ]);
+    // A packaged directory with something in it is still refused under -R.
+    const full: DebMetadata = { ...app, paths: [...paths, 'var/lib/app/webapps/shipped.war'] };
+    expect(translateEffects(debAdapter, [full], 0).untranslated).toEqual([{ package: 'app', items: ['postinst: chown -R /var/lib/app/webapps: a packaged tree, changed file by file'] }]);
+  });
+
   it("varnish's per-machine secret and its host-named working directory are left out, with why", () => {
     const script = [
       '#!/bin/sh',

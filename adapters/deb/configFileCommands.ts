@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { Effect } from '../../src/translate/effects.js';
 import type { ScriptContext } from '../types.js';
 import { packageFile } from './capturedFile.js';
+import { asDeb } from './debMetadata.js';
 import type { CommandResult } from './serviceCommands.js';
 
 const LITERAL = /^\/[^\s$`*?[\]]+$/;
@@ -52,6 +53,7 @@ export function ucfr(): CommandResult {
 export function copyPackageFile(args: string[], ctx: ScriptContext): CommandResult | undefined {
   const opts = args.filter((a) => a.startsWith('-'));
   const files = args.filter((a) => !a.startsWith('-'));
+  if (files.length === 2 && LITERAL.test(files[0]!) && ctx.pathType(files[0]!) === 'directory') return copyPackageTree(opts, files[0]!, files[1]!, ctx);
   if (opts.some((o) => !/^-[apfZ]+$|^--(preserve|archive|force)$/.test(o)) || files.length !== 2 || !LITERAL.test(files[0]!) || !LITERAL.test(files[1]!)) return undefined;
   const file = packageFile(ctx.packages, files[0]!);
   const keep = opts.some((o) => /^-[a-zA-Z]*[pa]/.test(o) || o === '--preserve' || o === '--archive');
@@ -64,4 +66,28 @@ export function copyPackageFile(args: string[], ctx: ScriptContext): CommandResu
   }
   const effect: Effect = { kind: 'file', path: dest, mode: keep ? file.mode : file.mode & 0o755, user: 'root', group: 'root', content: file.content, ifMissing: false };
   return { effects: [effect] };
+}
+
+/**
+ * `cp -r|-R|-a SRC DEST` of a directory packages ship (tomcat10's default ROOT webapp): DEST (or
+ * DEST/SRC's name when DEST is a directory) with SRC's directories and files, each file read
+ * from its package's layer. Without -a or -p, modes are under umask 022 and root owns all.
+ */
+function copyPackageTree(opts: string[], src: string, destWord: string, ctx: ScriptContext): CommandResult | undefined {
+  if (!opts.some((o) => /^-[a-zA-Z]*[rRa]/.test(o) || o === '--recursive' || o === '--archive')) return { unrecognized: `cp ${src}: a directory without -r` };
+  if (opts.some((o) => !/^-[rRapfZ]+$|^--(recursive|preserve|archive|force)$/.test(o)) || !LITERAL.test(destWord)) return undefined;
+  const keep = opts.some((o) => /^-[a-zA-Z]*[pa]/.test(o) || o === '--preserve' || o === '--archive');
+  const dest = ctx.pathType(destWord) === 'directory' ? path.posix.join(destWord, path.posix.basename(src)) : destWord;
+  if (ctx.pathType(dest) !== 'absent') return { unrecognized: `cp -r ${src} ${dest}: copying over what is there is not modelled` };
+  const rel = src.replace(/^\/+|\/+$/g, '');
+  const metas = ctx.packages.map(asDeb);
+  const dirs = new Map(metas.flatMap((m) => m.directories).filter((d) => d.path === rel || d.path.startsWith(`${rel}/`)).map((d) => [d.path, d]));
+  const files = [...new Set(metas.flatMap((m) => m.paths).filter((p) => p.startsWith(`${rel}/`)))].sort();
+  const at = (p: string) => path.posix.join(dest, p.slice(rel.length));
+  const effects: Effect[] = [];
+  for (const d of [...dirs.values()].sort((a, b) => a.path.localeCompare(b.path))) {
+    effects.push({ kind: 'directory', path: at(d.path), mode: keep ? d.mode : d.mode & 0o755, user: 'root', group: 'root' });
+  }
+  for (const f of files) effects.push({ kind: 'file', path: at(f), mode: 0o644, user: 'root', group: 'root', content: '', ifMissing: false, copyOf: { path: `/${f}`, keepMode: keep } });
+  return { effects };
 }

@@ -33,6 +33,7 @@ export class PackageScriptView {
       ...this.image,
       pathType: (abs) => this.type(abs) ?? unpacked(abs),
       directory: (abs) => this.directory(abs) ?? this.image.directory?.(abs),
+      glob: (pattern) => this.glob(script, pattern),
     };
   }
 

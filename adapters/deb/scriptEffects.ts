@@ -136,6 +136,7 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
     const globOf = (pattern: string) => view.glob(script, pattern);
     const textOf = (abs: string) => view.text(ctx, abs);
     const parsed = commandWords(text);
+    const madeLater = pathsMadeBy(parsed);
     const answers = debconfAnswers(image.packages);
     // A fresh install: `preinst install`, `postinst configure` with no old version, no DPKG_ROOT.
     const args = [...FRESH_INSTALL_ARGS[script]];
@@ -143,6 +144,14 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
       args,
       variables: knownVariables(text, parsed, { args, variables: { DPKG_ROOT: '', DPKG_MAINTSCRIPT_PACKAGE: meta.name, DPKG_MAINTSCRIPT_NAME: script, DPKG_MAINTSCRIPT_ARCH: meta.arch, DPKG_ADMINDIR: '/var/lib/dpkg' } }),
       pathType: (p) => kernelFileType(p) ?? ctx.pathType(p),
+      // While the script is followed, a path an earlier command of the same body may have made is
+      // not known to be absent (tomcat10's `ucf … /etc/tomcat10/$conffile`, then `[ -f
+      // /etc/tomcat10/$conffile ]`): such tests are judged again when their command is reached.
+      pathTypeAt: (site) => (p) => {
+        const t = kernelFileType(p) ?? ctx.pathType(p);
+        const made = following && t === 'absent' && madeLater.some((m) => m.function === site.function && m.line < site.line && m.re.test(p));
+        return made ? undefined : t;
+      },
       commandStatus: (name, words, stdin) =>
         debCommandStatus(name, words) ??
         md5sumCheck(name, words, stdin, ctx, (f) => textOf(shownPath(f))?.text) ??
@@ -173,7 +182,10 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
       retMemo.set(key, out);
       return out;
     };
-    const { commands, live, envOf: envAt, holds } = followScript(text, parsed, env, { setAt: retAt });
+    let following = true;
+    const followed = followScript(text, parsed, env, { setAt: retAt });
+    following = false;
+    const { commands, live, envOf: envAt, holds } = followed;
     const runs = (x: { line: number; function?: string; guards: Guard[] }) => guardsHold(x.guards, envAt(x)) !== 'never';
     const handled = new Set<ShellCommand>();
     // A helper's body recognized as a whole (base-files) marks the commands as written.
@@ -210,7 +222,6 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
       c.guards.every((g) => {
         const test = g.kind === 'if' || g.kind === 'and-or' ? firstCommand(g.condition) : undefined;
         const at = test === undefined ? undefined : ranAt.get(test);
-        // Nothing made before the test ran: the first judgement (before any effect) stands.
         if (at === undefined || at === atStart) return true;
         return view.asBefore(at, () => guardsHold([g], envAt(c)) !== 'never');
       });
@@ -495,6 +506,30 @@ function scratchVariables(s: ShellScript): Set<string> {
 function isScratch(word: string, scratch: Set<string>): boolean {
   const m = /^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$/.exec(word);
   return m !== null && scratch.has(m[1]!);
+}
+
+/**
+ * The paths a script's own commands may create (destinations of cp, ucf, install, ln, mv, mkdir,
+ * touch, and output redirections), as patterns: a word's expansions match any one component.
+ */
+function pathsMadeBy(s: ShellScript): { re: RegExp; line: number; function?: string }[] {
+  const words: { word: string; line: number; function?: string }[] = s.writes.filter((w) => !w.op.startsWith('2')).map((w) => ({ word: w.target, line: w.line, function: w.function }));
+  for (const c of s.commands) {
+    const operands = c.args.filter((a) => !a.startsWith('-'));
+    const at = (word: string) => ({ word, line: c.line, function: c.function });
+    if (['cp', 'ucf', 'install', 'ln', 'mv'].includes(c.command)) words.push(at(operands.at(-1) ?? ''));
+    if (c.command === 'mkdir' || c.command === 'touch') words.push(...operands.map(at));
+  }
+  return words
+    .map((w) => ({ ...w, word: shownPath(w.word) }))
+    .filter((w) => w.word.startsWith('/'))
+    .map(({ word, line, function: fn }) => {
+      const pattern = word
+        .split(/(\$\{[^}]*\}|\$\([^)]*\)|\$[A-Za-z_][A-Za-z0-9_]*|`[^`]*`)/)
+        .map((part, i) => (i % 2 === 1 ? '[^/]*' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+        .join('');
+      return { re: new RegExp(`^${pattern}$`), line, ...(fn !== undefined ? { function: fn } : {}) };
+    });
 }
 
 /** Commands that make or change a path named by their arguments. */

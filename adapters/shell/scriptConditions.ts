@@ -34,6 +34,8 @@ export interface ScriptEnv {
   loops?: Record<string, string>;
   /** The working directory a `cd` before the command gave it; undefined: not known. */
   cwd?: string;
+  /** pathType as a test at this point of the script sees it, where that differs by point. */
+  pathTypeAt?(site: { line: number; function?: string }): ScriptEnv['pathType'];
   /** Whether a call of one of the script's functions returns 0 (see callOrder's followScript); undefined: not a function, or not known. */
   functionStatus?(name: string, args: string[]): boolean | undefined;
 }
@@ -107,7 +109,9 @@ export function conditionValue(c: Condition, env: ScriptEnv): boolean | undefine
   }
 }
 
-function commandValue(c: ShellCommand, env: ScriptEnv): B {
+function commandValue(c: ShellCommand, envAround: ScriptEnv): B {
+  // A test sees the filesystem as it is where the test itself stands.
+  const env = envAround.pathTypeAt ? { ...envAround, pathType: envAround.pathTypeAt(c) } : envAround;
   const scope: Scope = { env, positionals: positionalsKnown(c, env) };
   if (c.dynamic) {
     // `if $do_copy; then`: a command word that expands to one known word runs that command.
