@@ -620,6 +620,23 @@ describe('checks that end early, queries with known answers, and results left ou
     expect(run(changed).untranslated).toEqual(['postinst: convert-defaults']);
   });
 
+  it('`PRODUCER | while read A B` runs its body once per line of known output, with the fields bound; sort in the C locale', () => {
+    const script = [
+      '#!/bin/sh',
+      'LC_ALL=C',
+      'LIST="$(echo b-two 2; echo a-one 1; echo b-two 2)"',
+      'SORTED="$(echo "$LIST" | sort -u)"',
+      'echo "$SORTED" | while read name num; do',
+      '  touch /etc/$num-$name',
+      'done',
+      'echo "$UNKNOWN" | while read x; do touch /etc/never-$x; done',
+    ].join('\n');
+    const r = run(pkg(script));
+    expect(r.effects.filter((e) => e.kind === 'file').map((e) => (e as { path: string }).path)).toEqual(['/etc/1-a-one', '/etc/2-b-two']);
+    // An input not known: the body is read once, as written, and reported.
+    expect(r.untranslated).toEqual(['postinst: touch: "/etc/never-$x" is not known before the script runs']);
+  });
+
   it("a `cd` makes relative globs and tests resolve in that directory (cron's crontabs, dpkg's misplaced alternatives)", () => {
     const script = [
       '#!/bin/sh',

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { Effect } from '../../src/translate/effects.js';
 import { parseGrep } from '../shell/grepText.js';
-import { sedInPlace } from '../shell/sedScript.js';
+import { sedInPlace, sedOfFiles } from '../shell/sedScript.js';
 import type { PackageMetadata, ScriptContext } from '../types.js';
 import { asDeb } from './debMetadata.js';
 import type { CommandResult } from './serviceCommands.js';
@@ -62,6 +62,15 @@ export function md5sumCheck(name: string, words: string[], stdin: string | undef
     verified++;
   }
   return verified > 0;
+}
+
+/** What `sed SCRIPT FILE…` prints, for files whose text is known (in a `$(…)`). */
+export function sedOutput(words: string[], textOf: (file: string) => string | undefined): string | undefined {
+  if (words[0] !== 'sed') return undefined;
+  const edit = sedOfFiles(words.slice(1));
+  if (typeof edit === 'string') return undefined;
+  const texts = edit.files.map((f) => (f.startsWith('/') ? textOf(f) : undefined));
+  return texts.every((t): t is string => t !== undefined) ? edit.apply(texts.join('')) : undefined;
 }
 
 /** `sed -i …` of files whose text is known: the edited files, mode and owner kept. */

@@ -5,7 +5,7 @@ import { debCommandStatus, freshCommandOutput, statOverrideListed } from './comm
 import { copyPackageFile, ucf, ucfr } from './configFileCommands.js';
 import { debconfAnswers } from './debconfDefaults.js';
 import { dpkgDivert, dpkgDivertOutput } from './dpkgDivert.js';
-import { findMatchesNothing, grepOfFile, md5sumCheck, ownedBy, sedEdits } from './imageQueries.js';
+import { findMatchesNothing, grepOfFile, md5sumCheck, ownedBy, sedEdits, sedOutput } from './imageQueries.js';
 import { PackageScriptView } from './packageScriptView.js';
 import { isPythonRuntimeHook, pythonCommand } from './pythonCommands.js';
 import { redirectWrite } from '../fileWrites.js';
@@ -13,6 +13,7 @@ import { kernelFileType } from '../shell/kernelFiles.js';
 import { leftOut, runAsOther } from './leftOutCommands.js';
 import { pamAuthUpdate, isPamInput } from './pamAuthUpdate.js';
 import { ldconfig } from './ldconfigCommand.js';
+import { localeGen, updateLocale } from './localeCommands.js';
 import { isMimeInput, updateMime } from './updateMime.js';
 import { isSgmlCatalog, updateCatalog } from './updateCatalog.js';
 import { recognizeUsrLocal } from './usrLocalSnippet.js';
@@ -161,7 +162,7 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
         (name === 'setcap' ? setcapSucceeds(words, ctx) : undefined) ??
         // db_get succeeds for a question some package's templates define.
         (name === 'db_get' && words.length === 1 && answers.has(words[0]!) ? true : undefined),
-      commandOutput: (words) => dpkgDivertOutput(words, ctx) ?? freshCommandOutput(words, { ...ctx, packages: image.packages }),
+      commandOutput: (words) => dpkgDivertOutput(words, ctx) ?? freshCommandOutput(words, { ...ctx, packages: image.packages }) ?? sedOutput(words, (f) => textOf(shownPath(f))?.text),
       glob: (pattern) => globOf(pattern),
     };
     // A command sees the script's constants, those its enclosing blocks assigned before it, and
@@ -289,6 +290,15 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
         const edited = sedEdits(args.map(shownPath), textOf);
         if ('effects' in edited) effects.push(...edited.effects);
         else if ('unrecognized' in edited) items.push(edited.unrecognized);
+      } else if (name === 'locale-gen' || name === 'update-locale') {
+        handled.add(c);
+        const exists = (abs: string) => {
+          const t = ctx.pathType(abs);
+          return t === undefined ? undefined : t !== 'absent';
+        };
+        const result = name === 'locale-gen' ? localeGen(args, (f) => textOf(f)?.text) : updateLocale(args, (f) => textOf(f)?.text, exists);
+        if ('effects' in result) effects.push(...result.effects);
+        else if ('unrecognized' in result) items.push(result.unrecognized);
       } else if (name === 'update-passwd' && accounts.size > 0) {
         // It reconciles existing accounts with the masters we seeded from; nothing to do when fresh.
         handled.add(c);

@@ -25,6 +25,8 @@ export type CalledCommand = ShellCommand & {
   written?: ShellCommand;
   /** Loop variables and the word this run of the loop body has for each. */
   loops?: Record<string, string>;
+  /** The loops (their guards) unrolled around this run: each holds for this round. */
+  rounds?: readonly Guard[];
 };
 
 export interface CallOrder {
@@ -42,8 +44,15 @@ export interface CallOrderOptions {
   argsOf(call: CalledCommand): string[] | undefined;
   /** The words a for loop takes, read where its body starts; undefined when not known. */
   loopWords(loop: ForGuard, first: CalledCommand): string[] | undefined;
+  /** The variables each round of `PRODUCER | while read VAR…` binds, from the producer's known output; undefined when not known. */
+  readRounds?(read: ShellCommand, at: CalledCommand): Record<string, string>[] | undefined;
   /** What a command word with an expansion runs, when known there. */
   commandName?(c: CalledCommand): string | undefined;
+}
+
+/** The `read` of a `while read VAR…` loop's guard, when that is its whole test. */
+function readLoop(g: Guard): ShellCommand | undefined {
+  return g.kind === 'if' && g.loop === true && g.expect && g.condition.kind === 'command' && g.condition.command.command === 'read' ? g.condition.command : undefined;
 }
 
 /** More calls than any maintainer script makes; a script beyond it is read the cautious way. */
@@ -68,14 +77,17 @@ export function callOrder(script: ShellScript, options: CallOrderOptions): CallO
 
   const walk = (fn: string | undefined, call: CalledCommand['call'], stack: string[]): void => {
     reached.add(fn);
-    walkList(bodies.get(fn) ?? [], call, stack, {}, new Set());
+    walkList(bodies.get(fn) ?? [], call, stack, {}, new Set(), []);
   };
-  /** Runs `list` (a body, or one loop body) with these loop variables; `open` are the loops already unrolled around it. */
-  const walkList = (list: ShellCommand[], call: CalledCommand['call'], stack: string[], loops: Record<string, string>, open: ReadonlySet<Guard>): void => {
+  /**
+   * Runs `list` (a body, or one loop body) with these loop variables; `open` are the loops
+   * already entered around it, `rounds` those of them unrolled.
+   */
+  const walkList = (list: ShellCommand[], call: CalledCommand['call'], stack: string[], loops: Record<string, string>, open: ReadonlySet<Guard>, rounds: readonly Guard[]): void => {
     for (let i = 0; i < list.length && !unfollowable; i++) {
       const c = list[i]!;
-      const copyOf = (x: ShellCommand): CalledCommand => (call === undefined && !Object.keys(loops).length ? x : { ...x, call, written: x, loops });
-      const loop = c.guards.find((g): g is ForGuard => g.kind === 'for' && !open.has(g));
+      const copyOf = (x: ShellCommand): CalledCommand => (call === undefined && !Object.keys(loops).length ? x : { ...x, call, written: x, loops, rounds });
+      const loop = c.guards.find((g) => !open.has(g) && (g.kind === 'for' || readLoop(g) !== undefined));
       if (loop) {
         // The loop body: the commands from here on inside the same loop.
         let end = i;
@@ -84,9 +96,15 @@ export function callOrder(script: ShellScript, options: CallOrderOptions): CallO
         i = end - 1;
         const inner = new Set([...open, loop]);
         // A `continue` the reader turned into guards (`[ -e "$d" ] || continue`) is modelled; break is not.
-        const words = body.some((x) => x.command === 'break' || (x.command === 'continue' && !x.exitGuarded)) ? undefined : options.loopWords(loop, copyOf(c));
-        if (words === undefined) walkList(body, call, stack, loops, inner);
-        else for (const w of words) walkList(body, call, stack, { ...loops, [loop.variable]: w }, inner);
+        const exits = body.some((x) => x.command === 'break' || (x.command === 'continue' && !x.exitGuarded));
+        const read = readLoop(loop);
+        const bindings = exits
+          ? undefined
+          : loop.kind === 'for'
+            ? options.loopWords(loop, copyOf(c))?.map((w) => ({ [loop.variable]: w }))
+            : options.readRounds?.(read!, copyOf(read!));
+        if (bindings === undefined) walkList(body, call, stack, loops, inner, rounds);
+        else for (const b of bindings) walkList(body, call, stack, { ...loops, ...b }, inner, [...rounds, loop]);
         continue;
       }
       const copy = copyOf(c);
@@ -142,7 +160,7 @@ export function holdsInCall(c: CalledCommand, own: 'always' | 'never' | 'maybe')
 }
 
 /** A point of a script whose environment can be asked for: a command (maybe a copy), a guard-holding write. */
-type Site = { line: number; function?: string; guards: Guard[]; call?: CalledCommand['call']; loops?: Record<string, string> };
+type Site = { line: number; function?: string; guards: Guard[]; call?: CalledCommand['call']; loops?: Record<string, string>; rounds?: readonly Guard[] };
 
 export interface FollowedScript extends CallOrder {
   /** The environment at a command or write: its call's $1…, its loop variables, the variables assigned before it. */
@@ -181,7 +199,7 @@ export function followScript(
     for (const c of inner.commands) {
       const words = inner.holds(c) === 'always' && !c.redirects.some((r) => !/^2>$/.test(r.op) || r.target !== '/dev/null') ? knownWords(c, inner.envOf(c)) : undefined;
       const input = c.input ? printedBy.get(c.input) : undefined;
-      const line = words === undefined || (c.input && input === undefined) ? undefined : filterOutput(words, input);
+      const line = words === undefined || (c.input && input === undefined) ? undefined : (filterOutput(words, input, inner.envOf(c).variables) ?? (c.input ? undefined : base.commandOutput?.(words)));
       if (line === undefined) {
         out = undefined;
         break;
@@ -220,7 +238,7 @@ export function followScript(
     let e = envs.get(x);
     if (!e) {
       const frame: ScriptEnv = x.call?.args === undefined ? base : { ...base, args: x.call.args, frame: x.function };
-      const looped: ScriptEnv = x.loops ? { ...frame, variables: { ...frame.variables, ...x.loops }, loops: x.loops } : frame;
+      const looped: ScriptEnv = x.loops ? { ...frame, variables: { ...frame.variables, ...x.loops }, loops: x.loops, ...(x.rounds?.length ? { rounds: new Set(x.rounds) } : {}) } : frame;
       const variables = variablesAt(text, script, looped, x, opts.setAt);
       const cwd = workingDirectory(script, x, { ...looped, variables });
       envs.set(x, (e = { ...looped, variables, ...(cwd !== undefined ? { cwd } : {}) }));
@@ -233,6 +251,13 @@ export function followScript(
     holds,
     argsOf: (c) => knownWords(c, envOf(c))?.slice(1),
     loopWords: (loop, first) => loopWords(loop, envOf(first)),
+    readRounds: (read, at) => {
+      const producer = read.input;
+      if (!producer) return undefined;
+      const words = knownWords(producer, envOf({ ...producer, loops: at.loops, rounds: at.rounds, call: at.call }));
+      const text = words === undefined ? undefined : (filterOutput(words, undefined, envOf(at).variables) ?? base.commandOutput?.(words));
+      return text === undefined ? undefined : readBindings(read, text, envOf(at).variables.IFS);
+    },
     commandName: (c) => {
       const [word] = expandedWords(c, envOf(c));
       return word === undefined || /[$`]/.test(word) ? undefined : word;
@@ -256,11 +281,22 @@ function workingDirectory(script: ShellScript, x: Site, env: ScriptEnv): string 
 
 /**
  * What a command prints in a `$(…)` body, from its words and what is piped into it: echo, the
- * basename and dirname of a word, a sed script or cat over its input. Undefined for any other.
+ * basename and dirname of a word, a sed script, cat or (in the C locale) sort over its input.
+ * Undefined for any other.
  */
-function filterOutput(words: string[], input: string | undefined): string | undefined {
+function filterOutput(words: string[], input: string | undefined, variables: Record<string, string>): string | undefined {
   const [name, ...args] = words;
   switch (name) {
+    case 'sort': {
+      // Byte order only where the script made the locale C (locales' LC_ALL=C).
+      const collation = variables.LC_ALL ?? variables.LC_COLLATE ?? variables.LANG;
+      if (input === undefined || (collation !== 'C' && collation !== 'POSIX') || args.some((a) => a !== '-u')) return undefined;
+      const lines = input.split('\n');
+      if (lines.at(-1) === '') lines.pop();
+      const sorted = lines.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+      const out = args.includes('-u') ? sorted.filter((l, i) => i === 0 || l !== sorted[i - 1]) : sorted;
+      return out.map((l) => `${l}\n`).join('');
+    }
     case 'echo':
       return echoText(args);
     case 'basename': {
@@ -279,4 +315,32 @@ function filterOutput(words: string[], input: string | undefined): string | unde
     default:
       return undefined;
   }
+}
+
+/**
+ * The variables `read [-r] VAR…` sets for each line of `text`: fields split on IFS whitespace,
+ * the last variable taking the rest of the line. Undefined where the shell's handling is not
+ * modelled (backslashes without -r, an IFS other than whitespace, other options).
+ */
+function readBindings(read: ShellCommand, text: string, ifs: string | undefined): Record<string, string>[] | undefined {
+  const raw = read.args[0] === '-r';
+  const vars = raw ? read.args.slice(1) : read.args;
+  if (!vars.length || vars.some((v) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(v)) || (ifs !== undefined && !/^[ \t\n]*$/.test(ifs))) return undefined;
+  if (!raw && text.includes('\\')) return undefined;
+  // read fails on a last line without its newline, so the body does not run for it.
+  const lines = text.split('\n').slice(0, -1);
+  return lines.map((line) => {
+    const binding: Record<string, string> = {};
+    let rest = line.replace(/^[ \t]+/, '');
+    vars.forEach((v, i) => {
+      if (i === vars.length - 1) {
+        binding[v] = rest.replace(/[ \t]+$/, '');
+        return;
+      }
+      const m = /^([^ \t]*)[ \t]*/.exec(rest)!;
+      binding[v] = m[1]!;
+      rest = rest.slice(m[0].length);
+    });
+    return binding;
+  });
 }

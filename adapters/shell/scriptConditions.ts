@@ -32,6 +32,8 @@ export interface ScriptEnv {
   substitutionOutput?(body: string, at?: Pick<ScriptEnv, 'variables' | 'args'>): string | undefined;
   /** The loops unrolled around a command, by variable: the round it runs in (see callOrder.ts). */
   loops?: Record<string, string>;
+  /** The loop guards (for, while read) unrolled around a command: they hold in its round. */
+  rounds?: ReadonlySet<Guard>;
   /** The working directory a `cd` before the command gave it; undefined: not known. */
   cwd?: string;
   /** pathType as a test at this point of the script sees it, where that differs by point. */
@@ -54,7 +56,7 @@ export function guardsHold(guards: Guard[], env: ScriptEnv): 'always' | 'never' 
   let all = true;
   for (const [i, g] of guards.entries()) {
     // In an unrolled round, the body runs for that round's word, already bound.
-    if (g.kind === 'for' && env.loops && Object.hasOwn(env.loops, g.variable)) continue;
+    if ((g.kind === 'for' && env.loops && Object.hasOwn(env.loops, g.variable)) || env.rounds?.has(g)) continue;
     // Inside a loop over known words, the guards within are judged once per word, the variable bound.
     const words = g.kind === 'for' ? loopWords(g, env) : undefined;
     if (words !== undefined && words.length > 0 && i < guards.length - 1) {

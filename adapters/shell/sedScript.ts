@@ -33,7 +33,12 @@ export function sedFilter(args: string[]): SedEdit | string {
   return parseSed(args, 'filter');
 }
 
-function parseSed(args: string[], mode: 'in-place' | 'filter'): SedEdit | string {
+/** `sed SCRIPT FILE…` printing the edited files as one stream (locales' read of SUPPORTED). */
+export function sedOfFiles(args: string[]): SedEdit | string {
+  return parseSed(args, 'files');
+}
+
+function parseSed(args: string[], mode: 'in-place' | 'filter' | 'files'): SedEdit | string {
   const scripts: string[] = [];
   const operands: string[] = [];
   let extended = false;
@@ -58,13 +63,13 @@ function parseSed(args: string[], mode: 'in-place' | 'filter'): SedEdit | string
     else operands.push(a);
   }
   if (mode === 'in-place' && !inPlace) return 'sed without -i';
-  if (mode === 'filter' && inPlace) return 'sed -i is not a filter';
+  if (mode !== 'in-place' && inPlace) return 'sed -i is not a filter';
   if (!scripts.length) {
     const s = operands.shift();
     if (s === undefined) return 'sed: no script';
     scripts.push(s);
   }
-  if (mode === 'in-place' && !operands.length) return 'sed -i: no file';
+  if (mode !== 'filter' && !operands.length) return 'sed: no file';
   if (mode === 'filter' && operands.length) return 'sed: reads files, not its input';
   const commands: Command[] = [];
   for (const s of scripts) {

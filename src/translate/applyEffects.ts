@@ -113,8 +113,11 @@ export function translateEffects(adapter: Adapter, packages: PackageMetadata[], 
       if (e.kind === 'alternative') alternativeNames.add(e.name);
     }
     if (found.scripts?.length || found.effects.length || found.untranslated.length) {
-      // A helper called once per key (ssh-keygen per host-key type) shows its effect once.
-      report.push({ package: pkg.name, scripts: found.scripts ?? [], effects: [...new Set(found.effects.map(describeEffect))], untranslated: [...found.untranslated] });
+      // A helper called once per key (ssh-keygen per host-key type) shows its effect once, and a
+      // file written again and again (locales' locale.gen, line by line) its last text only.
+      const lastWrite = new Map(found.effects.flatMap((e, i) => (e.kind === 'file' ? [[e.path, i] as const] : [])));
+      const shown = found.effects.filter((e, i) => e.kind !== 'file' || lastWrite.get(e.path) === i);
+      report.push({ package: pkg.name, scripts: found.scripts ?? [], effects: [...new Set(shown.map(describeEffect))], untranslated: [...found.untranslated] });
     }
   }
   if (extra.length) {
