@@ -3,7 +3,7 @@
  * The core (resolver, fetcher, layer writer, cache, OCI) never branches on the format.
  */
 import type { Readable } from 'node:stream';
-import type { Effect } from '../src/translate/effects.js';
+import type { AlternativeEffect, Effect } from '../src/translate/effects.js';
 import type { ImageEntry } from '../src/translate/ldsoCache.js';
 
 /** A repository as configured in image.toml, after the core checked name/type/url. */
@@ -191,6 +191,8 @@ export interface ScriptContext {
    * `globBeforeUnpack` is the preinst's, before the package's own files are there.
    */
   glob?(pattern: string): string[] | undefined;
+  /** The choices earlier scripts installed for an alternative (`update-alternatives --query`). */
+  alternativeChoices?(name: string): AlternativeEffect[];
   globBeforeUnpack?(pattern: string): string[] | undefined;
 }
 

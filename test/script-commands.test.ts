@@ -620,6 +620,28 @@ describe('checks that end early, queries with known answers, and results left ou
     expect(run(changed).untranslated).toEqual(['postinst: convert-defaults']);
   });
 
+  it("a shell script another package ships under /usr/share runs as a function of the caller (mysql-common's configure-symlinks), and --query answers from the choices so far", () => {
+    const helper = '#!/bin/sh\nset -e\ncase "$1" in\n  install)\n    update-alternatives --install /etc/app/my.cnf my.cnf "$3" 200\n  ;;\nesac\n';
+    const common: DebMetadata = { ...pkg('#!/bin/sh\n'), name: 'app-common', paths: ['usr/share/app-common/configure-symlinks'], captured: { 'usr/share/app-common/configure-symlinks': b64(helper) }, capturedModes: { 'usr/share/app-common/configure-symlinks': 0o755 } };
+    const script = [
+      '#!/bin/sh',
+      'set -e',
+      'if [ -f /usr/share/app-common/configure-symlinks ]; then',
+      '  /usr/share/app-common/configure-symlinks install app "/etc/app/app.cnf"',
+      'fi',
+      'if ! update-alternatives --query my.cnf | grep --quiet "Value: /etc/app/app.cnf"; then',
+      '  update-alternatives --install /etc/app/my.cnf my.cnf /etc/app/app.cnf 500',
+      'fi',
+    ].join('\n');
+    const r = run(pkg(script), [common]);
+    expect(r.untranslated).toEqual([]);
+    // The helper's choice is the best one already, so the caller does not install it again at 500.
+    expect(r.effects).toEqual([{ kind: 'alternative', link: '/etc/app/my.cnf', name: 'my.cnf', path: '/etc/app/app.cnf', priority: 200, slaves: [] }]);
+    // Not executable: not a helper that can be run.
+    const plain: DebMetadata = { ...common, capturedModes: { 'usr/share/app-common/configure-symlinks': 0o644 } };
+    expect(run(pkg(script), [plain]).untranslated).toEqual(['postinst: configure-symlinks install app /etc/app/app.cnf']);
+  });
+
   it('`PRODUCER | while read A B` runs its body once per line of known output, with the fields bound; sort in the C locale', () => {
     const script = [
       '#!/bin/sh',

@@ -1,4 +1,4 @@
-import type { Effect, GroupEffect, UserEffect } from '../../src/translate/effects.js';
+import type { AlternativeEffect, Effect, GroupEffect, UserEffect } from '../../src/translate/effects.js';
 import { parseAdduser, parseAddgroup } from './adduserCommand.js';
 import { apacheEnable, isApacheAvailable } from './apacheEnable.js';
 import { debCommandStatus, freshCommandOutput, statOverrideListed } from './commandStatus.js';
@@ -41,7 +41,8 @@ import { followScript, type CalledCommand } from '../shell/callOrder.js';
 import { invocation } from '../shell/invocation.js';
 import { FRESH_INSTALL_ARGS, guardsHold, knownVariables, knownWords, variablesAt, type ScriptEnv } from '../shell/scriptConditions.js';
 import { commandWords, type Condition, type Guard, type Redirect, type ShellCommand, type ShellScript } from '../shell/shellCommands.js';
-import { parseAlternativeInstalls } from './updateAlternatives.js';
+import { alternativesQuery, parseAlternativeInstalls } from './updateAlternatives.js';
+import { inlinePackagedScripts } from './packagedScripts.js';
 
 const CA_STORE = 'usr/share/ca-certificates/';
 
@@ -127,12 +128,13 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
   let caBundle = false;
   const view = new PackageScriptView(image, effects);
   for (const script of ['preinst', 'postinst'] as const) {
-    const text = controlFile(meta, script);
-    if (text === undefined) continue;
-    if (!/^#!\s*\/bin\/(ba|da)?sh/.test(text)) {
-      untranslated.push(`${script}: not a shell script (${text.slice(0, 40).split('\n')[0]}); its effects are unknown`);
+    const written = controlFile(meta, script);
+    if (written === undefined) continue;
+    if (!/^#!\s*\/bin\/(ba|da)?sh/.test(written)) {
+      untranslated.push(`${script}: not a shell script (${written.slice(0, 40).split('\n')[0]}); its effects are unknown`);
       continue;
     }
+    const text = inlinePackagedScripts(written, image.packages);
     const ctx = view.context(script);
     const globOf = (pattern: string) => view.glob(script, pattern);
     const textOf = (abs: string) => view.text(ctx, abs);
@@ -162,7 +164,11 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
         (name === 'setcap' ? setcapSucceeds(words, ctx) : undefined) ??
         // db_get succeeds for a question some package's templates define.
         (name === 'db_get' && words.length === 1 && answers.has(words[0]!) ? true : undefined),
-      commandOutput: (words) => dpkgDivertOutput(words, ctx) ?? freshCommandOutput(words, { ...ctx, packages: image.packages }) ?? sedOutput(words, (f) => textOf(shownPath(f))?.text),
+      commandOutput: (words) =>
+        dpkgDivertOutput(words, ctx) ??
+        freshCommandOutput(words, { ...ctx, packages: image.packages }) ??
+        sedOutput(words, (f) => textOf(shownPath(f))?.text) ??
+        alternativesQuery(words, (name) => [...(ctx.alternativeChoices?.(name) ?? []), ...effects.filter((e): e is AlternativeEffect => e.kind === 'alternative' && e.name === name)]),
       glob: (pattern) => globOf(pattern),
     };
     // A command sees the script's constants, those its enclosing blocks assigned before it, and

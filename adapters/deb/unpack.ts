@@ -70,7 +70,10 @@ export function unpackDeb(file: string, label = file): UnpackResult {
       const capture = (isCapturedForEffects(path) || referenced.has(`/${path}`)) && entry.size <= REFERENCED_LIMIT;
       // ldconfig reads a shared object's ELF headers: they are taken as the bytes go by.
       const library = isDsoName(posix.basename(path));
-      if (!isConffile && !capture && !library) {
+      // A small executable under /usr/share may be a helper that other packages' scripts run
+      // (mysql-common's configure-symlinks): kept when it turns out to be a shell script.
+      const helper = !capture && isHelperCandidate(path, entry.mode, entry.size);
+      if (!isConffile && !capture && !library && !helper) {
         yield { entry, body: Readable.from(tarEntry) };
         continue;
       }
@@ -82,15 +85,15 @@ export function unpackDeb(file: string, label = file): UnpackResult {
           (async function* observe() {
             for await (const chunk of tarEntry as AsyncIterable<Buffer>) {
               md5.update(chunk);
-              if (capture || library) chunks.push(chunk);
+              if (capture || library || helper) chunks.push(chunk);
               yield chunk;
             }
           })(),
         ),
       };
       if (isConffile) conffileMd5.set(`/${rel}`, md5.digest('hex'));
-      const bytes = capture || library ? Buffer.concat(chunks) : undefined;
-      if (capture) {
+      const bytes = capture || library || helper ? Buffer.concat(chunks) : undefined;
+      if (capture || (helper && isShellScript(bytes!))) {
         captured[path] = bytes!.toString('base64');
         capturedModes[path] = entry.mode;
       }
@@ -136,6 +139,17 @@ function parseConffiles(buf: Buffer | undefined): Map<string, { path: string }> 
     if (path) out.set(path, { path });
   }
   return out;
+}
+
+/** Helper scripts are small; a bigger executable is not read for its first line. */
+const HELPER_LIMIT = 32 * 1024;
+
+function isHelperCandidate(path: string, mode: number, size: number): boolean {
+  return path.startsWith('usr/share/') && !path.startsWith('usr/share/doc/') && (mode & 0o111) !== 0 && size <= HELPER_LIMIT;
+}
+
+function isShellScript(bytes: Buffer): boolean {
+  return /^#!\s*\/(usr\/)?bin\/(ba|da)?sh\b/.test(bytes.subarray(0, 32).toString('latin1'));
 }
 
 /** Far above a config template's size: a bound on memory, not a rule. */

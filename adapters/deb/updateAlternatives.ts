@@ -1,3 +1,5 @@
+import type { AlternativeEffect } from '../../src/translate/effects.js';
+
 /** One `update-alternatives --install` call, as a maintainer script states it. */
 export interface AlternativeInstall {
   link: string;
@@ -30,4 +32,23 @@ export function parseAlternativeInstalls(script: string): AlternativeInstall[] {
 
 function unquote(w: string): string {
   return w.replace(/^["']|["']$/g, '');
+}
+
+/**
+ * What `update-alternatives --query NAME` prints for the choices installed so far (auto mode:
+ * the best is the highest priority, the first installed among equals), or '' when there are
+ * none (it fails with an error on stderr). Slaves are left out: the callers grep for Value.
+ */
+export function alternativesQuery(words: string[], choicesOf: (name: string) => AlternativeEffect[]): string | undefined {
+  if (words[0] !== 'update-alternatives' || words.length !== 3 || words[1] !== '--query') return undefined;
+  const name = words[2]!;
+  // A later install of the same path replaces its priority.
+  const byPath = new Map<string, AlternativeEffect>();
+  for (const c of choicesOf(name)) byPath.set(c.path, c);
+  const choices = [...byPath.values()];
+  if (!choices.length) return '';
+  if (choices.some((c) => c.slaves.length)) return undefined;
+  const best = choices.reduce((a, b) => (b.priority > a.priority ? b : a));
+  const head = `Name: ${name}\nLink: ${best.link}\nStatus: auto\nBest: ${best.path}\nValue: ${best.path}\n`;
+  return `${head}${choices.map((c) => `\nAlternative: ${c.path}\nPriority: ${c.priority}\n`).join('')}`;
 }

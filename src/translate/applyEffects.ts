@@ -74,8 +74,9 @@ export function translateEffects(adapter: Adapter, packages: PackageMetadata[], 
   const diversions = new Map<string, { divertTo: string; package: string }>();
   // Likewise stat overrides: `dpkg-statoverride --list PATH` answers from those made so far.
   const overridden = new Set<string>();
-  // And alternatives: `update-alternatives --remove-all NAME` of one nobody installed does nothing.
-  const alternativeNames = new Set<string>();
+  // And alternatives: `update-alternatives --remove-all NAME` of one nobody installed does
+  // nothing, and `--query NAME` lists the choices installed so far.
+  const alternativeChoices = new Map<string, AlternativeEffect[]>();
   // What the scripts of packages configured earlier made, changed or removed.
   const made = new EffectView(canonical);
   const contextOf = (pkg: PackageMetadata): ScriptContext => ({
@@ -84,7 +85,8 @@ export function translateEffects(adapter: Adapter, packages: PackageMetadata[], 
     packages,
     diversion: (abs) => diversions.get(abs),
     statOverridden: (abs) => overridden.has(abs),
-    hasAlternative: (name) => alternativeNames.has(name),
+    hasAlternative: (name) => alternativeChoices.has(name),
+    alternativeChoices: (name) => alternativeChoices.get(name) ?? [],
     fileText: (abs) => made.text(abs),
     glob: globber(view, made, canonical),
     globBeforeUnpack: globber(view, made, canonical, pkg),
@@ -110,7 +112,7 @@ export function translateEffects(adapter: Adapter, packages: PackageMetadata[], 
     for (const e of found.effects) {
       if (e.kind === 'diversion') diversions.set(e.path, { divertTo: e.divertTo, package: e.package });
       if (e.kind === 'attributes' && e.override) overridden.add(e.path);
-      if (e.kind === 'alternative') alternativeNames.add(e.name);
+      if (e.kind === 'alternative') alternativeChoices.set(e.name, [...(alternativeChoices.get(e.name) ?? []), e]);
     }
     if (found.scripts?.length || found.effects.length || found.untranslated.length) {
       // A helper called once per key (ssh-keygen per host-key type) shows its effect once, and a
