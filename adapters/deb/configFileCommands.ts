@@ -6,6 +6,7 @@
 import path from 'node:path';
 import type { Effect } from '../../src/translate/effects.js';
 import type { ScriptContext } from '../types.js';
+import type { KnownText } from './imageQueries.js';
 import { packageFile } from './capturedFile.js';
 import { asDeb } from './debMetadata.js';
 import type { CommandResult } from './serviceCommands.js';
@@ -29,15 +30,21 @@ export function ucfArguments(args: string[]): { files: string[]; purge: boolean;
   return { files, purge, ...(unknown !== undefined ? { unknown } : {}) };
 }
 
-/** `ucf [--three-way] [--debconf-ok] [--sum-file F] NEW DEST`: a fresh install copies NEW, keeping its mode. */
-export function ucf(args: string[], ctx: ScriptContext): CommandResult {
+/**
+ * `ucf [--three-way] [--debconf-ok] [--sum-file F] NEW DEST`: a fresh install copies NEW, keeping
+ * its mode; NEW is a package file, or one the script made whose text is known (samba-common's
+ * smb.conf, edited from the template).
+ */
+export function ucf(args: string[], ctx: ScriptContext, made?: (abs: string) => KnownText | undefined): CommandResult {
   const { files, purge, unknown } = ucfArguments(args);
   if (purge) return { inert: true }; // a removal: nothing on install
   if (unknown !== undefined) return { unrecognized: `ucf: option ${unknown} is not understood` };
   const [source, dest] = files;
   if (files.length !== 2 || !LITERAL.test(source!) || !LITERAL.test(dest!)) return { unrecognized: `ucf ${args.join(' ')}: not a package file to a path` };
   const file = packageFile(ctx.packages, source!);
-  if (file === undefined) return { unrecognized: `ucf ${source}: not a file a package in the image ships (a file the script made is not followed yet)` };
+  const written = file === undefined ? made?.(source!) : undefined;
+  if (written !== undefined) return { effects: [{ kind: 'file', path: dest!, mode: written.mode, user: 'root', group: 'root', content: Buffer.from(written.text).toString('base64'), ifMissing: true }] };
+  if (file === undefined) return { unrecognized: `ucf ${source}: neither a file a package in the image ships nor one the script made with known text` };
   return { effects: [{ kind: 'file', path: dest!, mode: file.mode, user: 'root', group: 'root', content: file.content, ifMissing: true }] };
 }
 

@@ -59,7 +59,8 @@ export class PackageScriptView {
   /** A file's text as the script finds it: written by this package, an earlier one, or shipped (and kept by unpack). */
   text(ctx: ScriptContext, abs: string): KnownText | undefined {
     const mine = [...this.effects].reverse().find((e) => (e.kind === 'file' || e.kind === 'symlink' || e.kind === 'remove') && e.path === abs);
-    if (mine) return mine.kind === 'file' ? { text: Buffer.from(mine.content, 'base64').toString('utf8'), mode: mine.mode, user: mine.user, group: mine.group } : undefined;
+    // A copy read from a layer at build time has no text here.
+    if (mine) return mine.kind === 'file' && !mine.copyOf ? { text: Buffer.from(mine.content, 'base64').toString('utf8'), mode: mine.mode, user: mine.user, group: mine.group } : undefined;
     const earlier = ctx.fileText?.(abs);
     if (earlier !== undefined) return { text: earlier, mode: 0o644, user: 'root', group: 'root' };
     const shipped = ctx.pathType(abs) === 'file' ? packageFile(this.image.packages, abs) : undefined;

@@ -5,7 +5,7 @@ import { debCommandStatus, freshCommandOutput, statOverrideListed } from './comm
 import { copyPackageFile, ucf, ucfr } from './configFileCommands.js';
 import { debconfAnswers } from './debconfDefaults.js';
 import { dpkgDivert, dpkgDivertOutput } from './dpkgDivert.js';
-import { findMatchesNothing, grepOfFile, md5sumCheck, ownedBy, sedEdits, sedOutput } from './imageQueries.js';
+import { findMatchesNothing, grepOfFile, md5sumCheck, ownedBy, sedEdits, sedOutput, type KnownText } from './imageQueries.js';
 import { PackageScriptView } from './packageScriptView.js';
 import { isPythonRuntimeHook, pythonCommand } from './pythonCommands.js';
 import { redirectWrite } from '../fileWrites.js';
@@ -225,7 +225,7 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
     /** How many effects had been made when each command ran (by the command as written). */
     const ranAt = new Map<ShellCommand, number>();
     const atStart = effects.length;
-    const stillRuns = (c: CalledCommand): boolean =>
+    const stillRuns = (c: { line: number; function?: string; guards: Guard[] }): boolean =>
       c.guards.every((g) => {
         const test = g.kind === 'if' || g.kind === 'and-or' ? firstCommand(g.condition) : undefined;
         const at = test === undefined ? undefined : ranAt.get(test);
@@ -336,7 +336,7 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
         handled.add(c);
         effects.push({ kind: 'left-out', tool: name, reason: `${hostNamedWord(args, parsed)!} is named after the machine's host name, which only the running machine has: not made in the image (varnishd, for one, makes its working directory at start)` });
       } else {
-        const result = recognizeCommand(name, args, ctx, effects) ?? writtenByRedirect(c, name, args);
+        const result = recognizeCommand(name, args, ctx, effects, textOf) ?? writtenByRedirect(c, name, args);
         if (result === undefined) continue;
         handled.add(c);
         if ('effects' in result) {
@@ -359,7 +359,8 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
       items.push(inv.name === '.' || inv.name === 'source' ? `. ${inv.args[0] ?? ''}` : [inv.name, ...inv.args].map((w) => (w === '' ? "''" : w)).join(' '));
     }
     for (const w of parsed.writes) {
-      if (!live(w.function) || !runs(w) || coveredWrites.has(w) || DEVICES.has(w.target) || isScratch(w.target, scratch)) continue;
+      // Its guards as they stood when their tests ran (samba-common's `[ -e "$CONFIG" ]` before its ucf).
+      if (!live(w.function) || !runs(w) || !stillRuns(w) || coveredWrites.has(w) || DEVICES.has(w.target) || isScratch(w.target, scratch)) continue;
       items.push(`>${shownPath(w.target)}`);
     }
     for (const item of [...new Set(items)].sort()) untranslated.push(`${script}: ${item}`);
@@ -368,7 +369,7 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
 }
 
 /** The commands of every format's and Debian's own helpers that serviceCommands and fileCommands know. */
-function recognizeCommand(name: string, args: string[], ctx: ScriptContext, earlier: readonly Effect[]): CommandResult | undefined {
+function recognizeCommand(name: string, args: string[], ctx: ScriptContext, earlier: readonly Effect[], textOf: (abs: string) => KnownText | undefined): CommandResult | undefined {
   const accounts = { homeExists: (p: string) => ctx.pathType(p) === 'directory' };
   switch (name) {
     case 'adduser':
@@ -394,7 +395,7 @@ function recognizeCommand(name: string, args: string[], ctx: ScriptContext, earl
     case 'add-shell':
       return addShell(args);
     case 'ucf':
-      return ucf(args.map(shownPath), ctx);
+      return ucf(args.map(shownPath), ctx, textOf);
     case 'ucfr':
       return ucfr();
     case 'py3compile':

@@ -1017,8 +1017,11 @@ function singleAssignments(text: string, script: ShellScript): Assignment[] {
   if (known) return known;
   const counts = new Map<string, number>();
   const key = (name: string, fn: string | undefined) => `${fn ?? ''}\0${name}`;
+  // A function's `local NAME` keeps its assignments of NAME out of the script's own (samba-common's
+  // configure_smb_conf has a local CONFIG beside the top-level one).
+  const locals = new Set(script.commands.filter((c) => c.command === 'local' && c.function !== undefined).flatMap((c) => c.args.map((a) => key(/^[A-Za-z_][A-Za-z0-9_]*/.exec(a)?.[0] ?? '', c.function))));
   for (const a of script.assignments) {
-    counts.set(a.name, (counts.get(a.name) ?? 0) + 1);
+    if (!locals.has(key(a.name, a.function))) counts.set(a.name, (counts.get(a.name) ?? 0) + 1);
     counts.set(key(a.name, a.function), (counts.get(key(a.name, a.function)) ?? 0) + 1);
   }
   const lines = text.split('\n');
