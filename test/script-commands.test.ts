@@ -642,6 +642,45 @@ describe('checks that end early, queries with known answers, and results left ou
     expect(run(pkg(script), [plain]).untranslated).toEqual(['postinst: configure-symlinks install app /etc/app/app.cnf']);
   });
 
+  it("postgresql-client's man page alternatives: a library another package ships is sourced, dpkg -L lists the package, a $(…) loop builds the slaves", () => {
+    // Shortened from postgresql-common's maintscripts-functions (in postgresql-client-common).
+    const library = [
+      '_link_manpages() {',
+      '    MANS=$(unset GREP_OPTIONS; dpkg -L $3 2>/dev/null | grep -E \'/man/.*\\.[1-9](\\.gz)?$\' | grep -v "$2") || true',
+      '    [ -n "$MANS" ] || return 0',
+      '    SLAVES=$(for i in $MANS; do TARGET=$(echo $i | sed "s/postgresql\\/$1\\///"); echo -n " --slave $TARGET $(basename $i) $i"; done)',
+      '    section=$(echo "$2" | sed -e \'s/.*\\.\\(.*\\)\\..*/man\\1/\')',
+      '    case $1 in',
+      '        [89]*) priority=$(echo "$1" | tr -cd 0-9) ;;',
+      '        *) priority="${1}0" ;;',
+      '    esac',
+      '    update-alternatives --install /usr/share/man/$section/$2 $2 /usr/share/postgresql/$1/man/$section/$2 $priority $SLAVES',
+      '}',
+      'configure_client_version() {',
+      '    _link_manpages "$1" psql.1.gz "postgresql-client-$1"',
+      '}',
+    ].join('\n');
+    const common: DebMetadata = { ...pkg('#!/bin/sh\n'), name: 'postgresql-client-common', paths: ['usr/share/postgresql-common/maintscripts-functions'], captured: { 'usr/share/postgresql-common/maintscripts-functions': b64(library) }, capturedModes: { 'usr/share/postgresql-common/maintscripts-functions': 0o644 } };
+    const script = ['#!/bin/sh', 'set -e', 'VERSION=${DPKG_MAINTSCRIPT_PACKAGE##*-}', '. /usr/share/postgresql-common/maintscripts-functions', 'if [ "$1" = configure ]; then', '    configure_client_version $VERSION "$2"', 'fi'].join('\n');
+    const files = ['/.', '/usr/share/postgresql/15/man/man1/psql.1.gz', '/usr/share/postgresql/15/man/man1/pg_dump.1.gz', '/usr/share/postgresql/15/man/man7/notes.7.gz', '/usr/lib/postgresql/15/bin/psql'];
+    const client: DebMetadata = { ...pkg(script), name: 'postgresql-client-15', files };
+    const r = run(client, [common]);
+    expect(r.untranslated).toEqual([]);
+    expect(r.effects).toEqual([
+      {
+        kind: 'alternative',
+        link: '/usr/share/man/man1/psql.1.gz',
+        name: 'psql.1.gz',
+        path: '/usr/share/postgresql/15/man/man1/psql.1.gz',
+        priority: 150,
+        slaves: [
+          { link: '/usr/share/man/man1/pg_dump.1.gz', name: 'pg_dump.1.gz', path: '/usr/share/postgresql/15/man/man1/pg_dump.1.gz' },
+          { link: '/usr/share/man/man7/notes.7.gz', name: 'notes.7.gz', path: '/usr/share/postgresql/15/man/man7/notes.7.gz' },
+        ],
+      },
+    ]);
+  });
+
   it('`PRODUCER | while read A B` runs its body once per line of known output, with the fields bound; sort in the C locale', () => {
     const script = [
       '#!/bin/sh',

@@ -3,6 +3,7 @@
  * (adapters/shell/scriptConditions.ts asks through ScriptEnv.commandStatus).
  */
 import type { PackageMetadata, ScriptContext } from '../types.js';
+import { asDeb } from './debMetadata.js';
 import { compareDebianVersions, isValidDebianVersion } from './version.js';
 
 /** `dpkg --compare-versions` and dh_installsystemd's `deb-systemd-helper was-enabled` / `debian-installed`. */
@@ -62,6 +63,20 @@ function nativeArchitecture(packages: readonly PackageMetadata[]): string | unde
 }
 
 /**
+ * `dpkg -L PKG…` as the database lists them once unpacked; a package not in the image prints
+ * only an error (on stderr), as dpkg does.
+ */
+function listFiles(names: string[], packages: readonly PackageMetadata[]): string | undefined {
+  if (!names.length) return undefined;
+  let out = '';
+  for (const n of names) {
+    const p = packages.find((x) => x.name === n.replace(/:[a-z0-9]+$/, ''));
+    if (p) out += asDeb(p).files.map((f) => `${f}\n`).join('');
+  }
+  return out;
+}
+
+/**
  * What a few queries print on a fresh install: `dpkg --print-architecture` the image's
  * architecture; `getcap FILE` nothing, since a .deb cannot carry
  * file capabilities (only a script's setcap gives them, and no translated effect does); `stat`
@@ -71,6 +86,7 @@ export function freshCommandOutput(words: string[], ctx: Pick<ScriptContext, 'di
   const [tool, ...files] = words;
   if (tool === 'getcap' && files.length > 0 && files.every((f) => f.startsWith('/'))) return '';
   if (tool === 'dpkg' && files.length === 1 && files[0] === '--print-architecture') return nativeArchitecture(ctx.packages);
+  if (tool === 'dpkg' && (files[0] === '-L' || files[0] === '--listfiles')) return listFiles(files.slice(1), ctx.packages);
   if (tool === 'stat') return statOfDirectory(files, ctx);
   if (tool === 'seq') return sequence(files);
   return undefined;

@@ -1,8 +1,10 @@
 /**
  * Shell scripts that packages ship under /usr/share for other packages' maintainer scripts to
- * run (mariadb-common's postinst runs mysql-common's configure-symlinks): such a call is read as
- * a call of a function whose body is that script, so what it does is recognized like the
- * calling script's own commands. Unpack keeps small executable shell scripts there.
+ * run (mariadb-common's postinst runs mysql-common's configure-symlinks) or source
+ * (postgresql-15's `. /usr/share/postgresql-common/maintscripts-functions`): a run is read as a
+ * call of a function whose body is that script, a sourcing as the library's text in its place,
+ * so what they do is recognized like the calling script's own commands. Unpack keeps small
+ * executable shell scripts and shell libraries there.
  */
 import type { PackageMetadata } from '../types.js';
 import { asDeb } from './debMetadata.js';
@@ -26,6 +28,27 @@ function packagedScripts(packages: readonly PackageMetadata[]): Map<string, stri
   return found;
 }
 
+/** A file named as shell libraries are (maintscripts-functions, postinst.functions, *.sh). */
+export function isShellLibraryName(path: string): boolean {
+  return /(^|[-._/])functions$|\.sh$/.test(path);
+}
+
+const libraries = new WeakMap<readonly PackageMetadata[], Map<string, string>>();
+
+/** Shell libraries under /usr/share that unpack kept by their name (see unpack's isShellLibraryName), by absolute path. */
+function sourcedLibraries(packages: readonly PackageMetadata[]): Map<string, string> {
+  let found = libraries.get(packages);
+  if (found) return found;
+  found = new Map();
+  for (const p of packages) {
+    for (const [rel, content] of Object.entries(asDeb(p).captured ?? {})) {
+      if (rel.startsWith('usr/share/') && isShellLibraryName(rel) && !found.has(`/${rel}`)) found.set(`/${rel}`, Buffer.from(content, 'base64').toString('utf8'));
+    }
+  }
+  libraries.set(packages, found);
+  return found;
+}
+
 /**
  * `text` with each run of a packaged script in command position (a line's first word, or after
  * then, do, else, ;, && or ||) turned into a call of a function that holds the script, defined
@@ -33,7 +56,8 @@ function packagedScripts(packages: readonly PackageMetadata[]): Map<string, stri
  */
 export function inlinePackagedScripts(text: string, packages: readonly PackageMetadata[]): string {
   const scripts = packagedScripts(packages);
-  let out = text;
+  // `. LIBRARY` on a line of its own: the library's text in its place, as sourcing reads it.
+  let out = text.replace(/^[ \t]*(?:\.|source)[ \t]+(\/usr\/share\/\S+)[ \t]*$/gm, (line, abs: string) => sourcedLibraries(packages).get(abs) ?? line);
   const defined: string[] = [];
   for (const [abs, body] of scripts) {
     if (!out.includes(abs)) continue;
@@ -45,5 +69,5 @@ export function inlinePackagedScripts(text: string, packages: readonly PackageMe
     out = replaced;
     defined.push(`${name}() {\n${body.replace(/\n?$/, '\n')}}\n`);
   }
-  return defined.length ? `${out.replace(/\n?$/, '\n')}${defined.join('')}` : text;
+  return defined.length ? `${out.replace(/\n?$/, '\n')}${defined.join('')}` : out;
 }

@@ -8,6 +8,7 @@ import { isDsoName } from '../../src/translate/ldsoCache.js';
 import { layerEntryOf, relativeName, tarEntryPath, unpackResult } from '../tarEntries.js';
 import type { InstalledDirectory, PackageMetadata, UnpackedEntry, UnpackResult } from '../types.js';
 import { listArMembers, readArMember } from './arReader.js';
+import { isShellLibraryName } from './packagedScripts.js';
 import type { DebMetadata } from './debMetadata.js';
 import { decompressStream } from './decompress.js';
 import { parseDeb822 } from './deb822.js';
@@ -93,7 +94,7 @@ export function unpackDeb(file: string, label = file): UnpackResult {
       };
       if (isConffile) conffileMd5.set(`/${rel}`, md5.digest('hex'));
       const bytes = capture || library || helper ? Buffer.concat(chunks) : undefined;
-      if (capture || (helper && isShellScript(bytes!))) {
+      if (capture || (helper && isShellScript(bytes!, path))) {
         captured[path] = bytes!.toString('base64');
         capturedModes[path] = entry.mode;
       }
@@ -144,12 +145,14 @@ function parseConffiles(buf: Buffer | undefined): Map<string, { path: string }> 
 /** Helper scripts are small; a bigger executable is not read for its first line. */
 const HELPER_LIMIT = 32 * 1024;
 
+/** An executable, or a library named as shell libraries are (postgresql-common's maintscripts-functions, *.sh), that other packages' scripts source. */
 function isHelperCandidate(path: string, mode: number, size: number): boolean {
-  return path.startsWith('usr/share/') && !path.startsWith('usr/share/doc/') && (mode & 0o111) !== 0 && size <= HELPER_LIMIT;
+  if (!path.startsWith('usr/share/') || path.startsWith('usr/share/doc/') || size > HELPER_LIMIT) return false;
+  return (mode & 0o111) !== 0 || isShellLibraryName(path);
 }
 
-function isShellScript(bytes: Buffer): boolean {
-  return /^#!\s*\/(usr\/)?bin\/(ba|da)?sh\b/.test(bytes.subarray(0, 32).toString('latin1'));
+function isShellScript(bytes: Buffer, path: string): boolean {
+  return /^#!\s*\/(usr\/)?bin\/(ba|da)?sh\b/.test(bytes.subarray(0, 32).toString('latin1')) || (isShellLibraryName(path) && !bytes.includes(0));
 }
 
 /** Far above a config template's size: a bound on memory, not a rule. */

@@ -9,6 +9,7 @@
 import path from 'node:path';
 import { expandedWords, guardsHold, knownWords, loopWords, variablesAt, type ScriptEnv } from './scriptConditions.js';
 import { echoText } from './echoText.js';
+import { parseGrep } from './grepText.js';
 import { sedFilter } from './sedScript.js';
 import { commandWords, type Guard, type ShellCommand, type ShellScript } from './shellCommands.js';
 
@@ -197,6 +198,8 @@ export function followScript(
     const piped = new Set(inner.commands.flatMap((c) => (c.input ? [c.input] : [])));
     const printedBy = new Map<ShellCommand, string>();
     for (const c of inner.commands) {
+      // A command of a `$(…)` within the body prints into that substitution, not into this output.
+      if (c.function === name && c.inSubstitution) continue;
       const words = inner.holds(c) === 'always' && !c.redirects.some((r) => !/^2>$/.test(r.op) || r.target !== '/dev/null') ? knownWords(c, inner.envOf(c)) : undefined;
       const input = c.input ? printedBy.get(c.input) : undefined;
       const line = words === undefined || (c.input && input === undefined) ? undefined : (filterOutput(words, input, inner.envOf(c).variables) ?? (c.input ? undefined : base.commandOutput?.(words)));
@@ -287,6 +290,14 @@ function workingDirectory(script: ShellScript, x: Site, env: ScriptEnv): string 
 function filterOutput(words: string[], input: string | undefined, variables: Record<string, string>): string | undefined {
   const [name, ...args] = words;
   switch (name) {
+    case 'unset':
+      return '';
+    case 'grep':
+    case 'egrep':
+    case 'fgrep': {
+      const grep = input === undefined ? undefined : parseGrep(name, args);
+      return grep === undefined || grep.file !== undefined ? undefined : grep.select(input!);
+    }
     case 'sort': {
       // Byte order only where the script made the locale C (locales' LC_ALL=C).
       const collation = variables.LC_ALL ?? variables.LC_COLLATE ?? variables.LANG;
@@ -298,7 +309,8 @@ function filterOutput(words: string[], input: string | undefined, variables: Rec
       return out.map((l) => `${l}\n`).join('');
     }
     case 'echo':
-      return echoText(args);
+      // -n (no newline) is one option dash and bash both take.
+      return args[0] === '-n' ? echoText(args.slice(1))?.slice(0, -1) : echoText(args);
     case 'basename': {
       if (args.length < 1 || args.length > 2 || args[0]!.startsWith('-')) return undefined;
       const base = path.posix.basename(args[0]!);

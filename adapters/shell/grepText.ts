@@ -1,7 +1,8 @@
 /**
  * Whether `grep [-qsvxiFE] [-e PATTERN]… [PATTERN] [FILE]` selects a line of a text known before
  * the script runs (a file an earlier script wrote, a producer's known output): grep's exit
- * status. Undefined for options or patterns outside the subset, so a guard stays unknown.
+ * status, and the lines it prints. Undefined for options or patterns outside the subset, so a
+ * guard stays unknown.
  */
 import { posixToJs } from './posixRegex.js';
 
@@ -10,6 +11,8 @@ export interface GrepCall {
   /** The file operand, when grep reads one rather than its input. */
   file?: string;
   test(text: string): boolean;
+  /** The lines it prints of `text` (as a filter in a pipeline); undefined under -q, which prints none. */
+  select(text: string): string;
 }
 
 export function parseGrep(name: string, words: string[]): GrepCall | undefined {
@@ -36,13 +39,16 @@ export function parseGrep(name: string, words: string[]): GrepCall | undefined {
   const sources = patterns.map((p) => (flags.has('F') ? p.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&') : posixToJs(p, flags.has('E'))));
   if (sources.some((s) => s === undefined)) return undefined;
   const res = sources.map((s) => new RegExp(flags.has('x') ? `^(?:${s!})$` : s!, flags.has('i') ? 'i' : ''));
+  const lines = (text: string) => {
+    const all = text.split('\n');
+    if (all.at(-1) === '') all.pop();
+    return all;
+  };
+  const selected = (l: string) => res.some((re) => re.test(l)) !== flags.has('v');
   return {
     patterns,
     file: operands[0],
-    test: (text) => {
-      const lines = text.split('\n');
-      if (lines.at(-1) === '') lines.pop();
-      return lines.some((l) => res.some((re) => re.test(l)) !== flags.has('v'));
-    },
+    test: (text) => lines(text).some(selected),
+    select: (text) => (flags.has('q') ? '' : lines(text).filter(selected).map((l) => `${l}\n`).join('')),
   };
 }

@@ -307,7 +307,8 @@ function substitution(body: string, scope: Scope): string | undefined {
   const simple = body.replace(/\s2>\s*\/dev\/null\s*$/, '').trim();
   if (scope.env.commandOutput && simple !== '' && !/[|;&<>()`\n]/.test(simple)) {
     const words = simple.split(/[ \t]+/).map((w) => single(expandWord(w, scope)).value);
-    if (words.every((w): w is string => w !== undefined)) return scope.env.commandOutput(words);
+    const printed = words.every((w): w is string => w !== undefined) ? scope.env.commandOutput(words) : undefined;
+    if (printed !== undefined) return printed;
   }
   // Helper calls and loops that only echo known words (xz-utils' `$(slave …)` list).
   return scope.env.substitutionOutput?.(body, scope.env);
@@ -355,8 +356,10 @@ function braced(body: string, scope: Scope, quoted: boolean): Piece[] | undefine
     const p = lookup(body.slice(1), scope);
     return p && /^([A-Za-z_][A-Za-z0-9_]*|\d+)$/.test(body.slice(1)) ? [{ text: String(p.value.length), quoted, expanded: true }] : undefined;
   }
+  const trim = /^([A-Za-z_][A-Za-z0-9_]*|\d+)(##?|%%?)([\s\S]*)$/.exec(body);
+  if (trim) return trimmed(trim[1]!, trim[2]!, trim[3]!, scope, quoted);
   const m = /^([A-Za-z_][A-Za-z0-9_]*|\d+|[@*#?$!-])(?:(:?[-=+?])([\s\S]*))?$/.exec(body);
-  if (!m) return undefined; // ${x#pat}, ${x%pat}, ${x/a/b}…
+  if (!m) return undefined; // ${x/a/b}…
   const [, name = '', op, word = ''] = m;
   const p = lookup(name, scope);
   if (p === undefined) return undefined;
@@ -375,6 +378,26 @@ function braced(body: string, scope: Scope, quoted: boolean): Piece[] | undefine
       // ${x:?msg}: the shell exits when x is unset or empty.
       return use ? value : undefined;
   }
+}
+
+/**
+ * `${x#pat}` `${x##pat}` (the shortest or longest prefix matching pat removed), `${x%pat}`
+ * `${x%%pat}` (the same of a suffix): postgresql's `${DPKG_MAINTSCRIPT_PACKAGE##*-}`.
+ */
+function trimmed(name: string, op: string, pattern: string, scope: Scope, quoted: boolean): Piece[] | undefined {
+  const p = lookup(name, scope);
+  if (p === undefined) return undefined;
+  const v = p.value;
+  const lengths = [...Array(v.length + 1).keys()];
+  const longest = op.length === 2;
+  const prefix = op.startsWith('#');
+  for (const i of longest ? lengths.reverse() : lengths) {
+    const part = prefix ? v.slice(0, i) : v.slice(v.length - i);
+    const hit = matches(part, pattern, scope);
+    if (hit === undefined) return undefined;
+    if (hit) return [{ text: prefix ? v.slice(i) : v.slice(0, v.length - i), quoted, expanded: true }];
+  }
+  return [{ text: v, quoted, expanded: true }];
 }
 
 /** A parameter's value and whether it is set, or undefined if unknown. */
@@ -846,7 +869,8 @@ export function knownVariables(text: string, script: ShellScript, base: { args: 
     }
   }
   const counts = new Map<string, number>();
-  for (const a of script.assignments) counts.set(a.name, (counts.get(a.name) ?? 0) + 1);
+  const called = calledFunctions(script);
+  for (const a of script.assignments) if (a.function === undefined || called.has(a.function)) counts.set(a.name, (counts.get(a.name) ?? 0) + 1);
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(base.variables)) if (!counts.has(k) && !bound.has(k)) out[k] = v;
   const lines = text.split('\n');
@@ -882,7 +906,7 @@ export function variablesAt(
   for (let round = 0, grew = true; grew && round < 4; round++) {
     grew = false;
     for (const a of singleAssignments(text, script)) {
-      if (Object.hasOwn(out, a.name) || a.function !== c.function || a.line >= c.line) continue;
+      if (Object.hasOwn(out, a.name) || a.function !== c.function || !comesBefore(a, c)) continue;
       // In an enclosing block, or in another whose own tests surely hold here (openjdk's
       // `if [ -e $mandir/man1/$i.1.gz ]; then slave1=…` for each tool it has a page for,
       // locales' `db_get … && DEFAULT_ENVIRONMENT="$RET"`).
@@ -1020,8 +1044,10 @@ function singleAssignments(text: string, script: ShellScript): Assignment[] {
   // A function's `local NAME` keeps its assignments of NAME out of the script's own (samba-common's
   // configure_smb_conf has a local CONFIG beside the top-level one).
   const locals = new Set(script.commands.filter((c) => c.command === 'local' && c.function !== undefined).flatMap((c) => c.args.map((a) => key(/^[A-Za-z_][A-Za-z0-9_]*/.exec(a)?.[0] ?? '', c.function))));
+  // Nor do the assignments of a function the script never calls (a sourced library's others).
+  const called = calledFunctions(script);
   for (const a of script.assignments) {
-    if (!locals.has(key(a.name, a.function))) counts.set(a.name, (counts.get(a.name) ?? 0) + 1);
+    if (!locals.has(key(a.name, a.function)) && (a.function === undefined || called.has(a.function))) counts.set(a.name, (counts.get(a.name) ?? 0) + 1);
     counts.set(key(a.name, a.function), (counts.get(key(a.name, a.function)) ?? 0) + 1);
   }
   const lines = text.split('\n');
@@ -1029,7 +1055,9 @@ function singleAssignments(text: string, script: ShellScript): Assignment[] {
     if (a.shifted) return false;
     const before = lines[a.line - 1]?.split(a.name)[0] ?? '';
     // A function's `local NAME=VALUE` is its own single assignment; read, export and for bind otherwise.
-    if (/\b(read|export|for)\b/.test(before) || (/\blocal\b/.test(before) && a.function === undefined)) return false;
+    // `for NAME` binds NAME itself; a loop that merely starts on the same line does not (postgresql's
+    // `SLAVES=$(for i in $MANS; do TARGET=$(…); …)`).
+    if (/\b(read|export)\b/.test(before) || new RegExp(`\\bfor\\s+${a.name}\\b`).test(before) || (/\blocal\b/.test(before) && a.function === undefined)) return false;
     if (a.function !== undefined) return counts.get(key(a.name, a.function)) === 1;
     if (counts.get(a.name) !== 1) return false;
     const mention = new RegExp(`\\$\\{?#?${a.name}(?![A-Za-z0-9_])`);
@@ -1037,6 +1065,17 @@ function singleAssignments(text: string, script: ShellScript): Assignment[] {
   });
   singles.set(script, found);
   return found;
+}
+
+/** Whether an assignment comes before a command in the text: an earlier line, or earlier on the same line. */
+function comesBefore(a: Assignment, c: { line: number; seq?: number }): boolean {
+  return a.line < c.line || (a.line === c.line && a.seq !== undefined && c.seq !== undefined && a.seq < c.seq);
+}
+
+/** The script's functions that some command of it calls. */
+function calledFunctions(script: ShellScript): Set<string> {
+  const names = new Set(script.functions);
+  return new Set(script.commands.filter((c) => names.has(c.command)).map((c) => c.command));
 }
 
 /** Whether a function (or one it calls) assigns `name`: after a call of it, the name's value is not the one assigned before. */

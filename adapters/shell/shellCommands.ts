@@ -54,6 +54,10 @@ export interface ShellCommand {
   input?: ShellCommand;
   /** A return, exit or continue whose leaving is modelled as a guard on the commands after it. */
   exitGuarded?: boolean;
+  /** It runs inside a `$(…)` or `` `…` ``: its output is that substitution's, not its caller's. */
+  inSubstitution?: boolean;
+  /** Its place among the script's commands and assignments, as Assignment.seq. */
+  seq?: number;
 }
 
 /**
@@ -116,6 +120,8 @@ export interface Assignment {
   /** As for a command at the same place. */
   guards: Guard[];
   shifted?: boolean;
+  /** Its place among the script's commands and assignments (several share a line: `X=…; cmd $X`). */
+  seq?: number;
 }
 
 export interface ShellScript {
@@ -132,7 +138,7 @@ export interface ShellScript {
 /** Extract the commands of a POSIX shell script. */
 export function commandWords(script: string): ShellScript {
   const out: ShellScript = { commands: [], functions: [], assignments: [], writes: [] };
-  const ctx: ParseContext = { out, shifted: new Set(), shiftedInLoop: new Set() };
+  const ctx: ParseContext = { out, shifted: new Set(), shiftedInLoop: new Set(), seq: 0 };
   parseList(new Lexer(script, 1, ctx, undefined, []), false, undefined, []);
   markShiftedLoops(ctx);
   return out;
@@ -145,6 +151,8 @@ interface ParseContext {
   shifted: Set<string | undefined>;
   /** Loops (their guards) with a `shift`/`set --` in their body: an earlier line of it may run after it. */
   shiftedInLoop: Set<Guard>;
+  /** The next Assignment.seq / ShellCommand.seq. */
+  seq: number;
 }
 
 /** `set -e` only sets options; `set -- a b` or `set $x` replaces the positional parameters. */
@@ -381,7 +389,7 @@ class Lexer {
       }
     }
     this.pos++;
-    parseList(new Lexer(body, this.line(start), this.ctx, this.currentFunction, this.currentGuards), false, this.currentFunction, this.currentGuards);
+    parseList(new Lexer(body, this.line(start), this.ctx, this.currentFunction, this.currentGuards), false, this.currentFunction, this.currentGuards, true);
     acc.text += this.src.slice(start, Math.min(this.pos, this.src.length));
     acc.dynamic = true;
   }
@@ -571,7 +579,7 @@ const failed = (conds: Condition[]): Guard[] => conds.map((condition) => ({ kind
  * <(…) (the lexer has just consumed the opening). Malformed input never throws: a closing word
  * without its opener is skipped, one that skips unclosed frames drops them.
  */
-function parseList(lex: Lexer, nested: boolean, outerFn: string | undefined, baseGuards: Guard[]): void {
+function parseList(lex: Lexer, nested: boolean, outerFn: string | undefined, baseGuards: Guard[], inSubstitution = nested): void {
   const { out, ctx } = lex;
   const root = newList(baseGuards);
   const stack: Frame[] = [];
@@ -615,6 +623,7 @@ function parseList(lex: Lexer, nested: boolean, outerFn: string | undefined, bas
 
   const finish = (): void => {
     if (cmd) {
+      cmd.seq = ctx.seq++;
       out.commands.push(cmd);
       // `local NAME=VALUE` in a function assigns as a bare assignment would, scoped to the call.
       if (cmd.command === 'local' && cmd.function !== undefined) {
@@ -1005,6 +1014,7 @@ function parseList(lex: Lexer, nested: boolean, outerFn: string | undefined, bas
         guards: here(),
       };
       if (ctx.shifted.has(fn)) a.shifted = true;
+      a.seq = ctx.seq++;
       out.assignments.push(a);
       // A bare assignment's status (that of its last $(…)) is not modelled; a command word after it replaces this.
       list().element = UNKNOWN;
@@ -1014,6 +1024,7 @@ function parseList(lex: Lexer, nested: boolean, outerFn: string | undefined, bas
     bodyOf = undefined;
     const fn = currentFn();
     cmd = { command: tok.text, args: [], line: lex.line(tok.pos), dynamic: tok.dynamic, redirects: early, function: fn, raw: [tok.raw], guards: here() };
+    if (inSubstitution) cmd.inSubstitution = true;
     if (ctx.shifted.has(fn)) cmd.shifted = true;
     if (pipedFrom) cmd.input = pipedFrom;
     pipedFrom = undefined;
