@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { cpSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -6,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apacheEnable } from '../adapters/deb/apacheEnable.js';
 import type { DebMetadata } from '../adapters/deb/debMetadata.js';
 import type { Effect } from '../src/translate/effects.js';
+import { run } from './helpers/cli.js';
+import { downloadDebianPackage } from './helpers/debianPackage.js';
 
 /**
  * a2enmod, a2enconf and a2ensite against the real tools: bookworm's apache2 package is fetched
@@ -16,7 +17,7 @@ import type { Effect } from '../src/translate/effects.js';
  */
 const work = mkdtempSync(path.join(tmpdir(), 'layerpkg-apache-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-const root = path.join(work, 'root');
+let root = '';
 
 // apache2 2.4.x postinst, enable_default_* and install_default_site on a fresh install.
 const MODULES = ['authz_host', 'auth_basic', 'access_compat', 'authn_file', 'authz_user', 'alias', 'dir', 'autoindex', 'env', 'mime', 'negotiation', 'setenvif', 'filter', 'deflate', 'status', 'reqtimeout'];
@@ -28,17 +29,9 @@ const CALLS: [string, string[]][] = [
   ['a2ensite', ['-q', '000-default']],
 ];
 
-function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): string {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', ...opts });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-  return r.stdout;
-}
 
 beforeAll(() => {
-  run('apt-get', ['download', 'apache2'], { cwd: work });
-  const deb = readdirSync(work).find((f) => /^apache2_.*\.deb$/.test(f));
-  if (!deb) throw new Error('apt-get download apache2 left no .deb');
-  run('dpkg-deb', ['-x', path.join(work, deb), root]);
+  root = downloadDebianPackage('apache2', work).root;
 }, 120_000);
 
 /** Every link under *-enabled and file under the state directory, as `path -> target` or `path`. */

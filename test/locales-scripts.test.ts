@@ -1,5 +1,4 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +6,8 @@ import type { DebMetadata } from '../adapters/deb/debMetadata.js';
 import { localeGen, updateLocale } from '../adapters/deb/localeCommands.js';
 import { debScriptEffects } from '../adapters/deb/scriptEffects.js';
 import type { ScriptContext } from '../adapters/types.js';
+import { run } from './helpers/cli.js';
+import { downloadDebianPackage } from './helpers/debianPackage.js';
 
 /**
  * The locales package's postinst on a fresh install, against the real thing: bookworm's locales
@@ -17,21 +18,12 @@ import type { ScriptContext } from '../adapters/types.js';
  */
 const work = mkdtempSync(path.join(tmpdir(), 'layerpkg-locales-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-const root = path.join(work, 'root');
-const control = path.join(work, 'control');
+let root = '';
+let control = '';
 
-function run(cmd: string, args: string[], opts: { cwd?: string } = {}): string {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', ...opts });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-  return r.stdout;
-}
 
 beforeAll(() => {
-  run('apt-get', ['download', 'locales'], { cwd: work });
-  const deb = readdirSync(work).find((f) => /^locales_.*\.deb$/.test(f));
-  if (!deb) throw new Error('apt-get download locales left no .deb');
-  run('dpkg-deb', ['-x', path.join(work, deb), root]);
-  run('dpkg-deb', ['-e', path.join(work, deb), control]);
+  ({ root, control } = downloadDebianPackage('locales', work));
 }, 120_000);
 
 const b64 = (s: string | Buffer) => Buffer.from(s).toString('base64');

@@ -1,11 +1,12 @@
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DebMetadata } from '../adapters/deb/debMetadata.js';
 import { debScriptEffects } from '../adapters/deb/scriptEffects.js';
 import type { ScriptContext } from '../adapters/types.js';
+import { run } from './helpers/cli.js';
+import { downloadDebianPackage } from './helpers/debianPackage.js';
 
 /**
  * samba-common's postinst on a fresh install against the real one: bookworm's samba-common is
@@ -15,21 +16,12 @@ import type { ScriptContext } from '../adapters/types.js';
  */
 const work = mkdtempSync(path.join(tmpdir(), 'layerpkg-samba-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-const root = path.join(work, 'root');
-const control = path.join(work, 'control');
+let root = '';
+let control = '';
 
-function run(cmd: string, args: string[], opts: { cwd?: string } = {}): string {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', ...opts });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-  return r.stdout;
-}
 
 beforeAll(() => {
-  run('apt-get', ['download', 'samba-common'], { cwd: work });
-  const deb = readdirSync(work).find((f) => /^samba-common_.*\.deb$/.test(f));
-  if (!deb) throw new Error('apt-get download samba-common left no .deb');
-  run('dpkg-deb', ['-x', path.join(work, deb), root]);
-  run('dpkg-deb', ['-e', path.join(work, deb), control]);
+  ({ root, control } = downloadDebianPackage('samba-common', work));
 }, 120_000);
 
 const b64 = (s: string | Buffer) => Buffer.from(s).toString('base64');

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -7,6 +6,8 @@ import type { DebMetadata } from '../adapters/deb/debMetadata.js';
 import { updateCatalog } from '../adapters/deb/updateCatalog.js';
 import { recognizeUsrLocal } from '../adapters/deb/usrLocalSnippet.js';
 import { commandWords } from '../adapters/shell/shellCommands.js';
+import { run } from './helpers/cli.js';
+import { downloadDebianPackage } from './helpers/debianPackage.js';
 
 /**
  * sgml-base's postinst against the real thing: bookworm's sgml-base is fetched from the Debian
@@ -16,20 +17,12 @@ import { commandWords } from '../adapters/shell/shellCommands.js';
  */
 const work = mkdtempSync(path.join(tmpdir(), 'layerpkg-sgml-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-const pkg = path.join(work, 'pkg');
+let pkg = '';
+let control = '';
 
-function run(cmd: string, args: string[], opts: { cwd?: string } = {}): string {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', ...opts });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-  return r.stdout;
-}
 
 beforeAll(() => {
-  run('apt-get', ['download', 'sgml-base'], { cwd: work });
-  const deb = readdirSync(work).find((f) => /^sgml-base_.*\.deb$/.test(f));
-  if (!deb) throw new Error('apt-get download sgml-base left no .deb');
-  run('dpkg-deb', ['-x', path.join(work, deb), pkg]);
-  run('dpkg-deb', ['-e', path.join(work, deb), path.join(pkg, 'DEBIAN')]);
+  ({ root: pkg, control } = downloadDebianPackage('sgml-base', work));
 }, 120_000);
 
 const typeIn = (root: string) => (abs: string): 'file' | 'directory' | 'absent' => {
@@ -42,7 +35,7 @@ const typeIn = (root: string) => (abs: string): 'file' | 'directory' | 'absent' 
 
 describe("sgml-base's postinst", () => {
   it.each([false, true])('dh_usrlocal snippet: the directories the real one makes (staff-group-for-usr-local: %s)', (staff) => {
-    const postinst = readFileSync(path.join(pkg, 'DEBIAN/postinst'), 'utf8');
+    const postinst = readFileSync(path.join(control, 'postinst'), 'utf8');
     const root = path.join(work, `usrlocal-${staff}`);
     mkdirSync(path.join(root, 'usr/local/share'), { recursive: true });
     mkdirSync(path.join(root, 'etc'), { recursive: true });

@@ -1,10 +1,11 @@
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DebMetadata } from '../adapters/deb/debMetadata.js';
 import { updateMime } from '../adapters/deb/updateMime.js';
+import { run } from './helpers/cli.js';
+import { downloadDebianPackage } from './helpers/debianPackage.js';
 
 /**
  * update-mime against the real one: bookworm's mailcap package is fetched from the Debian mirror
@@ -14,19 +15,11 @@ import { updateMime } from '../adapters/deb/updateMime.js';
  */
 const work = mkdtempSync(path.join(tmpdir(), 'layerpkg-mime-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-const pkgRoot = path.join(work, 'mailcap');
+let pkgRoot = '';
 
-function run(cmd: string, args: string[], opts: { cwd?: string } = {}): string {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', ...opts });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-  return r.stdout;
-}
 
 beforeAll(() => {
-  run('apt-get', ['download', 'mailcap'], { cwd: work });
-  const deb = readdirSync(work).find((f) => /^mailcap_.*\.deb$/.test(f));
-  if (!deb) throw new Error('apt-get download mailcap left no .deb');
-  run('dpkg-deb', ['-x', path.join(work, deb), pkgRoot]);
+  pkgRoot = downloadDebianPackage('mailcap', work).root;
 }, 120_000);
 
 // Entries as packages ship them: priorities, wildcard types, a comment, a stray priority.

@@ -9,43 +9,37 @@
 import type { PackageMetadata } from '../types.js';
 import { asDeb } from './debMetadata.js';
 
-const cache = new WeakMap<readonly PackageMetadata[], Map<string, string>>();
-
-/** Executable shell scripts under /usr/share that unpack kept, by absolute path. */
-function packagedScripts(packages: readonly PackageMetadata[]): Map<string, string> {
-  let found = cache.get(packages);
-  if (found) return found;
-  found = new Map();
-  for (const p of packages) {
-    const meta = asDeb(p);
-    for (const [rel, content] of Object.entries(meta.captured ?? {})) {
-      if (!rel.startsWith('usr/share/') || ((meta.capturedModes?.[rel] ?? 0) & 0o111) === 0 || found.has(`/${rel}`)) continue;
-      const text = Buffer.from(content, 'base64').toString('utf8');
-      if (/^#!\s*\/(usr\/)?bin\/(ba|da)?sh\b/.test(text)) found.set(`/${rel}`, text);
-    }
-  }
-  cache.set(packages, found);
-  return found;
-}
-
 /** A file named as shell libraries are (maintscripts-functions, postinst.functions, *.sh). */
 export function isShellLibraryName(path: string): boolean {
   return /(^|[-._/])functions$|\.sh$/.test(path);
 }
 
-const libraries = new WeakMap<readonly PackageMetadata[], Map<string, string>>();
+interface Helpers {
+  /** Executable shell scripts, by absolute path. */
+  scripts: Map<string, string>;
+  /** Shell libraries (by their name), by absolute path. */
+  libraries: Map<string, string>;
+}
 
-/** Shell libraries under /usr/share that unpack kept by their name (see unpack's isShellLibraryName), by absolute path. */
-function sourcedLibraries(packages: readonly PackageMetadata[]): Map<string, string> {
-  let found = libraries.get(packages);
-  if (found) return found;
-  found = new Map();
+const cache = new WeakMap<readonly PackageMetadata[], Helpers>();
+
+/** What unpack kept under /usr/share of both kinds; the first package that has a path wins. */
+function helpersOf(packages: readonly PackageMetadata[]): Helpers {
+  const known = cache.get(packages);
+  if (known) return known;
+  const found: Helpers = { scripts: new Map(), libraries: new Map() };
   for (const p of packages) {
-    for (const [rel, content] of Object.entries(asDeb(p).captured ?? {})) {
-      if (rel.startsWith('usr/share/') && isShellLibraryName(rel) && !found.has(`/${rel}`)) found.set(`/${rel}`, Buffer.from(content, 'base64').toString('utf8'));
+    const meta = asDeb(p);
+    for (const [rel, content] of Object.entries(meta.captured ?? {})) {
+      const abs = `/${rel}`;
+      if (!rel.startsWith('usr/share/') || found.scripts.has(abs) || found.libraries.has(abs)) continue;
+      const text = Buffer.from(content, 'base64').toString('utf8');
+      const executable = ((meta.capturedModes?.[rel] ?? 0) & 0o111) !== 0;
+      if (executable && /^#!\s*\/(usr\/)?bin\/(ba|da)?sh\b/.test(text)) found.scripts.set(abs, text);
+      else if (isShellLibraryName(rel)) found.libraries.set(abs, text);
     }
   }
-  libraries.set(packages, found);
+  cache.set(packages, found);
   return found;
 }
 
@@ -55,9 +49,9 @@ function sourcedLibraries(packages: readonly PackageMetadata[]): Map<string, str
  * at the end. Unchanged when it runs none.
  */
 export function inlinePackagedScripts(text: string, packages: readonly PackageMetadata[]): string {
-  const scripts = packagedScripts(packages);
+  const { scripts, libraries } = helpersOf(packages);
   // `. LIBRARY` on a line of its own: the library's text in its place, as sourcing reads it.
-  let out = text.replace(/^[ \t]*(?:\.|source)[ \t]+(\/usr\/share\/\S+)[ \t]*$/gm, (line, abs: string) => sourcedLibraries(packages).get(abs) ?? line);
+  let out = text.replace(/^[ \t]*(?:\.|source)[ \t]+(\/usr\/share\/\S+)[ \t]*$/gm, (line, abs: string) => libraries.get(abs) ?? line);
   const defined: string[] = [];
   for (const [abs, body] of scripts) {
     if (!out.includes(abs)) continue;

@@ -6,11 +6,8 @@
  * and loops (`for ext in gz bz2 xz; do rm -f pci.ids.$ext; done`): only with those bound can a
  * guard such as `[ -e "$2/$1.procps" ]` or a command's words be known.
  */
-import path from 'node:path';
 import { expandedWords, guardsHold, knownWords, loopWords, variablesAt, type ScriptEnv } from './scriptConditions.js';
-import { echoText } from './echoText.js';
-import { parseGrep } from './grepText.js';
-import { sedFilter } from './sedScript.js';
+import { filterOutput, readBindings } from './pipelineOutput.js';
 import { commandWords, type Guard, type ShellCommand, type ShellScript } from './shellCommands.js';
 
 type ForGuard = Extract<Guard, { kind: 'for' }>;
@@ -280,79 +277,4 @@ function workingDirectory(script: ShellScript, x: Site, env: ScriptEnv): string 
   const words = knownWords(cd, env);
   const dir = words?.length === 2 ? words[1]! : undefined;
   return dir !== undefined && dir.startsWith('/') && !dir.split('/').includes('..') ? dir.replace(/(.)\/+$/, '$1') : undefined;
-}
-
-/**
- * What a command prints in a `$(…)` body, from its words and what is piped into it: echo, the
- * basename and dirname of a word, a sed script, cat or (in the C locale) sort over its input.
- * Undefined for any other.
- */
-function filterOutput(words: string[], input: string | undefined, variables: Record<string, string>): string | undefined {
-  const [name, ...args] = words;
-  switch (name) {
-    case 'unset':
-      return '';
-    case 'grep':
-    case 'egrep':
-    case 'fgrep': {
-      const grep = input === undefined ? undefined : parseGrep(name, args);
-      return grep === undefined || grep.file !== undefined ? undefined : grep.select(input!);
-    }
-    case 'sort': {
-      // Byte order only where the script made the locale C (locales' LC_ALL=C).
-      const collation = variables.LC_ALL ?? variables.LC_COLLATE ?? variables.LANG;
-      if (input === undefined || (collation !== 'C' && collation !== 'POSIX') || args.some((a) => a !== '-u')) return undefined;
-      const lines = input.split('\n');
-      if (lines.at(-1) === '') lines.pop();
-      const sorted = lines.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
-      const out = args.includes('-u') ? sorted.filter((l, i) => i === 0 || l !== sorted[i - 1]) : sorted;
-      return out.map((l) => `${l}\n`).join('');
-    }
-    case 'echo':
-      // -n (no newline) is one option dash and bash both take.
-      return args[0] === '-n' ? echoText(args.slice(1))?.slice(0, -1) : echoText(args);
-    case 'basename': {
-      if (args.length < 1 || args.length > 2 || args[0]!.startsWith('-')) return undefined;
-      const base = path.posix.basename(args[0]!);
-      return `${args[1] && base !== args[1] && base.endsWith(args[1]) ? base.slice(0, -args[1].length) : base}\n`;
-    }
-    case 'dirname':
-      return args.length === 1 && !args[0]!.startsWith('-') ? `${path.posix.dirname(args[0]!)}\n` : undefined;
-    case 'cat':
-      return args.length === 0 ? input : undefined;
-    case 'sed': {
-      const filter = input === undefined ? undefined : sedFilter(args);
-      return filter === undefined || typeof filter === 'string' ? undefined : filter.apply(input!);
-    }
-    default:
-      return undefined;
-  }
-}
-
-/**
- * The variables `read [-r] VAR…` sets for each line of `text`: fields split on IFS whitespace,
- * the last variable taking the rest of the line. Undefined where the shell's handling is not
- * modelled (backslashes without -r, an IFS other than whitespace, other options).
- */
-function readBindings(read: ShellCommand, text: string, ifs: string | undefined): Record<string, string>[] | undefined {
-  const raw = read.args[0] === '-r';
-  const vars = raw ? read.args.slice(1) : read.args;
-  if (!vars.length || vars.some((v) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(v)) || (ifs !== undefined && !/^[ \t\n]*$/.test(ifs))) return undefined;
-  if (!raw && text.includes('\\')) return undefined;
-  // read fails on a last line without its newline, so the body does not run for it.
-  const lines = text.split('\n').slice(0, -1);
-  return lines.map((line) => {
-    const binding: Record<string, string> = {};
-    let rest = line.replace(/^[ \t]+/, '');
-    vars.forEach((v, i) => {
-      if (i === vars.length - 1) {
-        binding[v] = rest.replace(/[ \t]+$/, '');
-        return;
-      }
-      const m = /^([^ \t]*)[ \t]*/.exec(rest)!;
-      binding[v] = m[1]!;
-      rest = rest.slice(m[0].length);
-    });
-    return binding;
-  });
 }

@@ -28,8 +28,8 @@ export function layerpkg(args: string[], opts: { cwd?: string; env?: NodeJS.Proc
 }
 
 /** Run a system tool (dpkg, skopeo, umoci, podman) and return its output; throws with stderr on failure. */
-export function run(cmd: string, args: string[], opts: { cwd?: string; allowFail?: boolean } = {}): CliResult {
-  const r = spawnSync(cmd, args, { cwd: opts.cwd, encoding: 'utf8', maxBuffer: 256 << 20 });
+export function run(cmd: string, args: string[], opts: { cwd?: string; allowFail?: boolean; env?: NodeJS.ProcessEnv } = {}): CliResult {
+  const r = spawnSync(cmd, args, { cwd: opts.cwd, env: opts.env, encoding: 'utf8', maxBuffer: 256 << 20 });
   if (!opts.allowFail && r.status !== 0) {
     throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}${r.error ? String(r.error) : ''}`);
   }
