@@ -17,6 +17,7 @@ import { localeGen, updateLocale } from './localeCommands.js';
 import { isMimeInput, updateMime } from './updateMime.js';
 import { isSgmlCatalog, updateCatalog } from './updateCatalog.js';
 import { recognizeUsrLocal } from './usrLocalSnippet.js';
+import { hostNamedWord, MAKES_PATHS, pathsMadeBy, shownPath } from './scriptPathWords.js';
 import { ScratchFiles } from './scratchFiles.js';
 import { applyUserUpdate, DEBIAN_SHADOW_DEFAULTS, parseGpasswd, parseGroupadd, parseUseradd, parseUsermod } from '../shadowCommands.js';
 import { fileCommandEffects, setcapSucceeds } from '../fileCommands.js';
@@ -229,6 +230,7 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
       c.guards.every((g) => {
         const test = g.kind === 'if' || g.kind === 'and-or' ? firstCommand(g.condition) : undefined;
         const at = test === undefined ? undefined : ranAt.get(test);
+        // Nothing made before the test ran: the first judgement (before any effect) stands.
         if (at === undefined || at === atStart) return true;
         return view.asBefore(at, () => guardsHold([g], envAt(c)) !== 'never');
       });
@@ -296,15 +298,6 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
         const edited = sedEdits(args.map(shownPath), textOf);
         if ('effects' in edited) effects.push(...edited.effects);
         else if ('unrecognized' in edited) items.push(edited.unrecognized);
-      } else if (name === 'locale-gen' || name === 'update-locale') {
-        handled.add(c);
-        const exists = (abs: string) => {
-          const t = ctx.pathType(abs);
-          return t === undefined ? undefined : t !== 'absent';
-        };
-        const result = name === 'locale-gen' ? localeGen(args, (f) => textOf(f)?.text) : updateLocale(args, (f) => textOf(f)?.text, exists);
-        if ('effects' in result) effects.push(...result.effects);
-        else if ('unrecognized' in result) items.push(result.unrecognized);
       } else if (name === 'update-passwd' && accounts.size > 0) {
         // It reconciles existing accounts with the masters we seeded from; nothing to do when fresh.
         handled.add(c);
@@ -413,6 +406,13 @@ function recognizeCommand(name: string, args: string[], ctx: ScriptContext, earl
       return updateCatalog(args, ctx, ctx.packages);
     case 'update-mime':
       return updateMime(args, ctx.packages);
+    case 'locale-gen':
+      return localeGen(args, (f) => textOf(f)?.text);
+    case 'update-locale':
+      return updateLocale(args, (f) => textOf(f)?.text, (f) => {
+        const t = ctx.pathType(f);
+        return t === undefined ? undefined : t !== 'absent';
+      });
     case 'a2enmod':
     case 'a2enconf':
     case 'a2ensite':
@@ -525,48 +525,6 @@ function isScratch(word: string, scratch: Set<string>): boolean {
   return m !== null && scratch.has(m[1]!);
 }
 
-/**
- * The paths a script's own commands may create (destinations of cp, ucf, install, ln, mv, mkdir,
- * touch, and output redirections), as patterns: a word's expansions match any one component.
- */
-function pathsMadeBy(s: ShellScript): { re: RegExp; line: number; function?: string }[] {
-  const words: { word: string; line: number; function?: string }[] = s.writes.filter((w) => !w.op.startsWith('2')).map((w) => ({ word: w.target, line: w.line, function: w.function }));
-  for (const c of s.commands) {
-    const operands = c.args.filter((a) => !a.startsWith('-'));
-    const at = (word: string) => ({ word, line: c.line, function: c.function });
-    if (['cp', 'ucf', 'install', 'ln', 'mv'].includes(c.command)) words.push(at(operands.at(-1) ?? ''));
-    if (c.command === 'mkdir' || c.command === 'touch') words.push(...operands.map(at));
-  }
-  return words
-    .map((w) => ({ ...w, word: shownPath(w.word) }))
-    .filter((w) => w.word.startsWith('/'))
-    .map(({ word, line, function: fn }) => {
-      const pattern = word
-        .split(/(\$\{[^}]*\}|\$\([^)]*\)|\$[A-Za-z_][A-Za-z0-9_]*|`[^`]*`)/)
-        .map((part, i) => (i % 2 === 1 ? '[^/]*' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
-        .join('');
-      return { re: new RegExp(`^${pattern}$`), line, ...(fn !== undefined ? { function: fn } : {}) };
-    });
-}
-
-/** Commands that make or change a path named by their arguments. */
-const MAKES_PATHS = new Set(['install', 'mkdir', 'chown', 'chgrp', 'chmod', 'touch', 'ln']);
-
-/** A word holding a variable that every assignment gives the host name (`$(uname -n)`, `$(hostname)`). */
-function hostNamedWord(words: string[], s: ShellScript): string | undefined {
-  return words.find((w) => {
-    const names = [...w.matchAll(/\$\{?([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]!);
-    return names.some((n) => {
-      const values = s.assignments.filter((a) => a.name === n).map((a) => a.raw);
-      return values.length > 0 && values.every((v) => /\$\((uname -n|hostname)\)|`(uname -n|hostname)`/.test(v));
-    });
-  });
-}
-
-/** A path as the script names it, without the $DPKG_ROOT prefix that only relocates it. */
-function shownPath(word: string): string {
-  return word.replace(/^\$(DPKG_ROOT|\{DPKG_ROOT\})(?=\/)/, '');
-}
 
 /**
  * base-passwd creates /etc/passwd and /etc/group when absent: the preinst writes them from
