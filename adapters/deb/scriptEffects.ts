@@ -174,7 +174,9 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
     };
     // A command sees the script's constants, those its enclosing blocks assigned before it, and
     // debconf's answer (RET) to the last db_get before it.
-    const questions = parsed.commands.filter((q) => q.command === 'db_get');
+    // Every debconf command answers in RET (db_fget a flag, db_input whether it asks…); only
+    // db_get's answer is known.
+    const questions = parsed.commands.filter((q) => q.command.startsWith('db_') && q.command !== 'db_stop');
     const retMemo = new Map<string, Record<string, string>>();
     const retAt = (line: number, fn: string | undefined): Record<string, string> => {
       const key = `${fn ?? ''}\0${line}`;
@@ -182,7 +184,8 @@ export function debScriptEffects(pkg: PackageMetadata, image: ScriptContext): Sc
       if (known) return known;
       retMemo.set(key, {}); // a question naming a variable set from RET itself stays unknown
       // `db_get Q && AREA="$RET"`: a question asked earlier on the same line counts too.
-      const q = questions.filter((x) => x.function === fn && x.line <= line).at(-1);
+      const last = questions.filter((x) => x.function === fn && x.line <= line).at(-1);
+      const q = last?.command === 'db_get' ? last : undefined;
       // `db_get "tzdata/Zones/$AREA"`: the question's name as the script has it at that point.
       const asked = q === undefined ? undefined : /[$`]/.test(q.args[0] ?? '') ? knownWords(q, { ...env, variables: variablesAt(text, parsed, env, q, retAt) })?.[1] : q.args[0];
       const answer = asked === undefined ? undefined : answers.get(asked);

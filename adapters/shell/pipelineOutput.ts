@@ -11,8 +11,8 @@ import type { ShellCommand } from './shellCommands.js';
 
 /**
  * What a command prints in a `$(…)` body, from its words and what is piped into it: echo, the
- * basename and dirname of a word, unset (nothing), and grep, sed, cat or (in the C locale) sort
- * over its input. Undefined for any other.
+ * basename and dirname of a word, unset (nothing), and grep, sed, cat, tr or (in the C locale)
+ * sort over its input. Undefined for any other.
  */
 export function filterOutput(words: string[], input: string | undefined, variables: Record<string, string>): string | undefined {
   const [name, ...args] = words;
@@ -47,6 +47,8 @@ export function filterOutput(words: string[], input: string | undefined, variabl
       return args.length === 1 && !args[0]!.startsWith('-') ? `${path.posix.dirname(args[0]!)}\n` : undefined;
     case 'cat':
       return args.length === 0 ? input : undefined;
+    case 'tr':
+      return input === undefined ? undefined : translated(args, input);
     case 'sed': {
       const filter = input === undefined ? undefined : sedFilter(args);
       return filter === undefined || typeof filter === 'string' ? undefined : filter.apply(input!);
@@ -82,4 +84,61 @@ export function readBindings(read: ShellCommand, text: string, ifs: string | und
     });
     return binding;
   });
+}
+
+const TR_CLASSES: Record<string, string> = {
+  upper: 'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
+  lower: 'abcdefghijklmnopqrstuvwxyz',
+  digit: '0123456789',
+  space: ' \t\n\r\f\v',
+  blank: ' \t',
+};
+
+/** A tr SET as its characters, in order: ranges, \n \t \\ escapes, and a few [:classes:]. */
+function trSet(set: string): string[] | undefined {
+  const out: string[] = [];
+  for (let i = 0; i < set.length; i++) {
+    const cls = /^\[:([a-z]+):\]/.exec(set.slice(i));
+    if (cls) {
+      const name = cls[1]!;
+      const chars = name === 'alpha' ? TR_CLASSES.upper! + TR_CLASSES.lower! : name === 'alnum' ? TR_CLASSES.upper! + TR_CLASSES.lower! + TR_CLASSES.digit! : TR_CLASSES[name];
+      if (chars === undefined) return undefined;
+      out.push(...chars);
+      i += cls[0].length - 1;
+      continue;
+    }
+    let c = set[i]!;
+    if (c === '\\') {
+      const n = set[++i];
+      const esc: Record<string, string> = { n: '\n', t: '\t', '\\': '\\', r: '\r' };
+      if (n === undefined || esc[n] === undefined) return undefined;
+      c = esc[n]!;
+    } else if (c === '[' || c === '*') return undefined;
+    if (set[i + 1] === '-' && i + 2 < set.length) {
+      const end = set[i + 2]!;
+      if (end === '\\' || end.charCodeAt(0) < c.charCodeAt(0)) return undefined;
+      for (let k = c.charCodeAt(0); k <= end.charCodeAt(0); k++) out.push(String.fromCharCode(k));
+      i += 2;
+    } else out.push(c);
+  }
+  return out;
+}
+
+/** `tr SET1 SET2`, `tr -d SET`, `tr -cd SET` (in the C locale; -s and the rest are not modelled). */
+function translated(args: string[], input: string): string | undefined {
+  const [first, ...rest] = args;
+  if (first === '-d' || first === '-cd' || first === '-dc') {
+    const set = rest.length === 1 ? trSet(rest[0]!) : undefined;
+    if (set === undefined) return undefined;
+    const inSet = new Set(set);
+    const keep = first === '-d' ? (ch: string) => !inSet.has(ch) : (ch: string) => inSet.has(ch);
+    return [...input].filter(keep).join('');
+  }
+  if (args.length !== 2 || first!.startsWith('-')) return undefined;
+  const from = trSet(first!);
+  const to = trSet(rest[0]!);
+  if (from === undefined || to === undefined || !to.length) return undefined;
+  // SET2 shorter than SET1 is extended with its last character, as GNU tr does.
+  const map = new Map(from.map((ch, i) => [ch, to[Math.min(i, to.length - 1)]!]));
+  return [...input].map((ch) => map.get(ch) ?? ch).join('');
 }
