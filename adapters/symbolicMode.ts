@@ -2,7 +2,7 @@
  * chmod's symbolic modes (`u+s`, `g+rwx`, `go-w`, `a=r,u+w`) as a change to whatever mode the
  * path has when the script runs: the translation applies it to the packaged or made mode.
  */
-import type { ModeChange } from '../src/translate/effects.js';
+import { composedModeChange, type ModeChange } from '../src/translate/effects.js';
 
 /** A root maintainer script's umask: it limits a clause that names nobody (`chmod +x`). */
 const UMASK = 0o022;
@@ -16,8 +16,7 @@ const PERM: Record<string, number> = { r: 0o444, w: 0o222, x: 0o111, s: 0o6000, 
  * another class's bits (`g=u`) and `X` (which depends on the current bits) are not modelled.
  */
 export function parseSymbolicMode(text: string): ModeChange | string {
-  let clear = 0;
-  let add = 0;
+  let change = { clear: 0, add: 0 };
   for (const clause of text.split(',')) {
     const m = /^([ugoa]*)((?:[-+=][rwxst]*)+)$/.exec(clause);
     if (!m) return `mode "${text}" is neither octal nor a symbolic mode layerpkg models`;
@@ -29,10 +28,8 @@ export function parseSymbolicMode(text: string): ModeChange | string {
       const bits = [...perms!].reduce((acc, c) => acc | PERM[c]!, 0) & reach;
       // `=` first clears the classes' read, write and execute bits and their set-id bit.
       const cleared = op === '=' ? who & (named ? 0o7777 : 0o777 & ~UMASK) : op === '-' ? bits : 0;
-      const added = op === '-' ? 0 : bits;
-      add = (add & ~cleared) | added;
-      clear |= cleared;
+      change = composedModeChange(change, { clear: cleared, add: op === '-' ? 0 : bits });
     }
   }
-  return { clear, add, text };
+  return { ...change, text };
 }

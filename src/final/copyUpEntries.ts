@@ -7,7 +7,7 @@
 import type { Adapter, FinalEntry, PackageMetadata } from '../../adapters/types.js';
 import type { Cas } from '../cas/cas.js';
 import { changedMode } from '../translate/effects.js';
-import { CAPABILITY_XATTR, capabilityBytes } from '../translate/fileCapability.js';
+import { xattrsAfter } from '../translate/fileCapability.js';
 import type { CopyUp } from '../translate/filesystem.js';
 import { readLayerFiles, type LayerFile } from './readLayerFiles.js';
 
@@ -79,14 +79,10 @@ export function applyChanges(
       uid = c.uid ?? uid;
       gid = c.gid ?? gid;
       mode &= ~(0o4000 | (mode & 0o010 ? 0o2000 : 0));
-      if (xattrs?.[CAPABILITY_XATTR]) {
-        const { [CAPABILITY_XATTR]: _cleared, ...rest } = xattrs;
-        xattrs = Object.keys(rest).length ? rest : undefined;
-      }
     }
     if (c.mode !== undefined) mode = c.mode;
     if (c.modeChange) mode = changedMode(mode, c.modeChange);
-    if (c.capability !== undefined) xattrs = { ...xattrs, [CAPABILITY_XATTR]: capabilityBytes(c.capability) };
+    xattrs = xattrsAfter(xattrs, { chown: c.uid !== undefined || c.gid !== undefined, capability: c.capability });
   }
   return { mode, uid, gid, ...(xattrs ? { xattrs } : {}) };
 }

@@ -65,12 +65,6 @@ export async function writeLayer(cas: Cas, items: Iterable<LayerItem>, opts: Lay
     for (const { entry, content } of items) {
       const body = entry.type === 'file' && content ? await content() : undefined;
       const header = tarHeader(entry, opts.mtimeClamp);
-      const add = (h: tar.Header, b: Buffer | undefined) =>
-        new Promise<void>((resolve, reject) => {
-          const cb = (err?: Error | null) => (err ? reject(err) : resolve());
-          if (b) pack.entry(h, b, cb);
-          else pack.entry(h, cb);
-        });
       if (entry.xattrs && Object.keys(entry.xattrs).length) {
         // tar-stream writes PAX values as UTF-8 text and takes no body for its own PAX entries;
         // an attribute's value is bytes. So this entry's extended header, with its path, goes
@@ -78,7 +72,11 @@ export async function writeLayer(cas: Cas, items: Iterable<LayerItem>, opts: Lay
         pack.push(paxExtendedHeader(header.name, entry.xattrs, header.mtime ?? new Date(0)));
         if (!fitsUstar(header.name)) header.name = 'PaxHeader';
       }
-      await add(header, body);
+      await new Promise<void>((resolve, reject) => {
+        const cb = (err?: Error | null) => (err ? reject(err) : resolve());
+        if (body) pack.entry(header, body, cb);
+        else pack.entry(header, cb);
+      });
     }
     pack.finalize();
   })();

@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { changedMode, type Effect, type ModeChange } from './effects.js';
+import { changedMode, composedModeChange, type Effect, type ModeChange } from './effects.js';
+import { definedOnly } from './filesystem.js';
 
 /** What earlier effects left at a path: its type, and the mode and owner they gave it. */
 export interface MadePath {
@@ -49,10 +50,10 @@ export class EffectView {
           break;
         case 'attributes': {
           const was = this.attrs.get(k);
-          const next = { ...was, ...defined({ mode: e.mode, user: e.user, group: e.group }) };
+          const next = { ...was, ...definedOnly({ mode: e.mode, user: e.user, group: e.group }) };
           if (e.mode !== undefined) delete next.modeChange;
           if (e.modeChange && next.mode !== undefined) next.mode = changedMode(next.mode, e.modeChange);
-          else if (e.modeChange) next.modeChange = was?.modeChange ? composed(was.modeChange, e.modeChange) : { clear: e.modeChange.clear, add: e.modeChange.add };
+          else if (e.modeChange) next.modeChange = was?.modeChange ? composedModeChange(was.modeChange, e.modeChange) : { clear: e.modeChange.clear, add: e.modeChange.add };
           this.attrs.set(k, next);
           break;
         }
@@ -87,13 +88,4 @@ export class EffectView {
   attributes(absPath: string): Omit<MadePath, 'type'> | undefined {
     return this.attrs.get(this.key(path.posix.normalize(absPath)));
   }
-}
-
-/** One change that does what `first`, then `then`, do. */
-function composed(first: Pick<ModeChange, 'clear' | 'add'>, then: Pick<ModeChange, 'clear' | 'add'>): Pick<ModeChange, 'clear' | 'add'> {
-  return { clear: first.clear | then.clear, add: (first.add & ~then.clear) | then.add };
-}
-
-function defined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -248,6 +248,11 @@ export function changedMode(mode: number, change: Pick<ModeChange, 'clear' | 'ad
   return (mode & ~change.clear) | change.add;
 }
 
+/** One relative change that does what `first`, then `then`, do. */
+export function composedModeChange(first: Pick<ModeChange, 'clear' | 'add'>, then: Pick<ModeChange, 'clear' | 'add'>): Pick<ModeChange, 'clear' | 'add'> {
+  return { clear: first.clear | then.clear, add: (first.add & ~then.clear) | then.add };
+}
+
 /**
  * `rm` of a path an earlier effect made (a preinst's marker file that its postinst removes):
  * that path, and with `recursive` everything under it, is not made after all. Of a file a

@@ -84,3 +84,14 @@ export function capabilityBytes(text: string): Buffer {
   if (typeof parsed === 'string') throw new Error(`capabilities "${text}": ${parsed}`);
   return encodeCapabilities(parsed);
 }
+
+/**
+ * A file's extended attributes after a change: setcap sets its capabilities, and a chown clears
+ * them, as Linux does even for root.
+ */
+export function xattrsAfter(xattrs: Record<string, Buffer> | undefined, change: { chown: boolean; capability?: string }): Record<string, Buffer> | undefined {
+  if (change.capability !== undefined) return { ...xattrs, [CAPABILITY_XATTR]: capabilityBytes(change.capability) };
+  if (!change.chown || !xattrs?.[CAPABILITY_XATTR]) return xattrs;
+  const { [CAPABILITY_XATTR]: _cleared, ...rest } = xattrs;
+  return Object.keys(rest).length ? rest : undefined;
+}

@@ -1,7 +1,7 @@
 import type { FinalEntry, InstalledDirectory } from '../../adapters/types.js';
 import { UserError } from '../errors.js';
 import { changedMode, type AttributesEffect, type FilesystemEffect, type ModeChange } from './effects.js';
-import { CAPABILITY_XATTR, capabilityBytes } from './fileCapability.js';
+import { xattrsAfter } from './fileCapability.js';
 
 export interface FilesystemContext {
   /** Account name (or numeric string) → id, from the image's final account files. */
@@ -144,7 +144,7 @@ export function applyFilesystem(effects: Tagged<FilesystemEffect>[], ctx: Filesy
       }
       const newMode = e.mode ?? (e.modeChange ? changedMode(target.mode, e.modeChange) : undefined);
       const changed = { ...target, ...(newMode !== undefined ? { mode: newMode } : {}), ...(e.user !== undefined ? { uid: id('user', e.user) } : {}), ...(e.group !== undefined ? { gid: id('group', e.group) } : {}) };
-      if (changed.type === 'file') changed.xattrs = withCapability(changed.xattrs, e);
+      if (changed.type === 'file') changed.xattrs = xattrsAfter(changed.xattrs, { chown: e.user !== undefined || e.group !== undefined, capability: e.capability });
       made.set(path, changed);
       if (newMode === undefined && e.user === undefined && e.group === undefined) continue;
       // A chown right after the source's own mkdir or touch belongs on that line: tmpfiles makes
@@ -184,16 +184,6 @@ function withLoginGroup(e: AttributesEffect, ctx: FilesystemContext, report: (ms
   const group = e.user === undefined ? undefined : ctx.loginGroupOf?.(e.user);
   if (group === undefined) report(`${e.path}: the login group of "${e.user ?? ''}" is not known; only the owner is applied`);
   return group === undefined ? rest : { ...rest, group };
-}
-
-/** A file's attributes after setcap (which sets them) or chown (which clears them, as Linux does). */
-function withCapability(xattrs: Record<string, Buffer> | undefined, e: AttributesEffect): Record<string, Buffer> | undefined {
-  if (e.capability !== undefined) return { ...xattrs, [CAPABILITY_XATTR]: capabilityBytes(e.capability) };
-  if ((e.user !== undefined || e.group !== undefined) && xattrs?.[CAPABILITY_XATTR]) {
-    const { [CAPABILITY_XATTR]: _dropped, ...rest } = xattrs;
-    return Object.keys(rest).length ? rest : undefined;
-  }
-  return xattrs;
 }
 
 /** One tmpfiles.d line to be written. */
