@@ -63,13 +63,13 @@ export function copyPackageFile(args: string[], ctx: ScriptContext): CommandResu
   if (files.length === 2 && LITERAL.test(files[0]!) && ctx.pathType(files[0]!) === 'directory') return copyPackageTree(opts, files[0]!, files[1]!, ctx);
   if (opts.some((o) => !/^-[apfZ]+$|^--(preserve|archive|force)$/.test(o)) || files.length !== 2 || !LITERAL.test(files[0]!) || !LITERAL.test(files[1]!)) return undefined;
   const file = packageFile(ctx.packages, files[0]!);
-  const keep = opts.some((o) => /^-[a-zA-Z]*[pa]/.test(o) || o === '--preserve' || o === '--archive');
+  const keep = keepsMode(opts);
   const dest = ctx.pathType(files[1]!) === 'directory' ? path.posix.join(files[1]!, path.posix.basename(files[0]!)) : files[1]!;
   if (file === undefined) {
     // Another package's file (unpack keeps only what a package's own scripts name): the builder
     // copies it from that package's layer. umask 022 applies to its mode unless -p/-a.
     if (ctx.pathType(files[0]!) !== 'file') return undefined;
-    return { effects: [{ kind: 'file', path: dest, mode: 0o644, user: 'root', group: 'root', content: '', ifMissing: false, copyOf: { path: files[0]!, keepMode: keep } }] };
+    return { effects: [layerCopy(files[0]!, dest, keep)] };
   }
   const effect: Effect = { kind: 'file', path: dest, mode: keep ? file.mode : file.mode & 0o755, user: 'root', group: 'root', content: file.content, ifMissing: false };
   return { effects: [effect] };
@@ -83,7 +83,7 @@ export function copyPackageFile(args: string[], ctx: ScriptContext): CommandResu
 function copyPackageTree(opts: string[], src: string, destWord: string, ctx: ScriptContext): CommandResult | undefined {
   if (!opts.some((o) => /^-[a-zA-Z]*[rRa]/.test(o) || o === '--recursive' || o === '--archive')) return { unrecognized: `cp ${src}: a directory without -r` };
   if (opts.some((o) => !/^-[rRapfZ]+$|^--(recursive|preserve|archive|force)$/.test(o)) || !LITERAL.test(destWord)) return undefined;
-  const keep = opts.some((o) => /^-[a-zA-Z]*[pa]/.test(o) || o === '--preserve' || o === '--archive');
+  const keep = keepsMode(opts);
   const dest = ctx.pathType(destWord) === 'directory' ? path.posix.join(destWord, path.posix.basename(src)) : destWord;
   if (ctx.pathType(dest) !== 'absent') return { unrecognized: `cp -r ${src} ${dest}: copying over what is there is not modelled` };
   const rel = src.replace(/^\/+|\/+$/g, '');
@@ -95,6 +95,16 @@ function copyPackageTree(opts: string[], src: string, destWord: string, ctx: Scr
   for (const d of [...dirs.values()].sort((a, b) => a.path.localeCompare(b.path))) {
     effects.push({ kind: 'directory', path: at(d.path), mode: keep ? d.mode : d.mode & 0o755, user: 'root', group: 'root' });
   }
-  for (const f of files) effects.push({ kind: 'file', path: at(f), mode: 0o644, user: 'root', group: 'root', content: '', ifMissing: false, copyOf: { path: `/${f}`, keepMode: keep } });
+  for (const f of files) effects.push(layerCopy(`/${f}`, at(f), keep));
   return { effects };
+}
+
+/** cp -p and -a keep the source's mode (and owner); plain cp leaves it under the umask. */
+function keepsMode(opts: string[]): boolean {
+  return opts.some((o) => /^-[a-zA-Z]*[pa]/.test(o) || o === '--preserve' || o === '--archive');
+}
+
+/** A copy of a packaged file the builder reads from its package's layer (unpack kept no bytes of it). */
+function layerCopy(source: string, dest: string, keepMode: boolean): Effect {
+  return { kind: 'file', path: dest, mode: 0o644, user: 'root', group: 'root', content: '', ifMissing: false, copyOf: { path: source, keepMode } };
 }

@@ -6,7 +6,7 @@
  * and loops (`for ext in gz bz2 xz; do rm -f pci.ids.$ext; done`): only with those bound can a
  * guard such as `[ -e "$2/$1.procps" ]` or a command's words be known.
  */
-import { expandedWords, guardsHold, knownWords, loopWords, variablesAt, type ScriptEnv } from './scriptConditions.js';
+import { expandedWords, guardsHold, inBlockOf, knownWords, loopWords, variablesAt, type ScriptEnv } from './scriptConditions.js';
 import { filterOutput, readBindings } from './pipelineOutput.js';
 import { commandWords, type Guard, type ShellCommand, type ShellScript } from './shellCommands.js';
 
@@ -273,7 +273,7 @@ export function followScript(
  */
 function workingDirectory(script: ShellScript, x: Site, env: ScriptEnv): string | undefined {
   const cd = script.commands.filter((c) => c.command === 'cd' && c.function === x.function && c.line < x.line).at(-1);
-  if (cd === undefined || cd.guards.length > x.guards.length || cd.guards.some((g, i) => x.guards[i] !== g)) return undefined;
+  if (cd === undefined || !inBlockOf(cd.guards, x.guards)) return undefined;
   const words = knownWords(cd, env);
   const dir = words?.length === 2 ? words[1]! : undefined;
   return dir !== undefined && dir.startsWith('/') && !dir.split('/').includes('..') ? dir.replace(/(.)\/+$/, '$1') : undefined;

@@ -11,7 +11,7 @@ export interface GrepCall {
   /** The file operand, when grep reads one rather than its input. */
   file?: string;
   test(text: string): boolean;
-  /** The lines it prints of `text` (as a filter in a pipeline); undefined under -q, which prints none. */
+  /** The lines it prints of `text` (as a filter in a pipeline); none under -q. */
   select(text: string): string;
 }
 

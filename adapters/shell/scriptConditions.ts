@@ -955,7 +955,12 @@ function unsetBefore(script: ShellScript, c: { line: number; function?: string; 
 
 /** Whether `x` comes before `c` in the same function and in a block that encloses `c`. */
 function encloses(x: { line: number; function?: string; guards: Guard[] }, c: { line: number; function?: string; guards: Guard[] }): boolean {
-  return x.function === c.function && x.line < c.line && x.guards.length <= c.guards.length && x.guards.every((g, i) => c.guards[i] === g);
+  return x.function === c.function && x.line < c.line && inBlockOf(x.guards, c.guards);
+}
+
+/** Whether `inner`'s guards begin with all of `outer`'s: what runs under `inner` sits in `outer`'s block. */
+export function inBlockOf(outer: Guard[], inner: Guard[]): boolean {
+  return outer.length <= inner.length && outer.every((g, i) => inner[i] === g);
 }
 
 /**
@@ -992,7 +997,7 @@ function lastReaching(
     const env1 = own ? { ...at(a), variables: { ...at(a).variables, [name]: prior! } } : at(a);
     return single(expandWord(a.raw, { env: env1, positionals: positionalsKnown(a, env1) })).value;
   };
-  const surely = (a: Assignment) => (a.guards.length <= c.guards.length && a.guards.every((g, i) => c.guards[i] === g)) || guardsHold(a.guards, at(a)) === 'always';
+  const surely = (a: Assignment) => inBlockOf(a.guards, c.guards) || guardsHold(a.guards, at(a)) === 'always';
   if (surely(last)) return valueOf(last);
   // python's `bc=no`, then `bc=no` again under a test: whichever ran last, the value is the same.
   const values = new Set(before.map(valueOf));
