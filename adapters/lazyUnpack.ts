@@ -1,14 +1,14 @@
-import type { UnpackResult } from './types.js';
+import type { UnpackLimits, UnpackResult } from './types.js';
 
-type Unpacker = (file: string, label: string) => UnpackResult;
+type Unpacker = (file: string, label: string, limits: UnpackLimits) => UnpackResult;
 
 /**
  * An `unpack` that loads its module on first use. Unpackers pull in tar and decompressors;
  * loading them only when a layer must be made keeps a fully cached rebuild's start-up short.
  */
 export function lazyUnpack(load: () => Promise<Unpacker>): Unpacker {
-  return (file, label) => {
-    const started = load().then((unpack) => unpack(file, label));
+  return (file, label, limits) => {
+    const started = load().then((unpack) => unpack(file, label, limits));
     const metadata = started.then((r) => r.metadata);
     metadata.catch(() => {}); // reported through `entries`, which the caller consumes first
     return {

@@ -28,18 +28,6 @@ export function tarEntryPath(h: tar.Header, label: string): { type: LayerEntry['
   return { type, rel: relativeName(h.name, label) };
 }
 
-/**
- * A hard link's target, which must be a regular file the package shipped earlier: apk-tools and
- * libalpm would link to whatever the root holds at that path, but a layer has only its package.
- */
-export function hardlinkTarget(h: tar.Header, rel: string, earlierFiles: ReadonlySet<string>, label: string): string {
-  const target = relativeName(h.linkname ?? '', label);
-  if (!earlierFiles.has(target)) {
-    throw new UserError(`${label}: refusing hard link "${rel}" to "${h.linkname}": its target is not an earlier file of the package`);
-  }
-  return target;
-}
-
 /** "./usr/bin/x" → "usr/bin/x"; anything that could escape the root is refused. */
 export function relativeName(name: string, label: string): string {
   const parts = name.split('/').filter((p) => p !== '' && p !== '.');

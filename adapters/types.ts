@@ -140,6 +140,14 @@ export interface UnpackedEntry {
  */
 export type PackageMetadata = { name: string; version: string; arch: string } & Record<string, unknown>;
 
+/** What one package may unpack to ([limits] in image.toml, or the build's flags). */
+export interface UnpackLimits {
+  /** Decompressed bytes of the package's payload (its data tar), headers included. */
+  maxUnpackedBytes: number;
+  /** Entries of the payload that reach the layer. */
+  maxEntries: number;
+}
+
 export interface UnpackResult {
   entries: AsyncIterable<UnpackedEntry>;
   /** Resolves after `entries` has been fully consumed. */
@@ -279,9 +287,10 @@ export interface Adapter {
   orderProviders?(name: string, candidates: ProviderCandidate[]): ProviderCandidate[];
   /**
    * Stream a downloaded package file into normalized layer entries plus its metadata. `label`
-   * names the package (name, version, URL) in error messages.
+   * names the package (name, version, URL) in error messages. The payload is refused, while it
+   * streams, once it outgrows `limits` or the installed size the package declares.
    */
-  unpack(file: string, label: string): UnpackResult;
+  unpack(file: string, label: string, limits: UnpackLimits): UnpackResult;
   /** Whether `later` may overwrite a path `earlier` also ships (Debian Replaces). */
   mayOverwrite(later: PackageMetadata, earlier: PackageMetadata): boolean;
   /** What the maintainer scripts would have done on a fresh install, recognized without running them. */

@@ -6,12 +6,34 @@ import { Command, CommanderError } from 'commander';
 import type { BuildResult } from './build/buildImage.js';
 import { recordBuild, recordKey, upToDate } from './build/upToDate.js';
 import { resolveCacheDir } from './cas/cacheDir.js';
-import { isUserError } from './errors.js';
+import type { ImageConfig } from './config/imageConfig.js';
+import { parseSize } from './config/parseSize.js';
+import { isUserError, UserError } from './errors.js';
 import { defaultLockPath } from './lock/lockPath.js';
 // The builder, resolver and their dependencies are imported inside the commands: a no-op
 // rebuild answers from the up-to-date check without loading them.
 
 const pkg = JSON.parse(readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), '../../package.json'), 'utf8')) as { version: string };
+
+interface LimitFlags {
+  maxUnpackedSize?: string;
+  maxFiles?: string;
+}
+
+/** --max-unpacked-size and --max-files over image.toml's [limits]. */
+function withLimitFlags(config: ImageConfig, flags: LimitFlags): ImageConfig {
+  const limits = { ...config.limits };
+  if (flags.maxUnpackedSize !== undefined) {
+    const bytes = parseSize(flags.maxUnpackedSize);
+    if (bytes === undefined) throw new UserError(`--max-unpacked-size "${flags.maxUnpackedSize}" is not a size: write bytes, or a number with K, M, G or T (e.g. 16G)`);
+    limits.maxUnpackedBytes = bytes;
+  }
+  if (flags.maxFiles !== undefined) {
+    if (!/^[1-9]\d*$/.test(flags.maxFiles)) throw new UserError(`--max-files "${flags.maxFiles}" is not a positive whole number`);
+    limits.maxEntries = Number(flags.maxFiles);
+  }
+  return { ...config, limits };
+}
 
 interface CommonFlags {
   lockfile?: string;
@@ -59,8 +81,10 @@ program
   .option('--cache-dir <dir>', 'cache directory (default: $LAYERPKG_CACHE_DIR, $XDG_CACHE_HOME/layerpkg, ~/.cache/layerpkg)')
   .option('--json', 'print one JSON object: manifest digest, layers, timings, script effects')
   .option('--strict', 'fail, writing nothing, when a maintainer script effect is left untranslated')
+  .option('--max-unpacked-size <size>', 'refuse a package whose payload unpacks to more than this (e.g. 16G; default: [limits] max_unpacked_size)')
+  .option('--max-files <n>', 'refuse a package with more entries than this (default: [limits] max_files)')
   .option('-q, --quiet', 'print nothing on success')
-  .action(async (file: string, flags: CommonFlags & { output?: string; strict?: boolean }) => {
+  .action(async (file: string, flags: CommonFlags & LimitFlags & { output?: string; strict?: boolean }) => {
     const started = performance.now();
     const cacheDir = resolveCacheDir(flags.cacheDir);
     const lockPath = path.resolve(flags.lockfile ?? defaultLockPath(path.resolve(file)));
@@ -76,7 +100,7 @@ program
       const { loadImageConfig } = await import('./config/loadImageConfig.js');
       const { buildImage } = await import('./build/buildImage.js');
       const { createProgress } = await import('./progress.js');
-      const config = await loadImageConfig(file);
+      const config = withLimitFlags(await loadImageConfig(file), flags);
       result = await buildImage({
         config,
         lockPath,
@@ -117,6 +141,79 @@ program
       .filter((r) => r.untranslated.length)
       .map((r) => ({ package: r.package, items: r.untranslated }));
     if (flags.strict && untranslated.length) throw strictFailure(untranslated, file);
+  });
+
+const cache = program.command('cache').description('check, size and clean the cache (packages, layers, index)');
+
+cache
+  .command('verify')
+  .description('rehash every blob and check every index row and build record; exit 1 listing what is wrong')
+  .option('--repair', 'drop the damaged blobs, the rows naming them and unreadable build records (they are made again when needed)')
+  .option('--cache-dir <dir>', 'cache directory (default: $LAYERPKG_CACHE_DIR, $XDG_CACHE_HOME/layerpkg, ~/.cache/layerpkg)')
+  .option('--json', 'print one JSON object: what was checked, the problems, what was dropped')
+  .action(async (flags: { repair?: boolean; cacheDir?: string; json?: boolean }) => {
+    const { verifyCache, describe } = await import('./cas/verifyCache.js');
+    const { UserError } = await import('./errors.js');
+    const report = await verifyCache(resolveCacheDir(flags.cacheDir), { repair: !!flags.repair });
+    const { checked, problems, repaired } = report;
+    const counts = `${checked.blobs} blobs, ${checked.layerRows} layer rows, ${checked.pinnedRows} pinned file rows, ${checked.buildRecords} build records`;
+    if (flags.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+    else process.stdout.write([...(repaired.length ? repaired : problems.map(describe)), ''].join('\n'));
+    if (problems.length && !flags.repair) {
+      throw new UserError(`${problems.length} problem(s) in the cache ${report.cacheDir} (checked ${counts}); \`layerpkg cache verify --repair\` drops them`);
+    }
+    if (!flags.json) {
+      process.stdout.write(repaired.length ? `dropped ${repaired.length} problem(s) (checked ${counts}); what they held is made again when needed\n` : `cache ok: ${counts}\n`);
+    }
+  });
+
+cache
+  .command('ls')
+  .description('show the size of the cache by kind')
+  .option('--cache-dir <dir>', 'cache directory (default: $LAYERPKG_CACHE_DIR, $XDG_CACHE_HOME/layerpkg, ~/.cache/layerpkg)')
+  .option('--json', 'print one JSON object: count and bytes per kind, total')
+  .action(async (flags: { cacheDir?: string; json?: boolean }) => {
+    const { cacheUsage, USAGE_KINDS, USAGE_LABELS } = await import('./cas/cacheUsage.js');
+    const { formatSize } = await import('./config/parseSize.js');
+    const usage = await cacheUsage(resolveCacheDir(flags.cacheDir));
+    if (flags.json) {
+      process.stdout.write(`${JSON.stringify(usage)}\n`);
+      return;
+    }
+    const lines = USAGE_KINDS.map((k) => `${formatSize(usage.kinds[k].bytes).padStart(10)}  ${String(usage.kinds[k].count).padStart(6)}  ${USAGE_LABELS[k]}`);
+    process.stdout.write(`${usage.cacheDir}\n${lines.join('\n')}\n${formatSize(usage.totalBytes).padStart(10)}          total\n`);
+  });
+
+cache
+  .command('gc')
+  .description('remove what no kept lock needs, least recently used first, until the cache fits --max-size')
+  .option('--max-size <size>', 'stop removing once the cache is at most this big (e.g. 500M, 2G; powers of 1024)')
+  .option('--keep <lockfile...>', 'keep what these locks need to build again without download or unpack')
+  .option('--cache-dir <dir>', 'cache directory (default: $LAYERPKG_CACHE_DIR, $XDG_CACHE_HOME/layerpkg, ~/.cache/layerpkg)')
+  .option('--json', 'print one JSON object: what was removed, sizes before and after')
+  .action(async (flags: { maxSize?: string; keep?: string[]; cacheDir?: string; json?: boolean }) => {
+    const { collectGarbage } = await import('./cas/collectGarbage.js');
+    const { formatSize, parseSize } = await import('./config/parseSize.js');
+    const { UserError } = await import('./errors.js');
+    const maxSize = flags.maxSize === undefined ? undefined : parseSize(flags.maxSize);
+    if (flags.maxSize !== undefined && maxSize === undefined) {
+      throw new UserError(`--max-size "${flags.maxSize}" is not a size: give bytes or a number with K, M, G or T (powers of 1024), e.g. 500M or 2G`);
+    }
+    const r = await collectGarbage(resolveCacheDir(flags.cacheDir), { maxSize, keep: flags.keep ?? [] });
+    if (flags.json) {
+      process.stdout.write(`${JSON.stringify(r)}\n`);
+      return;
+    }
+    const k = r.removed.byKind;
+    const parts = [`${k.packages.count} package files`, `${k.layers.count} layer blobs`, `${k.metadata.count + k.other.count} other blobs`];
+    process.stdout.write(
+      `removed ${r.removed.blobs} blobs (${formatSize(r.removed.bytes)}: ${parts.join(', ')}), ${r.removed.layerRows} layer rows, ${r.removed.pinnedRows} pinned file rows; the cache is now ${formatSize(r.afterBytes)} (was ${formatSize(r.beforeBytes)})\n`,
+    );
+    if (r.maxSize !== undefined && r.afterBytes > r.maxSize) {
+      process.stdout.write(
+        `still above --max-size ${formatSize(r.maxSize)}: ${formatSize(r.neededBytes)} is needed by the kept locks, ${formatSize(r.recentBytes)} was used within the last hour, the rest is the index, build records and tmp\n`,
+      );
+    }
   });
 
 function scriptsSummary(report: Record<string, { package: string; scripts: string[]; effects: string[]; untranslated: string[] }[]>): string {

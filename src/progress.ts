@@ -1,6 +1,7 @@
 /**
  * Stage-by-stage progress on stderr when it is a terminal; silent with --quiet or --json, and in
- * pipes, so CI logs and machine-read output stay clean.
+ * pipes, so CI logs and machine-read output stay clean. LAYERPKG_PROGRESS=1 asks for the stage
+ * lines in a pipe too (a CI log that wants them; the crash-safety test times its kills by them).
  */
 export interface Progress {
   stage(stage: string, message: string): void;
@@ -8,7 +9,7 @@ export interface Progress {
 }
 
 export function createProgress(opts: { quiet: boolean; json: boolean }): Progress {
-  const interactive = process.stderr.isTTY && !opts.quiet && !opts.json;
+  const interactive = (process.stderr.isTTY || process.env.LAYERPKG_PROGRESS === '1') && !opts.quiet && !opts.json;
   return {
     stage(stage, message) {
       if (interactive) process.stderr.write(`[${stage}] ${message}\n`);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeApkSigningKey, writeApkRepository } from './helpers/apkRepo.js';
 import { layerpkg, ROOT, run, runAsync } from './helpers/cli.js';
+import { podmanRun, removeImage, storageRef } from './helpers/podman.js';
 import { parseInstalledDb, type RootfsEntry } from './helpers/minirootfs.js';
 import { minirootfsPackages, type MinirootfsPackages } from './helpers/minirootfsRepo.js';
 
@@ -12,7 +13,6 @@ import { minirootfsPackages, type MinirootfsPackages } from './helpers/minirootf
  * repackaged into a signed apk repository, examples/alpine/image.toml locks and builds from it,
  * and the image is compared with the real minirootfs and run under podman.
  */
-const PODMAN = ['--storage-driver', 'vfs', '--runtime', 'runc'];
 const IMAGE_REF = 'localhost/layerpkg-alpine-test:latest';
 
 /**
@@ -49,7 +49,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  await runAsync('podman', [...PODMAN, 'rmi', '-f', IMAGE_REF], { allowFail: true });
+  await removeImage(IMAGE_REF);
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -108,9 +108,9 @@ describe('examples/alpine from the repackaged minirootfs', () => {
   });
 
   it('runs under podman; the real apk inside reads its database and audits every file clean', async () => {
-    await runAsync('skopeo', ['copy', `oci:${path.join(work, 'out')}:latest`, `containers-storage:[vfs@/var/lib/containers/storage+/run/containers/storage]${IMAGE_REF}`]);
+    await runAsync('skopeo', ['copy', `oci:${path.join(work, 'out')}:latest`, storageRef(IMAGE_REF)]);
     const script = '/bin/busybox echo ok; cat /etc/alpine-release; apk info -v 2>/dev/null | sort | tr "\\n" " "; echo; apk audit --system --check-permissions; echo "audit=$?"';
-    const r = await runAsync('podman', [...PODMAN, 'run', '--rm', '--network', 'none', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024', IMAGE_REF, '/bin/sh', '-c', script]);
+    const r = await podmanRun(IMAGE_REF, ['/bin/sh', '-c', script]);
     const [ok, release, apkInfo, ...audit] = r.stdout.trim().split('\n');
     expect(ok).toBe('ok');
     expect(release).toBe('3.16.9');

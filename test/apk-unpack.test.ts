@@ -499,7 +499,7 @@ describe('crafted packages', () => {
   it('refuses a hard link to a file the package did not ship before it', async () => {
     const pkg = await crafted('hardlink-missing.apk', { data: [ustar('usr/', { type: '5' }), ustar('usr/h', { type: '1', linkname: 'usr/nothing' })] });
     expect((await userError(unpackAll(pkg.file, 'hello'))).message).toBe(
-      'hello: refusing hard link "usr/h" to "usr/nothing": its target is not an earlier file of the package',
+      'hello: refusing hard link "usr/h" to "usr/nothing": its target is not an earlier regular file of the package',
     );
   });
 

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { layerpkg, ROOT, run, runAsync } from './helpers/cli.js';
+import { podmanRun, removeImage, storageRef } from './helpers/podman.js';
 
 /**
  * examples/debian-servers: bookworm with openssh-server and nginx, built from its committed lock
@@ -14,7 +15,6 @@ import { layerpkg, ROOT, run, runAsync } from './helpers/cli.js';
  */
 const EXAMPLE = path.join(ROOT, 'examples/debian-servers/image.toml');
 const LOCK = path.join(ROOT, 'lockfiles/debian-servers.lock.json');
-const PODMAN = ['--storage-driver', 'vfs', '--runtime', 'runc'];
 const TAG = 'localhost/layerpkg-servers-test:latest';
 const MIRROR = 'http://deb.debian.org/debian';
 
@@ -32,7 +32,7 @@ const locked = (JSON.parse(readFileSync(LOCK, 'utf8')) as { architectures: { amd
 
 /** Runs a shell script in the image as a container without systemd, no network. */
 async function inImage(script: string): Promise<string> {
-  const r = await runAsync('podman', [...PODMAN, 'run', '--rm', '--network', 'none', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024', TAG, 'sh', '-c', script]);
+  const r = await podmanRun(TAG, ['sh', '-c', script]);
   return r.stdout;
 }
 
@@ -54,12 +54,12 @@ beforeAll(async () => {
   built = JSON.parse(r.stdout) as Result;
   run('umoci', ['unpack', '--image', `${path.join(work, 'out')}:latest`, path.join(work, 'bundle')]);
   rootfs = path.join(work, 'bundle', 'rootfs');
-  await runAsync('skopeo', ['copy', `oci:${path.join(work, 'out')}:latest`, `containers-storage:[vfs@/var/lib/containers/storage+/run/containers/storage]${TAG}`]);
+  await runAsync('skopeo', ['copy', `oci:${path.join(work, 'out')}:latest`, storageRef(TAG)]);
   await mmdebstrap;
 });
 
 afterAll(async () => {
-  await runAsync('podman', [...PODMAN, 'rmi', '-f', TAG], { allowFail: true });
+  await removeImage(TAG);
   await rm(work, { recursive: true, force: true });
 });
 

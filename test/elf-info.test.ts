@@ -1,9 +1,14 @@
 // Oracle: binutils `readelf -h -d -W` on real shared objects and PIE
 // executables of this host.
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, lstatSync } from 'node:fs';
+import { closeSync, lstatSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { elfInfo, EM_X86_64, LdFlag } from '../src/elf/elfInfo.js';
+import type { DebMetadata } from '../adapters/deb/debMetadata.js';
+import { unpackDeb } from '../adapters/deb/unpack.js';
+import { elfInfo, EM_X86_64, fileBytes, LdFlag } from '../src/elf/elfInfo.js';
+import { hostileDeb } from './helpers/hostilePackages.js';
 
 const MACHINES: Record<string, number> = { 'Advanced Micro Devices X86-64': 62, 'Intel 80386': 3, AArch64: 183 };
 
@@ -97,6 +102,46 @@ describe('elfInfo on bad input', () => {
       const copy = Buffer.from(libz.subarray(0, 8192));
       for (let k = 0; k < 4; k++) copy[rand(i % 2 === 0 ? 64 : 8192)] = rand(256);
       expect(() => elfInfo(copy)).not.toThrow();
+    }
+  });
+});
+
+describe('a library read from disk by offset, as large ones are', () => {
+  it.each(['libc.so.6', 'libz.so.1'])('%s: the same facts as from the whole buffer', (name) => {
+    const file = `/usr/lib/x86_64-linux-gnu/${name}`;
+    const bytes = readFileSync(file);
+    const fd = openSync(file, 'r');
+    try {
+      const fromDisk = elfInfo(fileBytes(fd, bytes.length));
+      expect(fromDisk?.soname).toBeDefined();
+      expect(fromDisk).toEqual(elfInfo(bytes));
+    } finally {
+      closeSync(fd);
+    }
+  });
+});
+
+describe('a large library in a .deb is read through a spool file', () => {
+  it('its ldconfig facts equal those of the buffer, and no spool is left', async () => {
+    const lib = readFileSync('/usr/lib/x86_64-linux-gnu/libz.so.1.2.13');
+    // Padded past the in-memory bound: the dynamic section stays where it was.
+    const padded = Buffer.concat([lib, Buffer.alloc(6 * 1024 * 1024)]);
+    const deb = hostileDeb({
+      name: 'libbig',
+      installedSize: 8 * 1024,
+      data: [{ name: './usr/', type: 'directory' }, { name: './usr/lib/', type: 'directory' }, { name: './usr/lib/libz.so.1.2.13', body: padded }],
+    });
+    const work = mkdtempSync(path.join(os.tmpdir(), 'layerpkg-elf-spool-'));
+    const spoolsBefore = readdirSync(os.tmpdir()).filter((d) => d.startsWith('layerpkg-elf-')).length;
+    try {
+      writeFileSync(path.join(work, 'libbig.deb'), deb);
+      const result = unpackDeb(path.join(work, 'libbig.deb'), 'libbig');
+      for await (const { body } of result.entries) if (body) for await (const _ of body) void _;
+      const meta = (await result.metadata) as DebMetadata;
+      expect(meta.libraries?.['usr/lib/libz.so.1.2.13']).toEqual(elfInfo(lib));
+      expect(readdirSync(os.tmpdir()).filter((d) => d.startsWith('layerpkg-elf-')).length).toBe(spoolsBefore);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
     }
   });
 });

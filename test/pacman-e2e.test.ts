@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { layerpkg, ROOT, run, runAsync } from './helpers/cli.js';
+import { podmanRun, removeImage, storageRef } from './helpers/podman.js';
 import { makePacmanKey, makepkg, repoAdd, runTool } from './helpers/pacmanRepo.js';
 
 /**
@@ -10,7 +11,6 @@ import { makePacmanKey, makepkg, repoAdd, runTool } from './helpers/pacmanRepo.j
  * made by repo-add, everything signed by gpg; examples/arch-local/image.toml locks and builds;
  * the real pacman reads the image's database, and the image runs under podman.
  */
-const PODMAN = ['--storage-driver', 'vfs', '--runtime', 'runc'];
 const IMAGE_REF = 'localhost/layerpkg-arch-test:latest';
 
 const PKGBUILD = `pkgbase=demo
@@ -88,7 +88,7 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
-  await runAsync('podman', [...PODMAN, 'rmi', '-f', IMAGE_REF], { allowFail: true });
+  await removeImage(IMAGE_REF);
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -129,10 +129,10 @@ describe('examples/arch-local from a makepkg + repo-add repository', () => {
   });
 
   it('runs under podman', async () => {
-    await runAsync('skopeo', ['copy', `oci:${path.join(work, 'out')}:latest`, `containers-storage:[vfs@/var/lib/containers/storage+/run/containers/storage]${IMAGE_REF}`]);
-    const r = await runAsync('podman', [...PODMAN, 'run', '--rm', '--network', 'none', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024', IMAGE_REF]);
+    await runAsync('skopeo', ['copy', `oci:${path.join(work, 'out')}:latest`, storageRef(IMAGE_REF)]);
+    const r = await podmanRun(IMAGE_REF, []);
     expect(r.stdout.trim()).toBe('hello from arch-local');
-    const echo = await runAsync('podman', [...PODMAN, 'run', '--rm', '--network', 'none', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024', IMAGE_REF, '/usr/bin/busybox', 'echo', 'ok']);
+    const echo = await podmanRun(IMAGE_REF, ['/usr/bin/busybox', 'echo', 'ok']);
     expect(echo.stdout.trim()).toBe('ok');
   });
 });

@@ -343,7 +343,7 @@ describe('unpackPacman on crafted packages', () => {
     [
       'a hard link to a file the package did not ship',
       [{ name: '.PKGINFO', content: PKGINFO }, { name: 'x', type: 'link', linkname: 'etc/shadow' }],
-      /not an earlier file of the package/,
+      /not an earlier regular file of the package/,
     ],
     ['no .PKGINFO', [{ name: 'usr/x', content: 'x' }], /has no \.PKGINFO/],
     ['a .PKGINFO without pkgver', [{ name: '.PKGINFO', content: 'pkgname = t\narch = any\n' }], /no pkgver/],

@@ -173,6 +173,16 @@ function parseHead(bytes: Buffer, fileSize: number, label: string): ApkHead {
   };
 }
 
+/**
+ * apk-tools 3 packages are ADB containers ("ADB" + a compression byte: '.' none, 'd' deflate,
+ * 'c' another), not gzip members: a clear refusal instead of "not a valid gzip file".
+ */
+function refuseApkV3(bytes: Buffer, label: string): void {
+  if (bytes.length >= 4 && bytes.toString('latin1', 0, 3) === 'ADB') {
+    throw new UserError(`${label} is an apk v3 (ADB) package; layerpkg reads apk v2 packages only: use a repository that publishes v2 packages (.apk files made of gzip streams)`);
+  }
+}
+
 async function readPrefix(handle: FileHandle, length: number): Promise<Buffer> {
   const buf = Buffer.alloc(length);
   let filled = 0;
@@ -200,6 +210,7 @@ export async function readApkHead(file: string, label: string): Promise<ApkHead>
     let length = Math.min(fileSize, FIRST_READ);
     for (;;) {
       const bytes = await readPrefix(handle, length);
+      refuseApkV3(bytes, label);
       try {
         return parseHead(bytes, fileSize, label);
       } catch (e) {

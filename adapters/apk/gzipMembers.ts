@@ -55,19 +55,28 @@ function headerLength(bytes: Buffer, start: number, source: string): number {
   return pos - start;
 }
 
+/**
+ * What one member may inflate to: the members read whole are a package's signature and control
+ * streams and an APKINDEX (a few MiB for Alpine's largest repository); a gzip bomb stops here.
+ */
+const MEMBER_LIMIT = 256 * 1024 * 1024;
+
 /** Read the one gzip member starting at `start`. */
 export function readGzipMember(bytes: Buffer, start: number, source: string): GzipMember {
   const bodyStart = start + headerLength(bytes, start, source);
   let data: Buffer;
   let consumed: number;
   try {
-    const result = zlib.inflateRawSync(bytes.subarray(bodyStart), { info: true }) as unknown as {
+    const result = zlib.inflateRawSync(bytes.subarray(bodyStart), { info: true, maxOutputLength: MEMBER_LIMIT }) as unknown as {
       buffer: Buffer;
       engine: zlib.InflateRaw;
     };
     data = result.buffer;
     consumed = result.engine.bytesWritten;
   } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new UserError(`${source}: its gzip member at byte ${start} inflates to more than ${MEMBER_LIMIT / 1024 / 1024} MiB, far more than an apk header or index holds: it is malformed or hostile`);
+    }
     throw new UserError(
       `${source} is corrupt or truncated (gzip member at byte ${start}: ${errorMessage(e)}): download it again`,
     );

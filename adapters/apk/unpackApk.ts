@@ -14,8 +14,11 @@ import { Readable, Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
 import { errorMessage, UserError } from '../../src/errors.js';
-import { hardlinkTarget, layerEntryOf, tarEntryPath, unpackResult } from '../tarEntries.js';
-import type { LayerEntry, PackageMetadata, UnpackedEntry, UnpackResult } from '../types.js';
+import { PackageTree } from '../packageTree.js';
+import { layerEntryOf, relativeName, tarEntryPath, unpackResult } from '../tarEntries.js';
+import type { LayerEntry, PackageMetadata, UnpackedEntry, UnpackLimits, UnpackResult } from '../types.js';
+import { ExpansionBudget } from '../expansionBudget.js';
+import { DEFAULT_LIMITS } from '../../src/config/imageConfig.js';
 import { controlScripts, pkginfoValue, readApkHead, requiredDatahash, type ApkHead } from './apkHead.js';
 import type { ApkFile, ApkMetadata } from './apkMetadata.js';
 import { busyboxApplets } from './busyboxApplets.js';
@@ -62,7 +65,7 @@ function requiredField(head: ApkHead, key: string, label: string): string {
  * entries are consumed and the data has matched its `datahash`. `label` names the package in
  * every error.
  */
-export function unpackApk(file: string, label: string): UnpackResult {
+export function unpackApk(file: string, label: string, limits: UnpackLimits = DEFAULT_LIMITS): UnpackResult {
   return unpackResult(async function* entries(): AsyncGenerator<UnpackedEntry, PackageMetadata> {
     const head = await readApkHead(file, label);
     const datahash = requiredDatahash(head, label);
@@ -70,7 +73,10 @@ export function unpackApk(file: string, label: string): UnpackResult {
     const version = requiredField(head, 'pkgver', label);
     const arch = requiredField(head, 'arch', label);
     const files: ApkFile[] = [];
-    const regularFiles = new Set<string>();
+    const tree = new PackageTree(label, limits);
+    const budget = new ExpansionBudget(label, limits);
+    const declared = pkginfoValue(head.pkginfo, 'size');
+    if (declared !== undefined && /^\d+$/.test(declared)) budget.declare(Number(declared), `.PKGINFO size (${declared} bytes)`);
     let busybox: Buffer | undefined;
     const accounts: Record<string, string> = {};
 
@@ -85,14 +91,16 @@ export function unpackApk(file: string, label: string): UnpackResult {
       },
     });
     const gunzip = createGunzip();
+    const expansion = budget.meter();
     const extract = tar.extract();
     const corrupt = (e: unknown): UserError =>
       e instanceof UserError ? e : new UserError(`${label} has a corrupt or truncated data stream (${errorMessage(e)}): download it again`);
-    for (const stream of [source, meter, gunzip]) stream.on('error', (e: Error) => extract.destroy(corrupt(e)));
-    source.pipe(meter).pipe(gunzip).pipe(extract);
+    for (const stream of [source, meter, gunzip, expansion]) stream.on('error', (e: Error) => extract.destroy(corrupt(e)));
+    source.pipe(meter).pipe(gunzip).pipe(expansion).pipe(extract);
 
     try {
       for await (const tarEntry of extract) {
+        budget.entry();
         const h = tarEntry.header;
         const { type, rel } = tarEntryPath(h, label);
         if (rel === '' || ignoredByApk(rel, type)) {
@@ -100,9 +108,9 @@ export function unpackApk(file: string, label: string): UnpackResult {
           continue;
         }
         const entry = layerEntryOf(h, rel, type);
-        if (type === 'hardlink') entry.linkname = hardlinkTarget(h, rel, regularFiles, label);
+        if (type === 'hardlink') entry.linkname = relativeName(h.linkname ?? '', label);
+        tree.admit(entry, rel);
         files.push(apkFile(entry, h, label));
-        if (type === 'file') regularFiles.add(rel);
 
         if (type !== 'file') {
           tarEntry.resume();
@@ -120,7 +128,7 @@ export function unpackApk(file: string, label: string): UnpackResult {
     } catch (e) {
       throw corrupt(e);
     } finally {
-      for (const stream of [source, meter, gunzip]) stream.destroy();
+      for (const stream of [source, meter, gunzip, expansion]) stream.destroy();
     }
 
     if (metered !== head.fileSize - head.dataOffset) {

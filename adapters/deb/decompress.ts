@@ -1,7 +1,7 @@
-import { Transform, type Readable } from 'node:stream';
+import { PassThrough, Transform, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import lzma from 'lzma-native';
-import { UserError } from '../../src/errors.js';
+import { errorMessage, UserError } from '../../src/errors.js';
 import { zstdTransform } from '../zstdTransform.js';
 
 /** The compressor of a `control.tar.*` / `data.tar.*` member, chosen by its suffix. */
@@ -13,9 +13,28 @@ export function decompressorFor(memberName: string, label: string): Transform | 
   throw new UserError(`${label}: unsupported compression for member "${memberName}" (expected .xz, .gz, .zst or plain .tar)`);
 }
 
+/**
+ * `source` decompressed. A decompressor's own failure (corrupt or truncated data: zlib's
+ * "incorrect data check", lzma's "Data is corrupt", fzstd's "unexpected EOF") becomes a UserError
+ * naming the package and the member; errors of `source` pass through as they are.
+ */
 export function decompressStream(source: Readable, memberName: string, label: string): Readable {
   const d = decompressorFor(memberName, label);
   if (!d) return source;
-  source.on('error', (e) => d.destroy(e));
-  return source.pipe(d);
+  const out = new PassThrough();
+  let sourceFailed = false;
+  source.on('error', (e) => {
+    sourceFailed = true;
+    out.destroy(e);
+    d.destroy();
+  });
+  d.on('error', (e) => {
+    if (sourceFailed) return;
+    out.destroy(
+      e instanceof UserError
+        ? e
+        : new UserError(`${label}: its ${memberName} is corrupt or truncated (${errorMessage(e)}): the package is damaged; download it again, and if that does not help, report the package to its repository`),
+    );
+  });
+  return source.pipe(d).pipe(out);
 }

@@ -14,10 +14,18 @@ export function packageRecord(p: Paragraph, repoName: string, mirrorUrl: string,
   if (!name || !version || !arch || !filename || !sha256 || !Number.isSafeInteger(size)) {
     throw new UserError(`${source}: package record "${name ?? '?'}" lacks Package, Version, Architecture, Filename, SHA256 or Size`);
   }
-  const relation = (field: string) => {
+  // A bad relation is the index's fault: say which index, package and field hold it.
+  const parsed = <T>(field: string, parse: (v: string) => T[]): T[] => {
     const v = p.get(field);
-    return v ? parseRelationField(v) : [];
+    if (!v) return [];
+    try {
+      return parse(v);
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      throw new UserError(`${source}: package "${name}" ${version}: ${field}: ${e.message}; the repository's index is broken, report it to its maintainer`);
+    }
   };
+  const relation = (field: string) => parsed(field, parseRelationField);
   const tags: string[] = [];
   if (p.get('Essential') === 'yes') tags.push('essential');
   const priority = p.get('Priority');
@@ -32,7 +40,7 @@ export function packageRecord(p: Paragraph, repoName: string, mirrorUrl: string,
     size,
     // Pre-Depends must be configured first; for an unpack-only install both are plain hard edges.
     depends: [...relation('Pre-Depends'), ...relation('Depends')],
-    provides: p.get('Provides') ? parseProvides(p.get('Provides')!) : [],
+    provides: parsed('Provides', parseProvides),
     // apt refuses to install a package beside one it Breaks, just as with Conflicts.
     conflicts: [...relation('Conflicts'), ...relation('Breaks')].flat(),
     tags,

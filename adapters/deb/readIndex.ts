@@ -2,10 +2,8 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { gunzip } from 'node:zlib';
-import lzma from 'lzma-native';
-import { UserError } from '../../src/errors.js';
+import { decompressIndex } from '../decompressIndex.js';
+import { errorMessage, UserError } from '../../src/errors.js';
 import type { IndexContext, LockedIndex, PackageRecord, RepositoryConfig, RepositoryIndex } from '../types.js';
 import { parseDeb822 } from './deb822.js';
 import { checkRelease } from './checkRelease.js';
@@ -51,9 +49,9 @@ export async function readDebIndex(repo: RepositoryConfig, ctx: IndexContext): P
 }
 
 /** The archive's preferred compressions, best first; each is verified before it is decoded. */
-const VARIANTS: { suffix: string; decode: (b: Buffer) => Promise<Buffer> }[] = [
-  { suffix: '.xz', decode: decodeXz },
-  { suffix: '.gz', decode: promisify(gunzip) },
+const VARIANTS: { suffix: string; decode: (b: Buffer, url: string) => Promise<Buffer> }[] = [
+  { suffix: '.xz', decode: (b, url) => decompressIndex(b, 'xz', url) },
+  { suffix: '.gz', decode: (b, url) => decompressIndex(b, 'gzip', url) },
   { suffix: '', decode: async (b) => b },
 ];
 
@@ -65,21 +63,17 @@ async function fetchPackagesFile(release: ReleaseFile, distUrl: string, componen
     const byHash = release.fields.get('Acquire-By-Hash') === 'yes';
     const url = byHash ? `${distUrl}/${component}/binary-${ctx.arch}/by-hash/SHA256/${listed.sha256}` : `${distUrl}/${listed.path}`;
     const bytes = await ctx.fetchBytes(url, { sha256: listed.sha256, size: listed.size });
-    const text = (await variant.decode(bytes)).toString('utf8');
+    // The bytes match the signed InRelease, so a decoding failure is the repository's, not the download's.
+    const decoded = await variant.decode(bytes, url).catch((e: unknown) => {
+      if (e instanceof UserError) throw e;
+      throw new UserError(
+        `${url} matches the sha256 ${inReleaseUrl} pins but cannot be decompressed (${errorMessage(e)}): the repository publishes a broken index; report it to its maintainer, or use another mirror`,
+      );
+    });
+    const text = decoded.toString('utf8');
     return { entry: { url, sha256: listed.sha256, size: listed.size, verifiedBy: `sha256 from ${inReleaseUrl}` }, text };
   }
   throw new UserError(`${inReleaseUrl} lists no ${base}(.xz|.gz) : check the repository's \`components\` and the architecture`);
-}
-
-function decodeXz(buf: Buffer): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    const d = lzma.createDecompressor();
-    d.on('data', (c: Buffer) => chunks.push(c));
-    d.on('error', reject);
-    d.on('end', () => resolve(Buffer.concat(chunks)));
-    d.end(buf);
-  });
 }
 
 function sha256Hex(b: Buffer): string {

@@ -2,12 +2,16 @@ import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { Readable } from 'node:stream';
 import tar from 'tar-stream';
-import { elfInfo, type ElfInfo } from '../../src/elf/elfInfo.js';
-import { UserError } from '../../src/errors.js';
+import type { ElfInfo } from '../../src/elf/elfInfo.js';
+import { errorMessage, UserError } from '../../src/errors.js';
 import { isDsoName } from '../../src/translate/ldsoCache.js';
+import { PackageTree } from '../packageTree.js';
 import { layerEntryOf, relativeName, tarEntryPath, unpackResult } from '../tarEntries.js';
-import type { InstalledDirectory, PackageMetadata, UnpackedEntry, UnpackResult } from '../types.js';
-import { listArMembers, readArMember } from './arReader.js';
+import type { InstalledDirectory, PackageMetadata, UnpackedEntry, UnpackLimits, UnpackResult } from '../types.js';
+import { ExpansionBudget } from '../expansionBudget.js';
+import { DEFAULT_LIMITS } from '../../src/config/imageConfig.js';
+import { LibraryCapture } from './libraryCapture.js';
+import { listArMembers, readArMember, type ArMember } from './arReader.js';
 import { isShellLibraryName } from './packagedScripts.js';
 import type { DebMetadata } from './debMetadata.js';
 import { decompressStream } from './decompress.js';
@@ -19,14 +23,16 @@ import { isCapturedForEffects } from './scriptEffects.js';
  * Stream a .deb: the small control.tar is read whole (its fields and scripts go to the DB), then
  * data.tar is decompressed and yielded entry by entry with paths made canonical for merged-/usr.
  */
-export function unpackDeb(file: string, label = file): UnpackResult {
+export function unpackDeb(file: string, label = file, limits: UnpackLimits = DEFAULT_LIMITS): UnpackResult {
   return unpackResult(async function* entries(): AsyncGenerator<UnpackedEntry, PackageMetadata> {
     const members = await listArMembers(file, label);
     const control = members.find((m) => m.name.startsWith('control.tar'));
     const data = members.find((m) => m.name.startsWith('data.tar'));
-    if (members[0]?.name !== 'debian-binary' || !control || !data) {
+    const formatMember = members[0];
+    if (formatMember?.name !== 'debian-binary' || !control || !data) {
       throw new UserError(`${label}: not a Debian binary package (members: ${members.map((m) => m.name).join(', ')})`);
     }
+    await checkFormatVersion(file, formatMember, label);
     const controlFiles = await readControlTar(readArMember(file, control), control.name, label);
     const controlText = controlFiles.get('control');
     if (!controlText) throw new UserError(`${label}: control.tar has no control file`);
@@ -43,63 +49,84 @@ export function unpackDeb(file: string, label = file): UnpackResult {
     const libraryLinks: Record<string, string> = {};
     // Package files the scripts name (ucf and cp sources under /usr/share): kept for their effects.
     const referenced = referencedPaths([controlFiles.get('preinst'), controlFiles.get('postinst')]);
+    const tree = new PackageTree(label, limits);
+    const budget = new ExpansionBudget(label, limits);
+    const installedSize = paragraph.get('Installed-Size');
+    if (installedSize !== undefined && /^\d+$/.test(installedSize.trim())) {
+      budget.declare(Number(installedSize.trim()) * 1024, `Installed-Size (${installedSize.trim()} KiB)`);
+    }
 
     const extract = tar.extract();
-    const source = decompressStream(readArMember(file, data), data.name, label);
+    const source = metered(decompressStream(readArMember(file, data), data.name, label), budget);
     source.on('error', (e) => extract.destroy(e));
     source.pipe(extract);
-    for await (const tarEntry of extract) {
-      const h = tarEntry.header;
-      const { type, rel } = tarEntryPath(h, label);
-      if (rel === '') {
-        tarEntry.resume();
-        continue;
+    const corrupt = corruptMember(label, data.name);
+    try {
+      for await (const tarEntry of extract) {
+        budget.entry();
+        const h = tarEntry.header;
+        const { type, rel } = tarEntryPath(h, label);
+        if (rel === '') {
+          tarEntry.resume();
+          continue;
+        }
+        files.push(`/${rel}`);
+        const path = canonicalPath(rel);
+        const entry = layerEntryOf(h, path, type);
+        if (type === 'hardlink') entry.linkname = canonicalPath(relativeName(h.linkname ?? '', label));
+        tree.admit(entry, rel);
+        if (type !== 'directory') paths.push(path);
+        else directories.push({ path, mode: entry.mode, uid: entry.uid, gid: entry.gid });
+        if (type !== 'file') {
+          if (type === 'symlink' && isDsoName(posix.basename(path))) libraryLinks[path] = h.linkname ?? '';
+          tarEntry.resume();
+          yield { entry };
+          continue;
+        }
+        const isConffile = conffilePaths.has(`/${rel}`);
+        const capture = (isCapturedForEffects(path) || referenced.has(`/${path}`)) && entry.size <= REFERENCED_LIMIT;
+        // ldconfig reads a shared object's ELF headers: they are taken as the bytes go by.
+        const library = isDsoName(posix.basename(path));
+        // A small executable under /usr/share may be a helper that other packages' scripts run
+        // (mysql-common's configure-symlinks): kept when it turns out to be a shell script.
+        const helper = !capture && isHelperCandidate(path, entry.mode, entry.size);
+        if (!isConffile && !capture && !library && !helper) {
+          yield { entry, body: Readable.from(guarded(tarEntry as AsyncIterable<Buffer>, corrupt)) };
+          continue;
+        }
+        const md5 = createHash('md5');
+        const chunks: Buffer[] = [];
+        const elfCapture = library ? LibraryCapture.start(entry.size) : undefined;
+        yield {
+          entry,
+          body: Readable.from(
+            (async function* observe() {
+              let complete = false;
+              try {
+                for await (const chunk of guarded(tarEntry as AsyncIterable<Buffer>, corrupt)) {
+                  md5.update(chunk);
+                  if (capture || helper) chunks.push(chunk);
+                  await elfCapture?.add(chunk);
+                  yield chunk;
+                }
+                complete = true;
+              } finally {
+                if (!complete) await elfCapture?.dispose();
+              }
+            })(),
+          ),
+        };
+        if (isConffile) conffileMd5.set(`/${rel}`, md5.digest('hex'));
+        const bytes = capture || helper ? Buffer.concat(chunks) : undefined;
+        if (capture || (helper && isShellScript(bytes!, path))) {
+          captured[path] = bytes!.toString('base64');
+          capturedModes[path] = entry.mode;
+        }
+        const elf = await elfCapture?.finish();
+        if (elf) libraries[path] = elf;
       }
-      files.push(`/${rel}`);
-      const path = canonicalPath(rel);
-      const entry = layerEntryOf(h, path, type);
-      if (type === 'hardlink') entry.linkname = canonicalPath(relativeName(h.linkname ?? '', label));
-      if (type !== 'directory') paths.push(path);
-      else directories.push({ path, mode: entry.mode, uid: entry.uid, gid: entry.gid });
-      if (type !== 'file') {
-        if (type === 'symlink' && isDsoName(posix.basename(path))) libraryLinks[path] = h.linkname ?? '';
-        tarEntry.resume();
-        yield { entry };
-        continue;
-      }
-      const isConffile = conffilePaths.has(`/${rel}`);
-      const capture = (isCapturedForEffects(path) || referenced.has(`/${path}`)) && entry.size <= REFERENCED_LIMIT;
-      // ldconfig reads a shared object's ELF headers: they are taken as the bytes go by.
-      const library = isDsoName(posix.basename(path));
-      // A small executable under /usr/share may be a helper that other packages' scripts run
-      // (mysql-common's configure-symlinks): kept when it turns out to be a shell script.
-      const helper = !capture && isHelperCandidate(path, entry.mode, entry.size);
-      if (!isConffile && !capture && !library && !helper) {
-        yield { entry, body: Readable.from(tarEntry) };
-        continue;
-      }
-      const md5 = createHash('md5');
-      const chunks: Buffer[] = [];
-      yield {
-        entry,
-        body: Readable.from(
-          (async function* observe() {
-            for await (const chunk of tarEntry as AsyncIterable<Buffer>) {
-              md5.update(chunk);
-              if (capture || library || helper) chunks.push(chunk);
-              yield chunk;
-            }
-          })(),
-        ),
-      };
-      if (isConffile) conffileMd5.set(`/${rel}`, md5.digest('hex'));
-      const bytes = capture || library || helper ? Buffer.concat(chunks) : undefined;
-      if (capture || (helper && isShellScript(bytes!, path))) {
-        captured[path] = bytes!.toString('base64');
-        capturedModes[path] = entry.mode;
-      }
-      const elf = library ? elfInfo(bytes!) : undefined;
-      if (elf) libraries[path] = elf;
+    } catch (e) {
+      throw corrupt(e);
     }
 
     const control822 = paragraph.fields;
@@ -130,6 +157,24 @@ export function unpackDeb(file: string, label = file): UnpackResult {
   });
 }
 
+
+/** `source` through the budget's meter, its errors carried along. */
+function metered(source: Readable, budget: ExpansionBudget): Readable {
+  const meter = budget.meter();
+  source.on('error', (e) => meter.destroy(e));
+  return source.pipe(meter);
+}
+
+/** dpkg-deb reads format 2.x only (the "2.0" every .deb since 1995 has; a later 2.x stays compatible). */
+async function checkFormatVersion(file: string, member: ArMember, label: string): Promise<void> {
+  if (member.size > 64) throw new UserError(`${label}: its debian-binary member is ${member.size} bytes, not a format version: this is not a Debian binary package dpkg reads`);
+  const chunks: Buffer[] = [];
+  for await (const chunk of readArMember(file, member)) chunks.push(chunk as Buffer);
+  const version = Buffer.concat(chunks).toString('latin1');
+  if (!/^2\.\d+\n/.test(version)) {
+    throw new UserError(`${label}: its debian-binary says format ${JSON.stringify(version.trimEnd())}; dpkg reads only format 2.x packages`);
+  }
+}
 
 function parseConffiles(buf: Buffer | undefined): Map<string, { path: string }> {
   const out = new Map<string, { path: string }>();
@@ -174,16 +219,46 @@ function referencedPaths(scripts: (Buffer | undefined)[]): { has(path: string): 
   return { has: (path) => files.has(path) || dirs.some((d) => path.startsWith(d)) };
 }
 
+/** control.tar holds a few small files (md5sums is the largest: ~100 bytes per packaged file). */
+const CONTROL_LIMITS: UnpackLimits = { maxUnpackedBytes: 64 * 1024 * 1024, maxEntries: 10_000 };
+
 async function readControlTar(stream: Readable, memberName: string, label: string): Promise<Map<string, Buffer>> {
   const files = new Map<string, Buffer>();
   const extract = tar.extract();
-  const source = decompressStream(stream, memberName, label);
+  const source = metered(decompressStream(stream, memberName, label), new ExpansionBudget(`${label}: ${memberName}`, CONTROL_LIMITS));
   source.on('error', (e) => extract.destroy(e));
   source.pipe(extract);
-  for await (const entry of extract) {
-    const chunks: Buffer[] = [];
-    for await (const chunk of entry as AsyncIterable<Buffer>) chunks.push(chunk);
-    if (entry.header.type === 'file') files.set(entry.header.name.replace(/^\.\//, ''), Buffer.concat(chunks));
+  try {
+    for await (const entry of extract) {
+      // Only a regular file has a body to read: tar-stream never ends a directory's "body" when
+      // its header claims a size, so others are skipped, not read.
+      if (entry.header.type !== 'file') {
+        entry.resume();
+        continue;
+      }
+      const chunks: Buffer[] = [];
+      for await (const chunk of entry as AsyncIterable<Buffer>) chunks.push(chunk);
+      files.set(entry.header.name.replace(/^\.\//, ''), Buffer.concat(chunks));
+    }
+  } catch (e) {
+    throw corruptMember(label, memberName)(e);
   }
   return files;
+}
+
+/** A tar reader's failure inside a member as the user's error (a UserError passes as it is). */
+function corruptMember(label: string, memberName: string): (e: unknown) => UserError {
+  return (e) =>
+    e instanceof UserError
+      ? e
+      : new UserError(`${label}: its ${memberName} is not a readable tar archive (${errorMessage(e)}): the package is malformed or damaged`);
+}
+
+/** A body's chunks, its failure turned into the user's error. */
+async function* guarded(body: AsyncIterable<Buffer>, corrupt: (e: unknown) => UserError): AsyncGenerator<Buffer> {
+  try {
+    yield* body;
+  } catch (e) {
+    throw corrupt(e);
+  }
 }

@@ -26,13 +26,8 @@
  * directories may sit inside another directory (archweb's test fixture has `core.db/<pkg>/desc`,
  * which pacman itself refuses as "invalid name for database entry").
  */
-import { promisify } from 'node:util';
-import zlib from 'node:zlib';
-import { decompress as zstdDecompress } from 'fzstd';
-import lzma from 'lzma-native';
 import { errorMessage, UserError } from '../../src/errors.js';
-
-const gunzip = promisify(zlib.gunzip);
+import { decompressIndex } from '../decompressIndex.js';
 
 /** Fields by key without the percent signs ("CSIZE"), each with its values in file order. */
 export type PacmanFields = Map<string, string[]>;
@@ -221,34 +216,15 @@ async function decompressDb(bytes: Buffer, source: string): Promise<Buffer> {
     );
   }
   try {
-    switch (kind) {
-      case 'gzip':
-        return await gunzip(bytes);
-      case 'zstd': {
-        const out = zstdDecompress(bytes);
-        return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
-      }
-      case 'xz':
-        return await xzDecompress(bytes);
-    }
+    if (kind === 'gzip' || kind === 'zstd' || kind === 'xz') return await decompressIndex(bytes, kind, source);
   } catch (e) {
+    if (e instanceof UserError) throw e;
     throw new UserError(`${source} is truncated or corrupt (${kind}: ${errorMessage(e)}): download it again`);
   }
   throw new UserError(
     `${source} is compressed with ${kind}, which layerpkg cannot read: use a repository database compressed with ` +
       'zstd, gzip or xz, or uncompressed (repo-add picks the compression from the name, e.g. <repo>.db.tar.zst)',
   );
-}
-
-function xzDecompress(bytes: Buffer): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const d = lzma.createDecompressor();
-    const out: Buffer[] = [];
-    d.on('data', (c: Buffer) => out.push(c));
-    d.on('end', () => resolve(Buffer.concat(out)));
-    d.on('error', reject);
-    d.end(bytes);
-  });
 }
 
 // ---------------------------------------------------------------------------------------------

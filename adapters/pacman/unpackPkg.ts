@@ -17,8 +17,11 @@ import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { errorMessage, UserError } from '../../src/errors.js';
-import { hardlinkTarget, layerEntryOf, relativeName, tarEntryPath, unpackResult } from '../tarEntries.js';
-import type { LayerEntry, PackageMetadata, UnpackedEntry, UnpackResult } from '../types.js';
+import { PackageTree } from '../packageTree.js';
+import { layerEntryOf, relativeName, tarEntryPath, unpackResult } from '../tarEntries.js';
+import type { LayerEntry, PackageMetadata, UnpackedEntry, UnpackLimits, UnpackResult } from '../types.js';
+import { ExpansionBudget } from '../expansionBudget.js';
+import { DEFAULT_LIMITS } from '../../src/config/imageConfig.js';
 import { decompressor, packageCompression, type PackageCompression } from './decompress.js';
 import type { PacmanFile, PacmanMetadata } from './pacmanMetadata.js';
 
@@ -49,9 +52,11 @@ function openTar(
   file: string,
   kind: PackageCompression,
   corrupt: (e: unknown) => UserError,
+  budget: ExpansionBudget,
 ): { extract: tar.Extract; close: () => void; complete: () => Promise<boolean> } {
   const source = createReadStream(file);
   const decode = decompressor(kind);
+  const expansion = budget.meter();
   const extract = tar.extract();
   let done = false;
   // streamx emits "finish" only once _final found no missing bytes (the tar was read to its
@@ -60,10 +65,9 @@ function openTar(
     done = true;
   });
   const closed = new Promise<void>((resolve) => extract.once('close', () => resolve()));
-  const streams = decode ? [source, decode] : [source];
+  const streams = decode ? [source, decode, expansion] : [source, expansion];
   for (const s of streams) s.on('error', (e: Error) => extract.destroy(corrupt(e)));
-  if (decode) source.pipe(decode).pipe(extract);
-  else source.pipe(extract);
+  (decode ? source.pipe(decode) : source).pipe(expansion).pipe(extract);
   return {
     extract,
     close: () => {
@@ -95,7 +99,7 @@ async function readWhole(tarEntry: AsyncIterable<Buffer>, rel: string, label: st
  * Entries are yielded before the end of the archive is known to be sound, so a consumer must
  * discard what it wrote when iteration throws.
  */
-export function unpackPacman(file: string, label: string): UnpackResult {
+export function unpackPacman(file: string, label: string, limits: UnpackLimits = DEFAULT_LIMITS): UnpackResult {
   return unpackResult(async function* entries(): AsyncGenerator<UnpackedEntry, PackageMetadata> {
     const kind = await packageCompression(file, label);
     const corrupt = (e: unknown): UserError =>
@@ -108,11 +112,14 @@ export function unpackPacman(file: string, label: string): UnpackResult {
     /** Hardlink path → the regular file it links to. */
     const hardlinks = new Map<string, string>();
     const md5s = new Map<string, string>();
+    const tree = new PackageTree(label, limits);
+    const budget = new ExpansionBudget(label, limits);
     const effectFiles: Record<string, string> = {};
 
-    const { extract, close, complete } = openTar(file, kind, corrupt);
+    const { extract, close, complete } = openTar(file, kind, corrupt, budget);
     try {
       for await (const tarEntry of extract) {
+        budget.entry();
         const h = tarEntry.header;
         const { type, rel } = tarEntryPath(h, label);
         if (rel === '') {
@@ -134,18 +141,18 @@ export function unpackPacman(file: string, label: string): UnpackResult {
           const content = await readWhole(tarEntry as AsyncIterable<Buffer>, rel, label);
           captured.set(rel, content);
           if (rel === '.PKGINFO') {
-            const backup = parsePkginfo(content.toString('utf8')).filter(([k]) => k === 'backup');
-            backupPaths = new Set(backup.map(([, v]) => v));
+            const fields = parsePkginfo(content.toString('utf8'));
+            backupPaths = new Set(fields.filter(([k]) => k === 'backup').map(([, v]) => v));
+            const declared = fields.find(([k]) => k === 'size')?.[1];
+            if (declared !== undefined && /^\d+$/.test(declared)) budget.declare(Number(declared), `.PKGINFO size (${declared} bytes)`);
           }
           continue;
         }
 
         const entry = layerEntryOf(h, rel, type);
-        if (type === 'hardlink') {
-          const target = hardlinkTarget(h, rel, regularFiles, label);
-          entry.linkname = target;
-          hardlinks.set(rel, target);
-        }
+        if (type === 'hardlink') entry.linkname = relativeName(h.linkname ?? '', label);
+        tree.admit(entry, rel);
+        if (type === 'hardlink') hardlinks.set(rel, entry.linkname!);
         files.push(pacmanFile(entry));
         // A path shipped twice is what its last entry makes it.
         if (type !== 'hardlink') hardlinks.delete(rel);
@@ -208,7 +215,7 @@ export function unpackPacman(file: string, label: string): UnpackResult {
     }
     // Only when .PKGINFO came after data, or a backup path is a hard link: read the package again.
     if (missing.size > 0) {
-      for (const [p, digest] of await md5sOf(file, kind, missing, label, corrupt)) md5s.set(p, digest);
+      for (const [p, digest] of await md5sOf(file, kind, missing, label, corrupt, new ExpansionBudget(label, limits))) md5s.set(p, digest);
     }
 
     const meta: PacmanMetadata = {
@@ -242,9 +249,10 @@ async function md5sOf(
   paths: Set<string>,
   label: string,
   corrupt: (e: unknown) => UserError,
+  budget: ExpansionBudget,
 ): Promise<Map<string, string>> {
   const out = new Map<string, string>();
-  const { extract, close } = openTar(file, kind, corrupt);
+  const { extract, close } = openTar(file, kind, corrupt, budget);
   try {
     for await (const tarEntry of extract) {
       const h = tarEntry.header;

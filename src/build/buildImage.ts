@@ -107,6 +107,7 @@ export async function buildImage(opts: BuildOptions): Promise<BuildResult> {
       if (opts.strict && untranslated.length) throw strictFailure(untranslated, config.file);
 
       const manifest = await writeManifest(cas, adapter, config, arch, layers, final.layer, sourceDateEpoch);
+      index.markUsed([manifest.configDigest, manifest.descriptor.digest]); // for `cache gc`'s least-recently-used order
       blobs.push(...layers.map((l) => l.digest), final.layer.digest, manifest.configDigest, manifest.descriptor.digest);
       manifests.push(manifest.descriptor);
       perArch[arch] = { manifestDigest: manifest.descriptor.digest, layers: [...layers.map(layerReport), finalReport(final.layer, final.cached)] };
@@ -122,6 +123,7 @@ export async function buildImage(opts: BuildOptions): Promise<BuildResult> {
         return single;
       }
       const indexBlob = await cas.writeBuffer(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.index, manifests })));
+      index.markUsed([indexBlob.digest]);
       const desc: Descriptor = { mediaType: MEDIA_TYPES.index, digest: indexBlob.digest, size: indexBlob.size, annotations: ref };
       await writeLayout(cas, opts.outputDir, [...blobs, indexBlob.digest], desc);
       return desc;
@@ -185,11 +187,13 @@ async function packageLayersFor(args: {
     const verify = adapter.verifyDownload;
     return repo && verify ? (tmp: string) => verify.call(adapter, tmp, pkg, repo, { fetchIfExists }) : undefined;
   };
+  // Marked before fetch looks for them, so a concurrent `cache gc` either sees them used or has already removed them.
+  index.markUsed(packages.flatMap((p) => (p.sha256 ? [p.sha256] : [])), 'package');
   const fetched = await watch.time('fetch', () => fetchPackages({ cas, index, verifierFor }, packages, 8, args.lockPath));
   const plans = planLayers(packages, config.layering.maxLayers);
   progress.stage('unpack', `${plans.length} package layers (${arch})`);
   const layers = await watch.time('unpack', () =>
-    buildPackageLayers(adapter, plans, { cas, index, blobs: fetched.blobs, concurrency: Math.max(2, os.availableParallelism() * 2) }),
+    buildPackageLayers(adapter, plans, { cas, index, blobs: fetched.blobs, limits: config.limits, concurrency: Math.max(2, os.availableParallelism() * 2) }),
   );
   return { layers, fetched };
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { OWNER } from '../cas/tempOwner.js';
 import { FINAL_FORMAT_VERSION, LAYER_FORMAT_VERSION } from '../formatVersions.js';
 import type { BuildResult } from './buildImage.js';
 
@@ -69,7 +70,8 @@ export async function upToDate(cacheDir: string, key: string): Promise<BuildResu
 /** Record a finished build; a failure to record only costs the next no-op its shortcut. */
 export async function recordBuild(cacheDir: string, key: string, result: BuildResult): Promise<void> {
   const file = recordPath(cacheDir, key);
-  const tmp = `${file}.tmp-${process.pid}`;
+  // In the cache's tmp/ (same filesystem, so the rename is atomic), where a killed run's file is swept.
+  const tmp = path.join(cacheDir, 'tmp', `${OWNER}-${key}.json`);
   try {
     const [indexJson, blobs] = await Promise.all([
       readFile(path.join(result.output, 'index.json'), 'utf8'),

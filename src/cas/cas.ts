@@ -4,6 +4,7 @@ import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform, type Readable } from 'node:stream';
+import { OWNER } from './tempOwner.js';
 
 export type Digest = `sha256:${string}`;
 
@@ -15,6 +16,13 @@ export class IntegrityError extends Error {
         ? `size ${actualSize} does not match the expected size ${expectedSize}`
         : `sha256 ${actual} (size ${actualSize}) does not match the expected ${expected}${expectedSize !== undefined ? ` (size ${expectedSize})` : ''}`,
     );
+  }
+}
+
+/** More bytes came than the lock pins (or than a bound allows): cut off before the rest arrives. */
+export class TooLargeError extends Error {
+  constructor(readonly limit: number, readonly pinned: boolean) {
+    super(`it sends more than the ${limit} bytes ${pinned ? 'its pin gives' : 'allowed'}`);
   }
 }
 
@@ -49,9 +57,12 @@ export class Cas {
     }
   }
 
-  /** A fresh path inside the store's filesystem, so the final rename is atomic. */
+  /**
+   * A fresh path inside the store's filesystem, so the final rename is atomic; named for its
+   * owner, so a later run can tell a killed process's leftover from a live build's file.
+   */
   tempPath(suffix = ''): string {
-    return path.join(this.tmpDir, `${process.pid}-${randomBytes(8).toString('hex')}${suffix}`);
+    return path.join(this.tmpDir, `${OWNER}-${randomBytes(8).toString('hex')}${suffix}`);
   }
 
   /**
@@ -60,17 +71,20 @@ export class Cas {
    */
   async writeStream(
     source: Readable | AsyncIterable<Buffer>,
-    expect?: { sha256?: string; size?: number },
+    expect?: { sha256?: string; size?: number; maxBytes?: number },
     verify?: (tmpFile: string) => Promise<void>,
   ): Promise<{ digest: Digest; size: number }> {
     const tmp = this.tempPath();
     const hash = createHash('sha256');
     let size = 0;
+    // A source that sends more than was pinned is cut off there, not read to its (possible lack of an) end.
+    const cutoff = Math.min(expect?.size ?? Infinity, expect?.maxBytes ?? Infinity);
     const meter = new Transform({
       transform(chunk: Buffer, _enc, cb) {
         hash.update(chunk);
         size += chunk.length;
-        cb(null, chunk);
+        if (size > cutoff) cb(new TooLargeError(cutoff, expect?.size !== undefined));
+        else cb(null, chunk);
       },
     });
     try {

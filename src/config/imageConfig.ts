@@ -1,3 +1,5 @@
+import type { UnpackLimits } from '../../adapters/types.js';
+
 /** image.toml, as the rest of layerpkg sees it after validation. */
 export interface ImageConfig {
   /** Absolute path of the image.toml, for messages and relative paths. */
@@ -7,6 +9,8 @@ export interface ImageConfig {
   packages: { seed?: string; include: string[] };
   config: RuntimeConfig;
   layering: { maxLayers: number };
+  /** Bounds on what one package may unpack to: a hostile package stops the build, not the machine. */
+  limits: UnpackLimits;
   /** Accounts and paths the user asks for; they go through the same engine as script effects. */
   users: UserSpec[];
   groups: GroupSpec[];
@@ -62,6 +66,12 @@ export interface RuntimeConfig {
   labels: Record<string, string>;
   stopSignal?: string;
 }
+
+/**
+ * Far above any real package (the largest Debian and Arch packages unpack to a few GiB and
+ * ~100k files), so only a malformed or hostile one meets them.
+ */
+export const DEFAULT_LIMITS: UnpackLimits = { maxUnpackedBytes: 16 * 1024 ** 3, maxEntries: 1_000_000 };
 
 /** The hard ceiling on layers: beyond 127, overlayfs mounts fail on common kernels. */
 export const MAX_LAYERS_CEILING = 127;

@@ -5,7 +5,8 @@ import { parse as parseToml, TomlError } from 'smol-toml';
 import { z } from 'zod';
 import { UserError } from '../errors.js';
 import { getAdapter } from '../../adapters/registry.js';
-import { DEFAULT_MAX_LAYERS, MAX_LAYERS_CEILING, type ImageConfig } from './imageConfig.js';
+import { DEFAULT_LIMITS, DEFAULT_MAX_LAYERS, MAX_LAYERS_CEILING, type ImageConfig } from './imageConfig.js';
+import { parseSize } from './parseSize.js';
 
 const name = z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'use lower-case letters, digits, ".", "_" or "-"');
 
@@ -16,6 +17,12 @@ const mode = z.union([
   z.number().int().min(0).max(0o7777),
   z.string().regex(/^0?[0-7]{3,4}$/, 'write the mode in octal, e.g. "0750" or 0o750').transform((s) => parseInt(s, 8)),
 ]);
+/** A byte count, or "16G", "512M"...: see parseSize. */
+const size = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  const bytes = parseSize(v);
+  if (bytes === undefined) ctx.addIssue({ code: 'custom', message: `"${v}" is not a size: write bytes, or a number with K, M, G or T (e.g. "16G")` });
+  return bytes ?? 0;
+});
 const absolute = z.string().regex(/^\/[^\0]*$/, 'must be an absolute path').refine((p) => !p.split('/').includes('..'), 'must not contain ".."');
 
 const userSchema = z
@@ -91,6 +98,13 @@ const schema = z
       .object({ max_layers: z.number().int().min(2).max(MAX_LAYERS_CEILING).default(DEFAULT_MAX_LAYERS) })
       .strict()
       .default({}),
+    limits: z
+      .object({
+        max_unpacked_size: size.default(DEFAULT_LIMITS.maxUnpackedBytes),
+        max_files: z.number().int().min(1).default(DEFAULT_LIMITS.maxEntries),
+      })
+      .strict()
+      .default({}),
   })
   .strict();
 
@@ -154,6 +168,7 @@ export async function loadImageConfig(file: string): Promise<ImageConfig> {
       stopSignal: data.config.stop_signal,
     },
     layering: { maxLayers: data.layering.max_layers },
+    limits: { maxUnpackedBytes: data.limits.max_unpacked_size, maxEntries: data.limits.max_files },
     users: data.users,
     groups: data.groups,
     paths: data.paths,

@@ -3,6 +3,8 @@
 // and classifies the object the way glibc 2.36's ldconfig does (the `flags`
 // stored in /etc/ld.so.cache). Never throws and never reads out of bounds.
 
+import { readSync } from 'node:fs';
+
 /** ldconfig's library type flags (glibc sysdeps/generic/ldconfig.h). */
 export const LdFlag = {
   ELF: 0x0001,
@@ -73,44 +75,81 @@ const KNOWN_LIBS = new Set(['libc.so.6', 'libm.so.6']);
 
 class OutOfBounds extends Error {}
 
+/**
+ * The bytes of a file, read where needed: a whole buffer, or (for a large library) the file on
+ * disk, so that reading a 1 GB shared object costs a few pages, not a gigabyte of memory.
+ */
+export interface ElfBytes {
+  readonly length: number;
+  /** `size` bytes at `offset` (fewer only past the end). */
+  slice(offset: number, size: number): Buffer;
+}
+
+function bufferBytes(buf: Buffer): ElfBytes {
+  return { length: buf.length, slice: (offset, size) => buf.subarray(offset, offset + size) };
+}
+
+/** An open file's bytes, read through one cached window (ELF reads cluster: headers, then the dynamic section). */
+export function fileBytes(fd: number, length: number): ElfBytes {
+  const WINDOW = 64 * 1024;
+  let start = 0;
+  let window = Buffer.alloc(0);
+  return {
+    length,
+    slice(offset, size) {
+      if (offset >= start && offset + size <= start + window.length) return window.subarray(offset - start, offset - start + size);
+      const buf = Buffer.alloc(Math.max(size, WINDOW));
+      const read = readSync(fd, buf, 0, buf.length, offset);
+      start = offset;
+      window = buf.subarray(0, read);
+      return window.subarray(0, Math.min(size, read));
+    },
+  };
+}
+
+/** Strings longer than this (a soname, an interpreter path) are malformed input. */
+const CSTRING_LIMIT = 64 * 1024;
+
 /** Bounds-checked reader for one ELF class and byte order. */
 class Reader {
   readonly wordSize: number;
   constructor(
-    readonly buf: Buffer,
+    readonly bytes: ElfBytes,
     readonly little: boolean,
     readonly is64: boolean,
   ) {
     this.wordSize = is64 ? 8 : 4;
   }
-  private check(off: number | bigint, size: number): number {
+  private at(off: number | bigint, size: number): Buffer {
     const o = Number(off);
-    if (!Number.isSafeInteger(o) || o < 0 || o + size > this.buf.length) throw new OutOfBounds();
-    return o;
+    if (!Number.isSafeInteger(o) || o < 0 || o + size > this.bytes.length) throw new OutOfBounds();
+    return this.bytes.slice(o, size);
   }
   u8(off: number | bigint): number {
-    return this.buf[this.check(off, 1)] ?? 0;
+    return this.at(off, 1)[0] ?? 0;
   }
   u16(off: number | bigint): number {
-    const o = this.check(off, 2);
-    return this.little ? this.buf.readUInt16LE(o) : this.buf.readUInt16BE(o);
+    const b = this.at(off, 2);
+    return this.little ? b.readUInt16LE(0) : b.readUInt16BE(0);
   }
   u32(off: number | bigint): number {
-    const o = this.check(off, 4);
-    return this.little ? this.buf.readUInt32LE(o) : this.buf.readUInt32BE(o);
+    const b = this.at(off, 4);
+    return this.little ? b.readUInt32LE(0) : b.readUInt32BE(0);
   }
   /** An address/offset/size-sized field (Elf32_Addr or Elf64_Addr). */
   word(off: number | bigint): bigint {
     if (!this.is64) return BigInt(this.u32(off));
-    const o = this.check(off, 8);
-    return this.little ? this.buf.readBigUInt64LE(o) : this.buf.readBigUInt64BE(o);
+    const b = this.at(off, 8);
+    return this.little ? b.readBigUInt64LE(0) : b.readBigUInt64BE(0);
   }
   /** NUL-terminated string; a missing terminator is malformed input. */
   cstring(off: bigint): string {
-    const o = this.check(off, 0);
-    const end = this.buf.indexOf(0, o);
+    const o = Number(off);
+    this.at(o, 0);
+    const text = this.bytes.slice(o, Math.min(CSTRING_LIMIT, this.bytes.length - o));
+    const end = text.indexOf(0);
     if (end < 0) throw new OutOfBounds();
-    return this.buf.toString('utf8', o, end);
+    return text.toString('utf8', 0, end);
   }
 }
 
@@ -234,10 +273,11 @@ function armFlag(eFlags: number, generic: number): number {
   return LdFlag.ELF_LIBC6;
 }
 
-function parse(bytes: Buffer): ElfInfo | undefined {
-  if (bytes.length < 16 || bytes.readUInt32BE(0) !== 0x7f454c46) return undefined;
-  const cls = bytes[4];
-  const data = bytes[5];
+function parse(bytes: ElfBytes): ElfInfo | undefined {
+  const ident = bytes.slice(0, 16);
+  if (bytes.length < 16 || ident.readUInt32BE(0) !== 0x7f454c46) return undefined;
+  const cls = ident[4];
+  const data = ident[5];
   if ((cls !== 1 && cls !== 2) || (data !== 1 && data !== 2)) return undefined;
   const r = new Reader(bytes, data === 1, cls === 2);
   // ldconfig refuses files shorter than its own Ehdr.
@@ -261,7 +301,7 @@ function parse(bytes: Buffer): ElfInfo | undefined {
     endian: r.little ? 'little' : 'big',
     type,
     machine,
-    osAbi: bytes[7] ?? 0,
+    osAbi: ident[7] ?? 0,
     eFlags,
     needed: [],
     isaLevel,
@@ -283,9 +323,9 @@ function parse(bytes: Buffer): ElfInfo | undefined {
 
 /** Header and dynamic-section facts of an ELF shared object (ET_DYN, which
  * includes PIE executables); undefined for anything else or malformed input. */
-export function elfInfo(bytes: Buffer): ElfInfo | undefined {
+export function elfInfo(bytes: Buffer | ElfBytes): ElfInfo | undefined {
   try {
-    return parse(bytes);
+    return parse(Buffer.isBuffer(bytes) ? bufferBytes(bytes) : bytes);
   } catch (e) {
     if (e instanceof OutOfBounds || e instanceof RangeError) return undefined;
     throw e;

@@ -4,7 +4,8 @@ import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { IntegrityError, type Cas, type Digest } from '../cas/cas.js';
+import { IntegrityError, TooLargeError, type Cas, type Digest } from '../cas/cas.js';
+import { formatSize } from '../config/parseSize.js';
 import { UserError } from '../errors.js';
 
 /** The server answered that the file is gone: callers turn this into "re-lock" advice. */
@@ -29,18 +30,33 @@ const DEFAULT_RETRY: RetryPolicy = { attempts: 4, baseDelayMs: 250 };
 export function downloadToCas(
   cas: Cas,
   url: string,
-  expect?: { sha256?: string; size?: number },
+  expect?: { sha256?: string; size?: number; maxBytes?: number },
   retry: RetryPolicy = DEFAULT_RETRY,
   verify?: (tmpFile: string) => Promise<void>,
 ): Promise<{ digest: Digest; size: number }> {
   return withRetries(url, retry, (body) => cas.writeStream(body, expect, verify));
 }
 
+/**
+ * What an unpinned file (InRelease, APKINDEX.tar.gz, a pacman db, a signature) may weigh: many
+ * times the largest real one (Arch's extra.db is ~8 MiB), so only a broken or hostile mirror,
+ * one that never stops sending, meets it.
+ */
+export const UNPINNED_LIMIT = 64 * 1024 * 1024;
+
 /** GET a small file (a signed index) into memory; its signature is checked by the caller. */
-export function downloadBytes(url: string, retry: RetryPolicy = DEFAULT_RETRY): Promise<Buffer> {
+export function downloadBytes(url: string, retry: RetryPolicy = DEFAULT_RETRY, maxBytes = UNPINNED_LIMIT): Promise<Buffer> {
   return withRetries(url, retry, async (body) => {
     const chunks: Buffer[] = [];
-    for await (const chunk of body) chunks.push(chunk as Buffer);
+    let size = 0;
+    for await (const chunk of body) {
+      size += (chunk as Buffer).length;
+      if (size > maxBytes) {
+        body.destroy();
+        throw new UserError(`${url} sends more than ${formatSize(maxBytes)}, far more than such a file holds: the mirror is broken or hostile; the download was cut off. Check the repository url`);
+      }
+      chunks.push(chunk as Buffer);
+    }
     return Buffer.concat(chunks);
   });
 }
@@ -96,6 +112,11 @@ async function openLocalFile(url: string): Promise<Readable> {
 }
 
 function describeFailure(url: string, e: unknown, attempts: number): UserError {
+  if (e instanceof TooLargeError) {
+    return new UserError(
+      `${url}: ${e.message}, so the download was cut off there and nothing was cached. The mirror may be mid-sync or broken: retry later, or run \`layerpkg lock\` if the lock is out of date`,
+    );
+  }
   if (e instanceof IntegrityError) {
     return new UserError(
       `${url}: ${e.message}; nothing was cached. The mirror may be mid-sync or the file was replaced: retry later, or run \`layerpkg lock\` if the lock is out of date`,

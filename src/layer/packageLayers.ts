@@ -1,7 +1,8 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import pLimit from 'p-limit';
-import type { Adapter, PackageMetadata } from '../../adapters/types.js';
+import type { Adapter, PackageMetadata, UnpackLimits } from '../../adapters/types.js';
 import type { Cas } from '../cas/cas.js';
+import { blobIntact } from '../cas/blobIntact.js';
 import type { CacheIndex } from '../cas/cacheIndex.js';
 import { UserError } from '../errors.js';
 import type { LockedPackage } from '../lock/lockfile.js';
@@ -30,16 +31,30 @@ export interface BuiltLayer extends WrittenLayer {
 export async function buildPackageLayers(
   adapter: Adapter,
   plans: LayerPlan<LockedPackage>[],
-  deps: { cas: Cas; index: CacheIndex; concurrency: number; blobs: Map<string, string> },
+  deps: { cas: Cas; index: CacheIndex; concurrency: number; blobs: Map<string, string>; limits: UnpackLimits },
 ): Promise<BuiltLayer[]> {
-  const limit = pLimit(deps.concurrency);
-  return Promise.all(plans.map((plan) => limit(() => buildOne(adapter, plan, deps))));
+  const limit = pLimit({ concurrency: deps.concurrency, rejectOnClear: true });
+  let failure: { error: unknown } | undefined;
+  const settled = await Promise.allSettled(
+    plans.map((plan) =>
+      limit(() =>
+        buildOne(adapter, plan, deps).catch((error: unknown) => {
+          // Start nothing more, but let the layers under way finish: each removes its staging file.
+          failure ??= { error };
+          limit.clearQueue();
+          throw error;
+        }),
+      ),
+    ),
+  );
+  if (failure) throw failure.error;
+  return settled.map((r) => (r as PromiseFulfilledResult<BuiltLayer>).value);
 }
 
 async function buildOne(
   adapter: Adapter,
   plan: LayerPlan<LockedPackage>,
-  { cas, index, blobs }: { cas: Cas; index: CacheIndex; blobs: Map<string, string> },
+  { cas, index, blobs, limits }: { cas: Cas; index: CacheIndex; blobs: Map<string, string>; limits: UnpackLimits },
 ): Promise<BuiltLayer> {
   const key = layerKey(adapter.type, plan.packages);
   const hit = await index.findLayer(key, cas);
@@ -55,11 +70,9 @@ async function buildOne(
       const label = `${pkg.name} ${pkg.version} (${pkg.url})`;
       const blob = blobs.get(packageIdentity(pkg));
       if (blob === undefined) throw new Error(`${label}: not fetched`); // fetchPackages covers every locked package
-      const unpacked = adapter.unpack(cas.blobPath(blob), label);
-      // The file was verified when it entered the cache; if it fails now, it may have been damaged since.
-      const damaged = `; if the cached copy is damaged, delete ${cas.blobPath(blob)} to download it again`;
-      await staging.add(unpacked.entries, pkg.name).catch((e: unknown) => {
-        throw new UserError(e instanceof UserError ? `${e.message}${damaged}` : `${label}: cannot unpack: ${(e as Error).message}${damaged}`);
+      const unpacked = adapter.unpack(cas.blobPath(blob), label, limits);
+      await staging.add(unpacked.entries, pkg.name).catch(async (e: unknown) => {
+        throw await unpackFailure(e, label, cas, blob);
       });
       metadata.push(await unpacked.metadata);
     }
@@ -68,7 +81,7 @@ async function buildOne(
     const { writeLayer } = await import('./writeLayer.js');
     const written = await writeLayer(
       cas,
-      ordered.map((s) => ({ entry: s.entry, content: () => staging.read(s) })),
+      ordered.map((s) => ({ entry: s.entry, content: async () => staging.read(s) })),
     );
     const meta = await cas.writeBuffer(Buffer.from(JSON.stringify(metadata)));
     index.putLayer(key, { ...written, metadataDigest: meta.digest });
@@ -76,6 +89,22 @@ async function buildOne(
   } finally {
     await staging.dispose();
   }
+}
+
+/**
+ * The error for a package that failed to unpack, with the advice that fits: the file was verified
+ * when it entered the cache, so either the cached copy was damaged since (it is removed, and the
+ * next build downloads it again) or the package itself is malformed or hostile, which no
+ * download can fix. The adapters' own "download it again" hints are replaced accordingly.
+ */
+async function unpackFailure(e: unknown, label: string, cas: Cas, blob: string): Promise<UserError> {
+  const problem = e instanceof UserError ? e.message : `${label}: cannot unpack: ${(e as Error).message}`;
+  const bare = problem.replace(/[:;,]?\s*download it again.*$/s, '');
+  if (await blobIntact(cas, blob)) {
+    return new UserError(`${bare}; the file matches the sha256 its lock pins, so the package itself is malformed or hostile: nothing was cached; leave it out of the image or report it to its repository`);
+  }
+  await rm(cas.blobPath(blob), { force: true });
+  return new UserError(`${bare}; the cached copy ${cas.blobPath(blob)} was damaged since it was verified and has been removed: run the build again to download it`);
 }
 
 /**

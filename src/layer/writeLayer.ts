@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { PassThrough, Transform } from 'node:stream';
+import { PassThrough, Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip, constants as zlibConstants } from 'node:zlib';
 import tar from 'tar-stream';
@@ -9,8 +9,11 @@ import { paxExtendedHeader } from './paxExtendedHeader.js';
 
 export interface LayerItem {
   entry: LayerEntry;
-  /** The body of a regular file, read only when the writer reaches it. */
-  content?: () => Promise<Buffer>;
+  /**
+   * The body of a regular file, read only when the writer reaches it: a buffer, or a stream of
+   * exactly `entry.size` bytes for a large one (never held whole in memory).
+   */
+  content?: () => Promise<Buffer | Readable>;
 }
 
 export interface WrittenLayer {
@@ -74,7 +77,8 @@ export async function writeLayer(cas: Cas, items: Iterable<LayerItem>, opts: Lay
       }
       await new Promise<void>((resolve, reject) => {
         const cb = (err?: Error | null) => (err ? reject(err) : resolve());
-        if (body) pack.entry(header, body, cb);
+        if (Buffer.isBuffer(body)) pack.entry(header, body, cb);
+        else if (body) streamInto(pack.entry(header, cb), body).catch(reject);
         else pack.entry(header, cb);
       });
     }
@@ -86,6 +90,23 @@ export async function writeLayer(cas: Cas, items: Iterable<LayerItem>, opts: Lay
   const failed = [written, ...rest].find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed || written.status !== 'fulfilled') throw failed?.reason;
   return { diffId: `sha256:${tarHash.digest('hex')}`, digest: written.value.digest, size: written.value.size };
+}
+
+/** tar-stream's entry sink (a streamx Writable): what streamInto uses of it. */
+interface EntrySink {
+  write(chunk: Buffer): boolean;
+  end(data?: unknown): unknown;
+  destroyed: boolean;
+  once(event: 'drain' | 'close', listener: () => void): unknown;
+}
+
+/** Copy a body into its tar entry, waiting whenever the tar side is full; stop if it is torn down. */
+async function streamInto(sink: EntrySink, body: Readable): Promise<void> {
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    if (sink.destroyed) return;
+    if (!sink.write(chunk)) await new Promise<void>((resolve) => (sink.once('drain', resolve), sink.once('close', resolve)));
+  }
+  sink.end();
 }
 
 function tarHeader(e: LayerEntry, clamp: number | undefined): tar.Header {

@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
 import type { ImageConfig } from '../config/imageConfig.js';
+import { removeSiblingLeftovers } from '../cas/removeLeftovers.js';
+import { OWNER } from '../cas/tempOwner.js';
 import { UserError } from '../errors.js';
 import { stableStringify } from './stableJson.js';
 
@@ -55,7 +57,8 @@ export function inputsHash(config: ImageConfig): string {
 
 
 export async function writeLockfile(file: string, lock: Lockfile): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}`;
+  const tmp = `${file}.tmp-${OWNER}`;
+  await removeSiblingLeftovers(file); // what a killed earlier `lock` left beside it
   try {
     await writeFile(tmp, stableStringify(lock));
     await rename(tmp, file);

@@ -3,6 +3,8 @@ import path from 'node:path';
 import type { Cas } from '../cas/cas.js';
 import { hexOf } from '../cas/cas.js';
 import { linkOrCopy } from '../cas/linkOrCopy.js';
+import { removeSiblingLeftovers } from '../cas/removeLeftovers.js';
+import { OWNER } from '../cas/tempOwner.js';
 import { UserError } from '../errors.js';
 import { MEDIA_TYPES, type Descriptor } from './mediaTypes.js';
 
@@ -13,7 +15,8 @@ import { MEDIA_TYPES, type Descriptor } from './mediaTypes.js';
  */
 export async function writeLayout(cas: Cas, outDir: string, blobDigests: Iterable<string>, top: Descriptor): Promise<void> {
   const target = path.resolve(outDir);
-  const staging = `${target}.tmp-${process.pid}`;
+  const staging = `${target}.tmp-${OWNER}`;
+  await removeSiblingLeftovers(target); // what a killed earlier write of this output left beside it
   try {
     await rm(staging, { recursive: true, force: true }); // a leftover of an earlier run with this pid
     await mkdir(path.join(staging, 'blobs', 'sha256'), { recursive: true });
@@ -40,7 +43,7 @@ async function replaceDir(staging: string, target: string): Promise<void> {
     await rename(staging, target);
     return;
   }
-  const old = `${target}.old-${process.pid}`;
+  const old = `${target}.old-${OWNER}`;
   await rename(target, old);
   try {
     await rename(staging, target);
@@ -48,5 +51,7 @@ async function replaceDir(staging: string, target: string): Promise<void> {
     await rename(old, target);
     throw e;
   }
-  await rm(old, { recursive: true, force: true });
+  // The new layout is in place: a failure to remove the old one is not the build's failure, and
+  // the next write of this output removes it.
+  await rm(old, { recursive: true, force: true }).catch(() => {});
 }
