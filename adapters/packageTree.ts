@@ -1,28 +1,43 @@
 /**
- * The paths one package has shipped so far, and the checks every format's unpacker makes on each
- * new entry before it may reach a layer: what dpkg, apk-tools and libalpm refuse, or what would
- * leave the extracted tree to the whim of whichever tool unpacks the layer.
+ * The paths one package has shipped so far, and what every format's unpacker does with each new
+ * entry before it may reach a layer: the checks dpkg, apk-tools and libalpm make, and their way
+ * with an entry beneath the package's own symlink, so that no layer entry ever lies beneath a
+ * symlink (where it would land would otherwise be left to the tool that extracts the layer).
  */
 import { UserError } from '../src/errors.js';
 import type { LayerEntry, UnpackLimits } from './types.js';
 
+/**
+ * What the format's installer does with an entry beneath a symlink the same package shipped
+ * earlier: dpkg fails (it renames symlinks into place only once the package is unpacked, so the
+ * directory is not there yet: "unable to create …: No such file or directory"); libalpm
+ * (libarchive, secure symlinks) replaces the symlink with a directory and extracts into it;
+ * apk-tools is not checked here (not installable on this machine), so it is refused rather than
+ * guessed.
+ */
+export type OwnSymlinkPolicy = 'refuse' | 'replace-with-directory';
+
 export class PackageTree {
-  /** Where each entry lands (relative, canonical) → its type, in the package's order. */
+  /** Each path the package ships (where the format puts it, relative) → its type, in the package's order. */
   private readonly types = new Map<string, LayerEntry['type']>();
 
   constructor(
     private readonly label: string,
     private readonly limits: Pick<UnpackLimits, 'maxEntries'>,
+    private readonly policy: OwnSymlinkPolicy,
   ) {}
 
   /**
-   * Admit an entry landing at `path` (shipped as `shipped`): refuses a name no package database
-   * can record, a path shipped before with another type, a path beneath something that is not a
+   * Admit an entry shipped as `shipped` whose `path` is where the format puts it: refuses a name
+   * no package database can record, deals with symlinks of the package above it as its installer
+   * does (the directories that replace them are returned, to be written before the entry), and
+   * refuses a path shipped before with another type, a path beneath something that is not a
    * directory, and a hard link to anything but an earlier regular file of the package.
    */
-  admit(entry: LayerEntry, shipped: string): void {
+  admit(entry: LayerEntry, shipped: string): LayerEntry[] {
     checkName(shipped, 'entry', this.label);
     if (entry.linkname !== undefined) checkName(entry.linkname, `link target of "${shipped}"`, this.label, { newlineAllowed: true });
+    const replaced = this.ownSymlinksAbove(entry, shipped);
     const path = entry.path;
     const before = this.types.get(path);
     if (before !== undefined && before !== entry.type) {
@@ -31,11 +46,7 @@ export class PackageTree {
     for (let slash = path.indexOf('/'); slash > 0; slash = path.indexOf('/', slash + 1)) {
       const ancestor = this.types.get(path.slice(0, slash));
       if (ancestor === undefined || ancestor === 'directory') continue;
-      throw new UserError(
-        ancestor === 'symlink'
-          ? `${this.label}: refusing tar entry "${shipped}": it lies beneath the symlink "${path.slice(0, slash)}" the package shipped before it, so where it lands would be left to the tool that extracts the layer`
-          : `${this.label}: refusing tar entry "${shipped}": it lies beneath "${path.slice(0, slash)}", which the package shipped as a ${ancestor}, not a directory`,
-      );
+      throw new UserError(`${this.label}: refusing tar entry "${shipped}": it lies beneath "${path.slice(0, slash)}", which the package shipped as a ${ancestor}, not a directory`);
     }
     if (entry.type === 'hardlink' && this.types.get(entry.linkname ?? '') !== 'file') {
       throw new UserError(`${this.label}: refusing hard link "${shipped}" to "${entry.linkname}": its target is not an earlier regular file of the package`);
@@ -46,6 +57,29 @@ export class PackageTree {
         `${this.label}: it ships more than ${this.limits.maxEntries} entries, the limit ([limits] max_files in image.toml, or --max-files): raise it if the package really has that many files`,
       );
     }
+    return replaced;
+  }
+
+  /**
+   * The package's own symlinks above `entry`, dealt with as its installer does: refused, or each
+   * replaced by a directory (returned, to be written before the entry: root's, 0755 as libarchive
+   * makes it under pacman's umask, with the entry's time).
+   */
+  private ownSymlinksAbove(entry: LayerEntry, shipped: string): LayerEntry[] {
+    const replaced: LayerEntry[] = [];
+    const parts = entry.path.split('/');
+    for (let i = 1; i < parts.length; i++) {
+      const ancestor = parts.slice(0, i).join('/');
+      if (this.types.get(ancestor) !== 'symlink') continue;
+      if (this.policy === 'refuse') {
+        throw new UserError(
+          `${this.label}: refusing tar entry "${shipped}": it lies beneath "${ancestor}", a symlink the package itself shipped before it; its installer cannot unpack that either, and where it would land would be left to the tool that extracts the layer`,
+        );
+      }
+      this.types.set(ancestor, 'directory');
+      replaced.push({ path: ancestor, type: 'directory', mode: 0o755, uid: 0, gid: 0, mtime: entry.mtime, size: 0 });
+    }
+    return replaced;
   }
 }
 

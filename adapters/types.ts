@@ -148,6 +148,12 @@ export interface UnpackLimits {
   maxEntries: number;
 }
 
+/**
+ * A fresh path for a large intermediate file (a big library read back by offset): in the cache's
+ * tmp/, so the start of the next run removes it if this one is killed.
+ */
+export type ScratchPath = (suffix: string) => string;
+
 export interface UnpackResult {
   entries: AsyncIterable<UnpackedEntry>;
   /** Resolves after `entries` has been fully consumed. */
@@ -290,7 +296,7 @@ export interface Adapter {
    * names the package (name, version, URL) in error messages. The payload is refused, while it
    * streams, once it outgrows `limits` or the installed size the package declares.
    */
-  unpack(file: string, label: string, limits: UnpackLimits): UnpackResult;
+  unpack(file: string, label: string, limits: UnpackLimits, scratch?: ScratchPath): UnpackResult;
   /** Whether `later` may overwrite a path `earlier` also ships (Debian Replaces). */
   mayOverwrite(later: PackageMetadata, earlier: PackageMetadata): boolean;
   /** What the maintainer scripts would have done on a fresh install, recognized without running them. */
@@ -310,6 +316,8 @@ export interface Adapter {
    * tests see empty ones too, and a chown on one keeps the mode it was shipped with.
    */
   installedDirectories(pkg: PackageMetadata): InstalledDirectory[];
+  /** Symlinks a package installs (canonical, relative path; target as shipped), for the checks across packages. */
+  installedSymlinks(pkg: PackageMetadata): { path: string; target: string }[];
   /**
    * What ldconfig reads of a package, as absolute paths where they land: its ELF shared objects,
    * the symlinks with shared-object names, and ld.so.conf files with their text. Formats whose

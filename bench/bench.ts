@@ -8,6 +8,7 @@
  *   cold        layerpkg build with an empty cache (downloads every package, builds every layer)
  *   warm        packages already in the cache, no layers (unpack + layer + final + write)
  *   no-op       the warm build again, same cache and output directory (everything cached)
+ * Each layerpkg build runs under GNU time for its peak resident memory (goal: ≤ 300 MiB).
  *
  * It measures and reports; a missed goal is printed, never a failure. Only a scenario that does not
  * run (non-zero exit, unreadable output) fails the bench. The last line printed is one JSON object
@@ -52,6 +53,8 @@ interface BuildSummary {
 interface LayerpkgRun {
   seconds: number;
   summary: BuildSummary;
+  /** Peak resident set size of the build process (GNU time's %M), MiB. */
+  peakRssMiB: number;
 }
 
 interface Exit {
@@ -141,10 +144,16 @@ async function runMmdebstrap(work: string, name: string): Promise<{ seconds: num
   return { seconds: exit.seconds, tarBytes, packages };
 }
 
+/** GNU time (Debian's `time` package), for the peak RSS of each build. */
+const GNU_TIME = '/usr/bin/time';
+const GOAL_PEAK_RSS_MIB = 300;
+
 async function runLayerpkg(work: string, name: string, cacheDir: string, outDir: string): Promise<LayerpkgRun> {
   const args = [CLI, 'build', IMAGE, '--lockfile', LOCK, '--cache-dir', cacheDir, '-o', outDir, '--json'];
-  const exit = await run(process.execPath, args, work, name);
+  const rssFile = path.join(work, `${name}.rss`);
+  const exit = await run(GNU_TIME, ['-f', '%M', '-o', rssFile, process.execPath, ...args], work, name);
   if (exit.code !== 0) throw await failure(`layerpkg ${name} (node ${args.join(' ')})`, exit);
+  const peakRssMiB = Number((await readFile(rssFile, 'utf8')).trim().split('\n').pop()) / 1024;
   const stdout = await readFile(exit.stdoutPath, 'utf8');
   const last = stdout.trimEnd().split('\n').pop() ?? '';
   let parsed: unknown;
@@ -153,7 +162,7 @@ async function runLayerpkg(work: string, name: string, cacheDir: string, outDir:
   } catch {
     throw new BenchError(`layerpkg ${name}: the last line of its output is not JSON:\n${await tail(exit.stdoutPath, 5)}`);
   }
-  return { seconds: exit.seconds, summary: buildSummary(parsed, name) };
+  return { seconds: exit.seconds, summary: buildSummary(parsed, name), peakRssMiB: round(peakRssMiB, 1) };
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -231,6 +240,7 @@ async function main(): Promise<void> {
   const { runs } = parseArgs(process.argv.slice(2));
   if (!existsSync(CLI)) throw new BenchError(`${path.relative(ROOT, CLI)} is missing; run \`npm run build\` first`);
   if (!existsSync(MMDEBSTRAP)) throw new BenchError(`${MMDEBSTRAP} is missing; install mmdebstrap (apt-get install mmdebstrap)`);
+  if (!existsSync(GNU_TIME)) throw new BenchError(`${GNU_TIME} is missing; install GNU time (apt-get install time)`);
   const { names, hashes } = await lockedPackages();
 
   const work = await mkdtemp(path.join(os.tmpdir(), 'layerpkg-bench-'));
@@ -356,6 +366,9 @@ function report(
   out.push('goals:');
   out.push(`  cold ≤ ${GOAL_COLD_RATIO}× mmdebstrap: ${coldRatio.toFixed(3)}× (${seconds.cold.toFixed(2)} s of ${mmSeconds.toFixed(2)} s) → ${coldMet ? 'MET' : 'NOT MET'}`);
   out.push(`  no-op ≤ ${GOAL_NOOP_SECONDS} s:        ${seconds.noop.toFixed(3)} s → ${noopMet ? 'MET' : 'NOT MET'}`);
+  const peakRss = Object.fromEntries(LAYERPKG_SCENARIOS.map((s) => [s, Math.max(...lp[s].map((r) => r.peakRssMiB))])) as Record<LayerpkgScenario, number>;
+  const rssMet = Object.values(peakRss).every((v) => v <= GOAL_PEAK_RSS_MIB);
+  out.push(`  peak RSS ≤ ${GOAL_PEAK_RSS_MIB} MiB:  ${LAYERPKG_SCENARIOS.map((s) => `${s} ${peakRss[s]} MiB`).join(', ')} (GNU time %M) → ${rssMet ? 'MET' : 'NOT MET'}`);
 
   // Sanity: what each scenario is supposed to have done, and whether every build made the same image.
   const checks: string[] = [...setProblems];
@@ -405,12 +418,14 @@ function report(
           downloaded: lp[s][0]!.summary.downloaded,
           cachedLayers: lp[s][0]!.summary.layers.filter((l) => l.cached).length,
           layers: lp[s][0]!.summary.layers.length,
+          peakRssMiB: peakRss[s],
         },
       ]),
     ),
     goals: {
       coldRatio: { goal: GOAL_COLD_RATIO, value: round(coldRatio, 4), met: coldMet },
       noopSeconds: { goal: GOAL_NOOP_SECONDS, value: round(seconds.noop), met: noopMet },
+      peakRssMiB: { goal: GOAL_PEAK_RSS_MIB, value: Math.max(...Object.values(peakRss)), met: rssMet },
     },
     manifestDigests: digests,
     layerBytes,

@@ -160,7 +160,7 @@ describe('fuzz: Debian readers', () => {
         const base = debs.get(deb)!;
         const bytes = 'bytes' in edit ? applyByteMutations(base, edit.bytes) : edit.ar.reduce(applyArMutation, base);
         await listArMembers(writeCase(bytes), 'fuzz.deb');
-      }, { numRuns: 400, mustName: 'fuzz.deb' }),
+      }, { numRuns: 250, mustName: 'fuzz.deb' }),
     );
   });
 
@@ -209,7 +209,7 @@ describe('fuzz: Debian readers', () => {
             break;
         }
         await consumeUnpack(unpackDeb(writeCase(bytes), 'fuzz.deb'));
-      }, { numRuns: 500, mustName: 'fuzz.deb' }),
+      }, { numRuns: 300, mustName: 'fuzz.deb' }),
     );
   });
 
@@ -227,7 +227,7 @@ describe('fuzz: Debian readers', () => {
         const text = base === 'packages' ? packagesText : inReleaseText.slice(0, 8000);
         const mutated = 'lines' in edit ? applyLineMutations(text, edit.lines, ': ') : applyByteMutations(Buffer.from(text), edit.bytes).toString('utf8');
         for (const p of parseDeb822(mutated, 'Packages')) packageRecord(p, 'fuzz', 'http://mirror.invalid/debian', 'Packages');
-      }, { numRuns: 600, mustName: 'Packages' }),
+      }, { numRuns: 300, mustName: 'Packages' }),
     );
   });
 

@@ -185,7 +185,7 @@ describe('fuzz: pacman readers', () => {
         else if ('tar' in edit) bytes = compress(kind, applyTarMutations(base.tar, edit.tar));
         else bytes = compress(kind, editTextFile(base.tar, (n) => /(^|\/)(desc|depends|files)$/.test(n), edit.which, (t) => applyLineMutations(t, edit.lines, '%')));
         for (const entry of await parsePacmanDb(bytes, 'core.db')) pacmanPackageRecord(entry, 'core', 'http://mirror.invalid/core/os/x86_64', 'core.db');
-      }, { numRuns: 400, mustName: 'core.db' }),
+      }, { numRuns: 200, mustName: 'core.db' }),
     );
   });
 
@@ -210,7 +210,7 @@ describe('fuzz: pacman readers', () => {
         else bytes = applyByteMutations(compress(kind, base.tar), edit.compressed);
         const file = scratch.write(`case-${caseNo++}.pkg.tar`, bytes);
         await consumeUnpack(unpackPacman(file, 'fuzz.pkg.tar'));
-      }, { numRuns: 400, mustName: 'fuzz.pkg.tar' }),
+      }, { numRuns: 250, mustName: 'fuzz.pkg.tar' }),
     );
   });
 

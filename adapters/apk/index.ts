@@ -42,6 +42,7 @@ export const apkAdapter: Adapter = {
   database: apkDatabase,
   installedPaths: (pkg) => asApk(pkg).files.filter((f) => f.type !== 'directory').map((f) => f.path),
   installedDirectories: (pkg) => asApk(pkg).files.filter((f) => f.type === 'directory').map(({ path, mode, uid, gid }) => ({ path, mode, uid, gid })),
+  installedSymlinks: (pkg) => asApk(pkg).files.filter((f) => f.type === 'symlink').map((f) => ({ path: f.path, target: f.linkname ?? '' })),
   platform: apkPlatform,
   // Alpine is not merged-/usr: a path lands where it is named.
   canonicalPath: (absPath) => absPath.replace(/^\/+/, ''),

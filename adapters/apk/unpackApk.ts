@@ -73,7 +73,7 @@ export function unpackApk(file: string, label: string, limits: UnpackLimits = DE
     const version = requiredField(head, 'pkgver', label);
     const arch = requiredField(head, 'arch', label);
     const files: ApkFile[] = [];
-    const tree = new PackageTree(label, limits);
+    const tree = new PackageTree(label, limits, 'refuse');
     const budget = new ExpansionBudget(label, limits);
     const declared = pkginfoValue(head.pkginfo, 'size');
     if (declared !== undefined && /^\d+$/.test(declared)) budget.declare(Number(declared), `.PKGINFO size (${declared} bytes)`);

@@ -23,6 +23,8 @@ export interface DebMetadata extends PackageMetadata {
   libraries?: Record<string, ElfInfo>;
   /** ...and the symlinks with shared-object names (soname and dev links), canonical path → target. */
   libraryLinks?: Record<string, string>;
+  /** Every symlink it ships, canonical path → target as shipped (for the checks across packages). */
+  symlinks?: Record<string, string>;
 }
 
 export function asDeb(meta: PackageMetadata): DebMetadata {

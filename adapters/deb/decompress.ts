@@ -14,14 +14,17 @@ export function decompressorFor(memberName: string, label: string): Transform | 
 }
 
 /**
- * `source` decompressed. A decompressor's own failure (corrupt or truncated data: zlib's
- * "incorrect data check", lzma's "Data is corrupt", fzstd's "unexpected EOF") becomes a UserError
- * naming the package and the member; errors of `source` pass through as they are.
+ * `source` decompressed, through `out` (a meter, or a plain pass-through). A decompressor's own
+ * failure (corrupt or truncated data: zlib's "incorrect data check", lzma's "Data is corrupt",
+ * fzstd's "unexpected EOF") becomes a UserError naming the package and the member; errors of
+ * `source` pass through as they are.
  */
-export function decompressStream(source: Readable, memberName: string, label: string): Readable {
+export function decompressStream(source: Readable, memberName: string, label: string, out: Transform = new PassThrough()): Readable {
   const d = decompressorFor(memberName, label);
-  if (!d) return source;
-  const out = new PassThrough();
+  if (!d) {
+    source.on('error', (e) => out.destroy(e));
+    return source.pipe(out);
+  }
   let sourceFailed = false;
   source.on('error', (e) => {
     sourceFailed = true;

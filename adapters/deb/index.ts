@@ -39,6 +39,7 @@ export const debAdapter: Adapter = {
   database: debDatabase,
   installedPaths: (pkg) => asDeb(pkg).paths,
   installedDirectories: (pkg) => asDeb(pkg).directories,
+  installedSymlinks: (pkg) => Object.entries(asDeb(pkg).symlinks ?? {}).map(([path, target]) => ({ path, target })),
   ldconfigInputs: debLdconfigInputs,
   platform: debPlatform,
   canonicalPath: (absPath) => canonicalPath(absPath.replace(/^\/+/, '')),

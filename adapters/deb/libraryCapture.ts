@@ -2,6 +2,7 @@ import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { elfInfo, fileBytes, type ElfInfo } from '../../src/elf/elfInfo.js';
+import type { ScratchPath } from '../types.js';
 
 /** Libraries up to this size are read in memory; most are far smaller. */
 const IN_MEMORY = 4 * 1024 * 1024;
@@ -14,13 +15,17 @@ const IN_MEMORY = 4 * 1024 * 1024;
  */
 export class LibraryCapture {
   private readonly chunks: Buffer[] = [];
-  private spool?: { dir: string; fh: FileHandle };
+  private spool?: { file: string; fh: FileHandle; dir?: string };
   private size = 0;
 
-  private constructor(private readonly large: boolean) {}
+  private constructor(
+    private readonly large: boolean,
+    private readonly scratch: ScratchPath | undefined,
+  ) {}
 
-  static start(declaredSize: number): LibraryCapture {
-    return new LibraryCapture(declaredSize > IN_MEMORY);
+  /** `scratch` names the spool file (the cache's tmp/); without it, a temp directory of its own. */
+  static start(declaredSize: number, scratch?: ScratchPath): LibraryCapture {
+    return new LibraryCapture(declaredSize > IN_MEMORY, scratch);
   }
 
   async add(chunk: Buffer): Promise<void> {
@@ -30,8 +35,9 @@ export class LibraryCapture {
       return;
     }
     if (!this.spool) {
-      const dir = await mkdtemp(path.join(os.tmpdir(), 'layerpkg-elf-'));
-      this.spool = { dir, fh: await open(path.join(dir, 'lib'), 'w+') };
+      const dir = this.scratch ? undefined : await mkdtemp(path.join(os.tmpdir(), 'layerpkg-elf-'));
+      const file = this.scratch ? this.scratch('.elf') : path.join(dir!, 'lib');
+      this.spool = { file, dir, fh: await open(file, 'w+') };
     }
     await this.spool.fh.write(chunk);
   }
@@ -51,6 +57,6 @@ export class LibraryCapture {
     this.spool = undefined;
     if (!spool) return;
     await spool.fh.close().catch(() => {});
-    await rm(spool.dir, { recursive: true, force: true });
+    await rm(spool.dir ?? spool.file, { recursive: true, force: true });
   }
 }

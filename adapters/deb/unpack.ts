@@ -7,7 +7,7 @@ import { errorMessage, UserError } from '../../src/errors.js';
 import { isDsoName } from '../../src/translate/ldsoCache.js';
 import { PackageTree } from '../packageTree.js';
 import { layerEntryOf, relativeName, tarEntryPath, unpackResult } from '../tarEntries.js';
-import type { InstalledDirectory, PackageMetadata, UnpackedEntry, UnpackLimits, UnpackResult } from '../types.js';
+import type { InstalledDirectory, PackageMetadata, ScratchPath, UnpackedEntry, UnpackLimits, UnpackResult } from '../types.js';
 import { ExpansionBudget } from '../expansionBudget.js';
 import { DEFAULT_LIMITS } from '../../src/config/imageConfig.js';
 import { LibraryCapture } from './libraryCapture.js';
@@ -23,7 +23,7 @@ import { isCapturedForEffects } from './scriptEffects.js';
  * Stream a .deb: the small control.tar is read whole (its fields and scripts go to the DB), then
  * data.tar is decompressed and yielded entry by entry with paths made canonical for merged-/usr.
  */
-export function unpackDeb(file: string, label = file, limits: UnpackLimits = DEFAULT_LIMITS): UnpackResult {
+export function unpackDeb(file: string, label = file, limits: UnpackLimits = DEFAULT_LIMITS, scratch?: ScratchPath): UnpackResult {
   return unpackResult(async function* entries(): AsyncGenerator<UnpackedEntry, PackageMetadata> {
     const members = await listArMembers(file, label);
     const control = members.find((m) => m.name.startsWith('control.tar'));
@@ -47,9 +47,10 @@ export function unpackDeb(file: string, label = file, limits: UnpackLimits = DEF
     const capturedModes: Record<string, number> = {};
     const libraries: Record<string, ElfInfo> = {};
     const libraryLinks: Record<string, string> = {};
+    const symlinks: Record<string, string> = {};
     // Package files the scripts name (ucf and cp sources under /usr/share): kept for their effects.
     const referenced = referencedPaths([controlFiles.get('preinst'), controlFiles.get('postinst')]);
-    const tree = new PackageTree(label, limits);
+    const tree = new PackageTree(label, limits, 'refuse');
     const budget = new ExpansionBudget(label, limits);
     const installedSize = paragraph.get('Installed-Size');
     if (installedSize !== undefined && /^\d+$/.test(installedSize.trim())) {
@@ -57,7 +58,7 @@ export function unpackDeb(file: string, label = file, limits: UnpackLimits = DEF
     }
 
     const extract = tar.extract();
-    const source = metered(decompressStream(readArMember(file, data), data.name, label), budget);
+    const source = decompressStream(readArMember(file, data), data.name, label, budget.meter());
     source.on('error', (e) => extract.destroy(e));
     source.pipe(extract);
     const corrupt = corruptMember(label, data.name);
@@ -71,13 +72,14 @@ export function unpackDeb(file: string, label = file, limits: UnpackLimits = DEF
           continue;
         }
         files.push(`/${rel}`);
-        const path = canonicalPath(rel);
-        const entry = layerEntryOf(h, path, type);
+        const entry = layerEntryOf(h, canonicalPath(rel), type);
         if (type === 'hardlink') entry.linkname = canonicalPath(relativeName(h.linkname ?? '', label));
         tree.admit(entry, rel);
+        const path = entry.path;
         if (type !== 'directory') paths.push(path);
         else directories.push({ path, mode: entry.mode, uid: entry.uid, gid: entry.gid });
         if (type !== 'file') {
+          if (type === 'symlink') symlinks[path] = h.linkname ?? '';
           if (type === 'symlink' && isDsoName(posix.basename(path))) libraryLinks[path] = h.linkname ?? '';
           tarEntry.resume();
           yield { entry };
@@ -96,7 +98,7 @@ export function unpackDeb(file: string, label = file, limits: UnpackLimits = DEF
         }
         const md5 = createHash('md5');
         const chunks: Buffer[] = [];
-        const elfCapture = library ? LibraryCapture.start(entry.size) : undefined;
+        const elfCapture = library ? LibraryCapture.start(entry.size, scratch) : undefined;
         yield {
           entry,
           body: Readable.from(
@@ -152,18 +154,12 @@ export function unpackDeb(file: string, label = file, limits: UnpackLimits = DEF
       capturedModes,
       libraries,
       libraryLinks,
+      symlinks,
     };
     return meta;
   });
 }
 
-
-/** `source` through the budget's meter, its errors carried along. */
-function metered(source: Readable, budget: ExpansionBudget): Readable {
-  const meter = budget.meter();
-  source.on('error', (e) => meter.destroy(e));
-  return source.pipe(meter);
-}
 
 /** dpkg-deb reads format 2.x only (the "2.0" every .deb since 1995 has; a later 2.x stays compatible). */
 async function checkFormatVersion(file: string, member: ArMember, label: string): Promise<void> {
@@ -225,7 +221,7 @@ const CONTROL_LIMITS: UnpackLimits = { maxUnpackedBytes: 64 * 1024 * 1024, maxEn
 async function readControlTar(stream: Readable, memberName: string, label: string): Promise<Map<string, Buffer>> {
   const files = new Map<string, Buffer>();
   const extract = tar.extract();
-  const source = metered(decompressStream(stream, memberName, label), new ExpansionBudget(`${label}: ${memberName}`, CONTROL_LIMITS));
+  const source = decompressStream(stream, memberName, label, new ExpansionBudget(`${label}: ${memberName}`, CONTROL_LIMITS).meter());
   source.on('error', (e) => extract.destroy(e));
   source.pipe(extract);
   try {

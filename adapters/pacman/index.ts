@@ -29,6 +29,12 @@ export const pacmanAdapter: Adapter = {
   database: (packages, ctx) => pacmanLocalDb(packages, ctx),
   installedPaths: (pkg) => asPacman(pkg).files.filter((f) => f.type !== 'directory').map((f) => f.path),
   installedDirectories: (pkg) => asPacman(pkg).files.filter((f) => f.type === 'directory').map(({ path, mode, uid, gid }) => ({ path, mode, uid, gid })),
+  installedSymlinks: (pkg) => {
+    // A symlink with the package's own entries beneath it was replaced by a directory, as libalpm does.
+    const files = asPacman(pkg).files;
+    const parents = new Set(files.flatMap((f) => f.path.split('/').slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join('/'))));
+    return files.filter((f) => f.type === 'symlink' && !parents.has(f.path)).map((f) => ({ path: f.path, target: f.linkname ?? '' }));
+  },
   platform: pacmanPlatform,
   // Arch is merged-/usr through the filesystem package's own links; paths land where named.
   canonicalPath: (absPath) => absPath.replace(/^\/+/, ''),

@@ -112,7 +112,7 @@ export function unpackPacman(file: string, label: string, limits: UnpackLimits =
     /** Hardlink path → the regular file it links to. */
     const hardlinks = new Map<string, string>();
     const md5s = new Map<string, string>();
-    const tree = new PackageTree(label, limits);
+    const tree = new PackageTree(label, limits, 'replace-with-directory');
     const budget = new ExpansionBudget(label, limits);
     const effectFiles: Record<string, string> = {};
 
@@ -151,7 +151,9 @@ export function unpackPacman(file: string, label: string, limits: UnpackLimits =
 
         const entry = layerEntryOf(h, rel, type);
         if (type === 'hardlink') entry.linkname = relativeName(h.linkname ?? '', label);
-        tree.admit(entry, rel);
+        // libalpm's libarchive replaces a symlink the package shipped with a directory when a
+        // later entry lies beneath it: those directories go into the layer first.
+        for (const directory of tree.admit(entry, rel)) yield { entry: directory };
         if (type === 'hardlink') hardlinks.set(rel, entry.linkname!);
         files.push(pacmanFile(entry));
         // A path shipped twice is what its last entry makes it.

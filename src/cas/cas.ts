@@ -19,11 +19,19 @@ export class IntegrityError extends Error {
   }
 }
 
-/** More bytes came than the lock pins (or than a bound allows): cut off before the rest arrives. */
+/** Far more bytes came than the lock pins (or than a bound allows): cut off before the rest arrives. */
 export class TooLargeError extends Error {
-  constructor(readonly limit: number, readonly pinned: boolean) {
-    super(`it sends more than the ${limit} bytes ${pinned ? 'its pin gives' : 'allowed'}`);
+  constructor(readonly limit: number, readonly pinnedSize: number | undefined) {
+    super(pinnedSize !== undefined ? `it sends more than ${limit} bytes where its pin gives ${pinnedSize}` : `it sends more than the ${limit} bytes allowed`);
   }
+}
+
+/**
+ * Where a download pinned to `size` bytes is cut off: well past the size, so a file that merely
+ * differs is read whole and reported by its hash, while an endless answer stops early.
+ */
+export function pinnedCutoff(size: number): number {
+  return size * 2 + 1024 * 1024;
 }
 
 /**
@@ -77,13 +85,13 @@ export class Cas {
     const tmp = this.tempPath();
     const hash = createHash('sha256');
     let size = 0;
-    // A source that sends more than was pinned is cut off there, not read to its (possible lack of an) end.
-    const cutoff = Math.min(expect?.size ?? Infinity, expect?.maxBytes ?? Infinity);
+    // A source that sends far more than was pinned is cut off, not read to its (possible lack of an) end.
+    const cutoff = Math.min(expect?.size !== undefined ? pinnedCutoff(expect.size) : Infinity, expect?.maxBytes ?? Infinity);
     const meter = new Transform({
       transform(chunk: Buffer, _enc, cb) {
         hash.update(chunk);
         size += chunk.length;
-        if (size > cutoff) cb(new TooLargeError(cutoff, expect?.size !== undefined));
+        if (size > cutoff) cb(new TooLargeError(cutoff, expect?.size));
         else cb(null, chunk);
       },
     });

@@ -1,5 +1,5 @@
 import pLimit from 'p-limit';
-import type { Cas } from '../cas/cas.js';
+import { pinnedCutoff, type Cas } from '../cas/cas.js';
 import type { CacheIndex } from '../cas/cacheIndex.js';
 import { UserError } from '../errors.js';
 import type { LockedPackage } from '../lock/lockfile.js';
@@ -50,7 +50,7 @@ export async function fetchPackages(deps: FetchDeps, packages: LockedPackage[], 
               ? await downloadToCas(cas, pkg.url, { sha256: pkg.sha256, size: pkg.size }, undefined, deps.verifierFor(pkg))
               : // The format's check covers the size too, and says first whether it is the pinned build at all.
                 // An endless answer is cut off, though, far enough past the locked size for that check to speak.
-                await downloadToCas(cas, pkg.url, { maxBytes: pkg.size * 2 + 1024 * 1024 }, undefined, requireVerifier(deps, pkg, lockPath));
+                await downloadToCas(cas, pkg.url, { maxBytes: pinnedCutoff(pkg.size) }, undefined, requireVerifier(deps, pkg, lockPath));
           if (pkg.sha256 === undefined) index.putPinned(id, got.digest);
           blobs.set(id, got.digest);
           downloaded++;

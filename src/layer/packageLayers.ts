@@ -70,7 +70,7 @@ async function buildOne(
       const label = `${pkg.name} ${pkg.version} (${pkg.url})`;
       const blob = blobs.get(packageIdentity(pkg));
       if (blob === undefined) throw new Error(`${label}: not fetched`); // fetchPackages covers every locked package
-      const unpacked = adapter.unpack(cas.blobPath(blob), label, limits);
+      const unpacked = adapter.unpack(cas.blobPath(blob), label, limits, (suffix) => cas.tempPath(suffix));
       await staging.add(unpacked.entries, pkg.name).catch(async (e: unknown) => {
         throw await unpackFailure(e, label, cas, blob);
       });
@@ -81,7 +81,7 @@ async function buildOne(
     const { writeLayer } = await import('./writeLayer.js');
     const written = await writeLayer(
       cas,
-      ordered.map((s) => ({ entry: s.entry, content: async () => staging.read(s) })),
+      ordered.map((s) => ({ entry: s.entry, content: () => staging.read(s) })),
     );
     const meta = await cas.writeBuffer(Buffer.from(JSON.stringify(metadata)));
     index.putLayer(key, { ...written, metadataDigest: meta.digest });

@@ -22,6 +22,8 @@ const INLINE_LIMIT = 64 * 1024;
  * package holds (a hostile one of a million 60 KiB files would otherwise stay in memory whole).
  */
 const INLINE_BUDGET = 16 * 1024 * 1024;
+/** Spilled bodies up to this size are read back whole; larger ones stream. */
+const READ_WHOLE = 1024 * 1024;
 
 /**
  * Layers are written sorted by path, but a package's tar is in its own order (and merged-/usr
@@ -71,11 +73,24 @@ export class StagingArea {
     }
   }
 
-  /** A staged body: the buffer when inline, else a stream of its range of the staging file. */
-  read(staged: StagedEntry): Buffer | Readable {
+  /**
+   * A staged body: the buffer when inline; read whole from the staging file up to READ_WHOLE
+   * (one read beats a stream for a medium file); else a stream of its range, so a body of any
+   * size costs a megabyte of memory at a time.
+   */
+  async read(staged: StagedEntry): Promise<Buffer | Readable> {
     if (staged.inline) return staged.inline;
-    if (staged.entry.size === 0) return Buffer.alloc(0);
-    return createReadStream(this.file, { start: staged.offset, end: staged.offset + staged.entry.size - 1, highWaterMark: 1 << 20 });
+    if (staged.entry.size > READ_WHOLE) {
+      return createReadStream(this.file, { start: staged.offset, end: staged.offset + staged.entry.size - 1, highWaterMark: READ_WHOLE });
+    }
+    const buf = Buffer.allocUnsafe(staged.entry.size);
+    let done = 0;
+    while (done < buf.length) {
+      const { bytesRead } = await this.fh.read(buf, done, buf.length - done, staged.offset + done);
+      if (bytesRead === 0) throw new Error(`staging file ${this.file} is truncated`);
+      done += bytesRead;
+    }
+    return buf;
   }
 
   async dispose(): Promise<void> {

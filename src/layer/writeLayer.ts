@@ -98,13 +98,27 @@ interface EntrySink {
   end(data?: unknown): unknown;
   destroyed: boolean;
   once(event: 'drain' | 'close', listener: () => void): unknown;
+  off(event: 'drain' | 'close', listener: () => void): unknown;
+}
+
+/** Until the sink takes more, or is torn down; the listener that did not fire is removed. */
+function drainedOrClosed(sink: EntrySink): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      sink.off('drain', done);
+      sink.off('close', done);
+      resolve();
+    };
+    sink.once('drain', done);
+    sink.once('close', done);
+  });
 }
 
 /** Copy a body into its tar entry, waiting whenever the tar side is full; stop if it is torn down. */
 async function streamInto(sink: EntrySink, body: Readable): Promise<void> {
   for await (const chunk of body as AsyncIterable<Buffer>) {
     if (sink.destroyed) return;
-    if (!sink.write(chunk)) await new Promise<void>((resolve) => (sink.once('drain', resolve), sink.once('close', resolve)));
+    if (!sink.write(chunk)) await drainedOrClosed(sink);
   }
   sink.end();
 }
