@@ -9,6 +9,7 @@ import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import lzma from 'lzma-native';
 import { UserError } from '../src/errors.js';
+import { boundedDecode } from './boundedDecode.js';
 import { zstdTransform } from './zstdTransform.js';
 
 /** Many times the largest real index (Debian main's Packages: ~50 MiB; Arch's extra.db: ~40 MiB). */
@@ -31,6 +32,6 @@ export async function decompressIndex(bytes: Buffer, kind: IndexCompression, sou
       callback();
     },
   });
-  await pipeline(Readable.from([bytes]), decoder, collect);
+  await pipeline(boundedDecode(Readable.from([bytes]), decoder), collect);
   return Buffer.concat(chunks);
 }

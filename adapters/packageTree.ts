@@ -17,9 +17,17 @@ import type { LayerEntry, UnpackLimits } from './types.js';
  */
 export type OwnSymlinkPolicy = 'refuse' | 'replace-with-directory';
 
+/**
+ * What the names and link targets of one package may add up to. They are held for the whole
+ * build (layer index, package database, conflict checks), so their total bounds its memory as
+ * much as the number of entries does; the largest in Debian bookworm (sagemath-doc) is 8.9 MB.
+ */
+export const NAME_BYTES_LIMIT = 32 * 1024 * 1024;
+
 export class PackageTree {
   /** Each path the package ships (where the format puts it, relative) → its type, in the package's order. */
   private readonly types = new Map<string, LayerEntry['type']>();
+  private nameBytes = 0;
 
   constructor(
     private readonly label: string,
@@ -52,6 +60,12 @@ export class PackageTree {
       throw new UserError(`${this.label}: refusing hard link "${shipped}" to "${entry.linkname}": its target is not an earlier regular file of the package`);
     }
     this.types.set(path, entry.type);
+    this.nameBytes += shipped.length + (entry.linkname?.length ?? 0);
+    if (this.nameBytes > NAME_BYTES_LIMIT) {
+      throw new UserError(
+        `${this.label}: its entry names and link targets add up to more than ${NAME_BYTES_LIMIT / 1024 / 1024} MiB (the largest real packages have under 10 MB): the package is malformed or hostile; leave it out of the image or report it to its repository`,
+      );
+    }
     if (this.types.size > this.limits.maxEntries) {
       throw new UserError(
         `${this.label}: it ships more than ${this.limits.maxEntries} entries, the limit ([limits] max_files in image.toml, or --max-files): raise it if the package really has that many files`,

@@ -8,7 +8,9 @@
  *   cold        layerpkg build with an empty cache (downloads every package, builds every layer)
  *   warm        packages already in the cache, no layers (unpack + layer + final + write)
  *   no-op       the warm build again, same cache and output directory (everything cached)
- * Each layerpkg build runs under GNU time for its peak resident memory (goal: ≤ 300 MiB).
+ * Each layerpkg build runs under GNU time for its peak resident memory (goal: ≤ 300 MiB), and so
+ * does the build of each single package bench/hostileMemory.ts makes to stress memory (a bomb, a
+ * 1.5 GiB file, 200,000 files, a 512 MiB library); `--memory-only` runs just those.
  *
  * It measures and reports; a missed goal is printed, never a failure. Only a scenario that does not
  * run (non-zero exit, unreadable output) fails the bench. The last line printed is one JSON object
@@ -23,6 +25,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { linkOrCopy } from '../src/cas/linkOrCopy.js';
 import { readLockfile } from '../src/lock/lockfile.js';
+import { memoryCases, writeMemoryRepository } from './hostileMemory.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = path.join(ROOT, 'dist', 'src', 'cli.js');
@@ -70,13 +73,18 @@ class BenchError extends Error {}
 // ---------------------------------------------------------------------------------------------
 // arguments
 
-function parseArgs(argv: string[]): { runs: number } {
+function parseArgs(argv: string[]): { runs: number; memoryOnly: boolean } {
   let runs = 1;
+  let memoryOnly = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '-h' || arg === '--help') {
-      process.stdout.write('usage: npm run bench [-- --runs N]   (N runs of each scenario; medians reported)\n');
+      process.stdout.write('usage: npm run bench [-- --runs N] [--memory-only]   (N runs of each scenario, medians reported; --memory-only: only the peak-memory packages)\n');
       process.exit(0);
+    }
+    if (arg === '--memory-only') {
+      memoryOnly = true;
+      continue;
     }
     let value: string | undefined;
     if (arg === '--runs') value = argv[++i];
@@ -85,7 +93,7 @@ function parseArgs(argv: string[]): { runs: number } {
     if (value === undefined || !/^[1-9]\d*$/.test(value)) throw new BenchError(`--runs needs a positive whole number, got ${value ?? 'nothing'}`);
     runs = Number(value);
   }
-  return { runs };
+  return { runs, memoryOnly };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -236,9 +244,64 @@ const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
 
 // ---------------------------------------------------------------------------------------------
 
+/** Peak RSS of building each memory case (bench/hostileMemory.ts) with an empty cache. */
+async function runMemoryCases(work: string, log: (msg: string) => void): Promise<MemoryFigure[]> {
+  const dir = path.join(work, 'memory');
+  await mkdir(dir, { recursive: true });
+  const cases = memoryCases((await readFile(ELF_HEAD_SOURCE)).subarray(0, 4 * 1024 * 1024));
+  log(`making ${cases.length} packages for the peak-memory cases …`);
+  const images = await writeMemoryRepository(dir, cases);
+  const figures: MemoryFigure[] = [];
+  for (const c of cases) {
+    const image = images.get(c.name)!;
+    const cache = path.join(dir, `cache-${c.name}`);
+    const lock = await run(process.execPath, [CLI, 'lock', image, '--cache-dir', cache, '-q'], dir, `memory-lock-${c.name}`);
+    if (lock.code !== 0) throw await failure(`layerpkg lock of the ${c.name} case`, lock);
+    const rssFile = path.join(dir, `${c.name}.rss`);
+    const exit = await run(GNU_TIME, ['-f', '%M', '-o', rssFile, process.execPath, CLI, 'build', image, '--cache-dir', cache, '-o', path.join(dir, `out-${c.name}`), '-q'], dir, `memory-${c.name}`);
+    const peakRssMiB = round(Number((await readFile(rssFile, 'utf8')).trim().split('\n').pop()) / 1024, 1);
+    const outcome = exit.code === 0 ? 'built' : ((await readFile(exit.stderrPath, 'utf8')).trim().split('\n')[0] ?? `exit ${exit.code}`);
+    if ((exit.code === 0) !== c.builds) throw await failure(`layerpkg build of the ${c.name} case (${c.builds ? 'meant to build' : 'meant to be refused'})`, exit);
+    log(`  ${c.name}: ${peakRssMiB} MiB peak, ${exit.seconds.toFixed(1)} s, ${exit.code === 0 ? 'built' : 'refused'}`);
+    figures.push({ name: c.name, what: c.what, peakRssMiB, seconds: round(exit.seconds), outcome });
+    await rm(cache, { recursive: true, force: true });
+    await rm(path.join(dir, `out-${c.name}`), { recursive: true, force: true });
+  }
+  return figures;
+}
+
+interface MemoryFigure {
+  name: string;
+  what: string;
+  peakRssMiB: number;
+  seconds: number;
+  outcome: string;
+}
+
+/** A real shared object whose ELF headers head the large-library case. */
+const ELF_HEAD_SOURCE = '/usr/lib/x86_64-linux-gnu/libc.so.6';
+
+function memoryReport(figures: MemoryFigure[]): string[] {
+  const out = ['', `peak memory of single packages (GNU time %M; goal ≤ ${GOAL_PEAK_RSS_MIB} MiB):`];
+  for (const f of figures) out.push(`  ${pad(f.name, 14)}${lpad(`${f.peakRssMiB} MiB`, 11)}${lpad(`${f.seconds.toFixed(1)} s`, 9)}   ${f.what}: ${f.outcome}`);
+  const met = figures.every((f) => f.peakRssMiB <= GOAL_PEAK_RSS_MIB);
+  out.push(`  → ${met ? 'MET' : 'NOT MET'}`);
+  return out;
+}
+
 async function main(): Promise<void> {
-  const { runs } = parseArgs(process.argv.slice(2));
+  const { runs, memoryOnly } = parseArgs(process.argv.slice(2));
   if (!existsSync(CLI)) throw new BenchError(`${path.relative(ROOT, CLI)} is missing; run \`npm run build\` first`);
+  if (memoryOnly) {
+    const work = await mkdtemp(path.join(os.tmpdir(), 'layerpkg-bench-'));
+    try {
+      const figures = await runMemoryCases(work, (msg) => void process.stderr.write(`bench: ${msg}\n`));
+      process.stdout.write(`${[...memoryReport(figures), '', JSON.stringify({ bench: 'layerpkg-peak-memory', date: new Date().toISOString(), node: process.version, memory: figures })].join('\n')}\n`);
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+    return;
+  }
   if (!existsSync(MMDEBSTRAP)) throw new BenchError(`${MMDEBSTRAP} is missing; install mmdebstrap (apt-get install mmdebstrap)`);
   if (!existsSync(GNU_TIME)) throw new BenchError(`${GNU_TIME} is missing; install GNU time (apt-get install time)`);
   const { names, hashes } = await lockedPackages();
@@ -258,6 +321,7 @@ async function main(): Promise<void> {
   const setProblems: string[] = [];
   const lp: Record<LayerpkgScenario, LayerpkgRun[]> = { cold: [], warm: [], noop: [] };
   let mmVersion = 'unknown';
+  let memory: MemoryFigure[] = [];
 
   try {
     mmVersion = await mmdebstrapVersion(work);
@@ -296,13 +360,14 @@ async function main(): Promise<void> {
       await rm(warmCache, { recursive: true, force: true });
       await rm(warmOut, { recursive: true, force: true });
     }
+    memory = await runMemoryCases(work, log);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await rm(work, { recursive: true, force: true });
   }
 
-  report(runs, hashes.length, mmVersion, mm, lp, setProblems);
+  report(runs, hashes.length, mmVersion, mm, lp, setProblems, memory);
 }
 
 async function mmdebstrapVersion(work: string): Promise<string> {
@@ -318,6 +383,7 @@ function report(
   mm: { seconds: number; tarBytes: number }[],
   lp: Record<LayerpkgScenario, LayerpkgRun[]>,
   setProblems: string[],
+  memory: MemoryFigure[],
 ): void {
   const mmSeconds = median(mm.map((m) => m.seconds));
   const seconds: Record<Scenario, number> = {
@@ -394,6 +460,7 @@ function report(
   out.push('');
   out.push(`image: ${cold0.layers.length} layers, ${mb(layerBytes)} compressed (mmdebstrap tar: ${mb(tarBytes)} uncompressed); cold downloaded ${cold0.downloaded.packages} packages, ${mb(cold0.downloaded.bytes)}`);
   out.push(`manifest: ${digests.join(', ')}${digests.length === 1 ? ` (identical across all ${LAYERPKG_SCENARIOS.length * runs} layerpkg builds)` : ''}`);
+  out.push(...memoryReport(memory));
   out.push(checks.length ? `sanity checks FAILED:\n${checks.map((c) => `  - ${c}`).join('\n')}` : 'sanity checks: cold downloaded everything, warm downloaded nothing and built every layer, no-op had every layer cached');
   out.push('');
 
@@ -427,6 +494,7 @@ function report(
       noopSeconds: { goal: GOAL_NOOP_SECONDS, value: round(seconds.noop), met: noopMet },
       peakRssMiB: { goal: GOAL_PEAK_RSS_MIB, value: Math.max(...Object.values(peakRss)), met: rssMet },
     },
+    memory,
     manifestDigests: digests,
     layerBytes,
     sanityProblems: checks,

@@ -30,12 +30,11 @@ import {
   consumeUnpack,
   FUZZ_SEED,
   fuzzReader,
+  fuzzTally,
   gzipMutation,
   lineMutations,
   scratchDir,
-  summary,
   tarMutations,
-  type FuzzStats,
 } from './helpers/fuzz.js';
 import { ALPINE_FIXTURES } from './helpers/sharedFixtures.js';
 
@@ -62,7 +61,6 @@ const alpineKeys = new Map<string, string>();
 let testKey: ApkSigningKey;
 let indexText: string;
 let indexDescription: string;
-const all: FuzzStats[] = [];
 
 beforeAll(() => {
   for (const [name, rel] of Object.entries(PACKAGES) as [PackageName, string][]) {
@@ -86,18 +84,7 @@ beforeAll(() => {
   indexText = tarEntry(content, 'APKINDEX')!.toString('utf8').split('\n\n').slice(0, 60).join('\n\n') + '\n\n';
 });
 
-afterAll(() => {
-  const total = all.reduce((n, s) => n + s.cases, 0);
-  const ms = all.reduce((n, s) => n + s.ms, 0);
-  console.log(`apk fuzz: ${total} cases in ${ms} ms, seed ${FUZZ_SEED}\n${all.map(summary).join('\n')}`);
-});
-
-function report(stats: FuzzStats): void {
-  all.push(stats);
-  console.log(summary(stats));
-  expect(stats.findings, `${stats.reader}: non-UserError outcomes`).toEqual([]);
-  expect(stats.cases).toBeGreaterThan(0);
-}
+const report = fuzzTally('apk');
 
 let caseNo = 0;
 function writeCase(bytes: Buffer): string {

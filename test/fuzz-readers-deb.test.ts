@@ -22,6 +22,7 @@ import { readDebIndex } from '../adapters/deb/readIndex.js';
 import { unpackDeb } from '../adapters/deb/unpack.js';
 import type { IndexContext, RepositoryConfig } from '../adapters/types.js';
 import { buildDeb, makeKey, writeAptRepo, type TestKey } from './helpers/aptRepo.js';
+import { compress, type Compression } from './helpers/compress.js';
 import {
   applyArMutation,
   applyByteMutations,
@@ -33,34 +34,21 @@ import {
   consumeUnpack,
   FUZZ_SEED,
   fuzzReader,
+  fuzzTally,
+  resizedEntry,
   gzipMutation,
   lineMutations,
   readAr,
   scratchDir,
-  summary,
   tarMutations,
   writeAr,
-  type FuzzStats,
 } from './helpers/fuzz.js';
 
 const scratch = scratchDir('layerpkg-fuzz-deb-');
 afterAll(() => scratch.remove());
 
-type Compression = 'xz' | 'gz' | 'zst' | 'none';
 const COMPRESSIONS: Compression[] = ['xz', 'gz', 'zst', 'none'];
 
-function compress(kind: Compression, tar: Buffer): Buffer {
-  switch (kind) {
-    case 'none':
-      return tar;
-    case 'gz':
-      return gzipSync(tar);
-    case 'xz':
-      return spawnSync('xz', ['-0', '-c', '-T1'], { input: tar, maxBuffer: 1 << 28 }).stdout;
-    case 'zst':
-      return spawnSync('zstd', ['-1', '-q', '-c'], { input: tar, maxBuffer: 1 << 28 }).stdout;
-  }
-}
 
 function memberName(base: 'control.tar' | 'data.tar', kind: Compression): string {
   return kind === 'none' ? base : `${base}.${kind}`;
@@ -76,8 +64,8 @@ interface DebParts {
 function assemble(parts: DebParts, kind: Compression, controlKind: Compression = kind): Buffer {
   return writeAr([
     { name: 'debian-binary', body: parts.debianBinary },
-    { name: memberName('control.tar', controlKind), body: compress(controlKind, parts.controlTar) },
-    { name: memberName('data.tar', kind), body: compress(kind, parts.dataTar) },
+    { name: memberName('control.tar', controlKind), body: compressAs(controlKind, parts.controlTar) },
+    { name: memberName('data.tar', kind), body: compressAs(kind, parts.dataTar) },
   ]);
 }
 
@@ -87,7 +75,6 @@ const debs = new Map<string, Buffer>();
 let packagesText: string;
 let testKey: TestKey;
 let testKeyring: string;
-const all: FuzzStats[] = [];
 
 beforeAll(async () => {
   const built = [
@@ -129,18 +116,10 @@ function unxz(b: Buffer): Buffer {
   return spawnSync('xz', ['-d', '-c'], { input: b, maxBuffer: 1 << 28 }).stdout;
 }
 
-afterAll(() => {
-  const total = all.reduce((n, s) => n + s.cases, 0);
-  const ms = all.reduce((n, s) => n + s.ms, 0);
-  console.log(`deb fuzz: ${total} cases in ${ms} ms, seed ${FUZZ_SEED}\n${all.map(summary).join('\n')}`);
-});
+/** compress(), with the kind first as these cases read. */
+const compressAs = (kind: Compression, tar: Buffer): Buffer => compress(tar, kind);
 
-function report(stats: FuzzStats): void {
-  all.push(stats);
-  console.log(summary(stats));
-  expect(stats.findings, `${stats.reader}: non-UserError outcomes`).toEqual([]);
-  expect(stats.cases).toBeGreaterThan(0);
-}
+const report = fuzzTally('deb');
 
 let caseNo = 0;
 function writeCase(bytes: Buffer): string {
@@ -244,7 +223,7 @@ describe('fuzz: Debian readers', () => {
     report(
       await fuzzReader('readDebIndex (signed hostile repo)', arb, async ({ variant, edit }) => {
         const text = 'lines' in edit ? applyLineMutations(packagesText, edit.lines, ': ') : packagesText;
-        let file = variant === '.xz' ? compress('xz', Buffer.from(text)) : variant === '.gz' ? gzipSync(text) : Buffer.from(text);
+        let file = variant === '.xz' ? compressAs('xz', Buffer.from(text)) : variant === '.gz' ? gzipSync(text) : Buffer.from(text);
         if ('compressed' in edit) file = applyByteMutations(file, edit.compressed);
         const listed = `main/binary-amd64/Packages${variant}`;
         let release = ['Origin: fuzz', 'Suite: fuzz', 'Codename: fuzz', 'Date: Sat, 11 Jul 2026 10:16:37 UTC', 'SHA256:', ` ${sha256(file)} ${file.length} ${listed}`, ''].join('\n');
@@ -356,17 +335,7 @@ function controlTarWithControl(text: string): Buffer {
     const size = parseInt(h.toString('latin1', 124, 136).replace(/\0.*$/s, '').trim() || '0', 8);
     const end = pos + 512 + Math.ceil(size / 512) * 512;
     if (n === './control') {
-      const body = Buffer.from(text, 'utf8');
-      const header = Buffer.from(h);
-      header.fill(0, 124, 136);
-      header.write(`${body.length.toString(8).padStart(11, '0')}\0`, 124, 'latin1');
-      header.fill(0x20, 148, 156);
-      let sum = 0;
-      for (const b of header) sum += b;
-      header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
-      const padded = Buffer.alloc(Math.ceil(body.length / 512) * 512);
-      body.copy(padded);
-      out.push(header, padded);
+      out.push(resizedEntry(h, Buffer.from(text, 'utf8')));
     } else {
       out.push(tar.subarray(pos, end));
     }

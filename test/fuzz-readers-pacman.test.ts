@@ -18,6 +18,7 @@ import { pacmanPackageRecord } from '../adapters/pacman/packageRecord.js';
 import { parsePacmanDb } from '../adapters/pacman/syncDb.js';
 import { unpackPacman } from '../adapters/pacman/unpackPkg.js';
 import { readPacmanKeyring, verifyDetachedSignature } from '../adapters/pacman/verifySignature.js';
+import { compress, type Compression } from './helpers/compress.js';
 import {
   applyByteMutations,
   applyGzipMutation,
@@ -27,12 +28,12 @@ import {
   consumeUnpack,
   FUZZ_SEED,
   fuzzReader,
+  fuzzTally,
+  resizedEntry,
   gzipMutation,
   lineMutations,
   scratchDir,
-  summary,
   tarMutations,
-  type FuzzStats,
 } from './helpers/fuzz.js';
 import { makepkg } from './helpers/pacmanRepo.js';
 import { SHARED_FIXTURES } from './helpers/sharedFixtures.js';
@@ -67,21 +68,8 @@ package() {
 }
 `;
 
-type Compression = 'zst' | 'xz' | 'gz' | 'none';
 const COMPRESSIONS: Compression[] = ['zst', 'xz', 'gz', 'none'];
 
-function compress(kind: Compression, tar: Buffer): Buffer {
-  switch (kind) {
-    case 'none':
-      return tar;
-    case 'gz':
-      return gzipSync(tar);
-    case 'xz':
-      return spawnSync('xz', ['-0', '-c', '-T1'], { input: tar, maxBuffer: 1 << 28 }).stdout;
-    case 'zst':
-      return spawnSync('zstd', ['-1', '-q', '-c'], { input: tar, maxBuffer: 1 << 28 }).stdout;
-  }
-}
 
 function decompress(bytes: Buffer): Buffer {
   if (bytes[0] === 0x1f && bytes[1] === 0x8b) return gunzipSync(bytes);
@@ -94,7 +82,6 @@ function decompress(bytes: Buffer): Buffer {
 /** Real files, and their tars. */
 const dbs = new Map<string, { bytes: Buffer; tar: Buffer }>();
 const pkgs = new Map<string, { bytes: Buffer; tar: Buffer }>();
-const all: FuzzStats[] = [];
 
 beforeAll(async () => {
   for (const rel of DATABASES) {
@@ -108,18 +95,10 @@ beforeAll(async () => {
   }
 }, 180_000);
 
-afterAll(() => {
-  const total = all.reduce((n, s) => n + s.cases, 0);
-  const ms = all.reduce((n, s) => n + s.ms, 0);
-  console.log(`pacman fuzz: ${total} cases in ${ms} ms, seed ${FUZZ_SEED}\n${all.map(summary).join('\n')}`);
-});
+/** compress(), with the kind first as these cases read. */
+const compressAs = (kind: Compression, tar: Buffer): Buffer => compress(tar, kind);
 
-function report(stats: FuzzStats): void {
-  all.push(stats);
-  console.log(summary(stats));
-  expect(stats.findings, `${stats.reader}: non-UserError outcomes`).toEqual([]);
-  expect(stats.cases).toBeGreaterThan(0);
-}
+const report = fuzzTally('pacman');
 
 /** A file of the tar, by a predicate on its name, as [header offset, body offset, size]. */
 function tarFiles(tar: Buffer): { name: string; at: number; size: number; end: number }[] {
@@ -149,16 +128,7 @@ function editTextFile(tar: Buffer, match: (name: string) => boolean, which: numb
   if (files.length === 0) return tar;
   const f = files[which % files.length]!;
   const body = Buffer.from(edit(tar.subarray(f.at + 512, f.at + 512 + f.size).toString('utf8')), 'utf8');
-  const header = Buffer.from(tar.subarray(f.at, f.at + 512));
-  header.fill(0, 124, 136);
-  header.write(`${body.length.toString(8).padStart(11, '0')}\0`, 124, 'latin1');
-  header.fill(0x20, 148, 156);
-  let sum = 0;
-  for (const b of header) sum += b;
-  header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
-  const padded = Buffer.alloc(Math.ceil(body.length / 512) * 512);
-  body.copy(padded);
-  return Buffer.concat([tar.subarray(0, f.at), header, padded, tar.subarray(f.end)]);
+  return Buffer.concat([tar.subarray(0, f.at), resizedEntry(tar.subarray(f.at, f.at + 512), body), tar.subarray(f.end)]);
 }
 
 let caseNo = 0;
@@ -182,8 +152,8 @@ describe('fuzz: pacman readers', () => {
         let bytes: Buffer;
         if ('bytes' in edit) bytes = applyByteMutations(base.bytes, edit.bytes);
         else if ('gzip' in edit) bytes = applyGzipMutation(base.bytes, 0, base.bytes.length, edit.gzip);
-        else if ('tar' in edit) bytes = compress(kind, applyTarMutations(base.tar, edit.tar));
-        else bytes = compress(kind, editTextFile(base.tar, (n) => /(^|\/)(desc|depends|files)$/.test(n), edit.which, (t) => applyLineMutations(t, edit.lines, '%')));
+        else if ('tar' in edit) bytes = compressAs(kind, applyTarMutations(base.tar, edit.tar));
+        else bytes = compressAs(kind, editTextFile(base.tar, (n) => /(^|\/)(desc|depends|files)$/.test(n), edit.which, (t) => applyLineMutations(t, edit.lines, '%')));
         for (const entry of await parsePacmanDb(bytes, 'core.db')) pacmanPackageRecord(entry, 'core', 'http://mirror.invalid/core/os/x86_64', 'core.db');
       }, { numRuns: 200, mustName: 'core.db' }),
     );
@@ -205,9 +175,9 @@ describe('fuzz: pacman readers', () => {
         const base = pkgs.get(pkg)!;
         let bytes: Buffer;
         if ('bytes' in edit) bytes = applyByteMutations(base.bytes, edit.bytes);
-        else if ('tar' in edit) bytes = compress(kind, applyTarMutations(base.tar, edit.tar));
-        else if ('pkginfo' in edit) bytes = compress(kind, editTextFile(base.tar, (n) => n === '.PKGINFO', 0, (t) => applyLineMutations(t, edit.pkginfo, ' = ')));
-        else bytes = applyByteMutations(compress(kind, base.tar), edit.compressed);
+        else if ('tar' in edit) bytes = compressAs(kind, applyTarMutations(base.tar, edit.tar));
+        else if ('pkginfo' in edit) bytes = compressAs(kind, editTextFile(base.tar, (n) => n === '.PKGINFO', 0, (t) => applyLineMutations(t, edit.pkginfo, ' = ')));
+        else bytes = applyByteMutations(compressAs(kind, base.tar), edit.compressed);
         const file = scratch.write(`case-${caseNo++}.pkg.tar`, bytes);
         await consumeUnpack(unpackPacman(file, 'fuzz.pkg.tar'));
       }, { numRuns: 250, mustName: 'fuzz.pkg.tar' }),

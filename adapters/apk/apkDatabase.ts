@@ -10,6 +10,7 @@ import { apkUnpacks, installedRecord, recordedPaths } from './installedRecord.js
 import { installOrder } from './installOrder.js';
 import type { ApkRepositoryOptions } from './repositoryOptions.js';
 import { apkScriptsTar } from './scriptsTar.js';
+import { compareUtf8 } from '../../src/compareUtf8.js';
 
 const DB = 'lib/apk/db';
 
@@ -84,7 +85,7 @@ export function apkTriggers(packages: ApkMetadata[]): string {
 export function apkWorld(names: string[]): string {
   const byName = new Map<string, ApkDependency>();
   for (const dep of names.flatMap((n) => parseApkDependencies(n, 'the requested packages'))) byName.set(dep.name, dep);
-  const sorted = [...byName.values()].sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
+  const sorted = [...byName.values()].sort((a, b) => compareUtf8(a.name, b.name));
   return `${sorted.map(formatApkDependency).join('\n')}\n`;
 }
 

@@ -17,6 +17,7 @@ import { errorMessage, UserError } from '../../src/errors.js';
 import { PackageTree } from '../packageTree.js';
 import { layerEntryOf, relativeName, tarEntryPath, unpackResult } from '../tarEntries.js';
 import type { LayerEntry, PackageMetadata, UnpackedEntry, UnpackLimits, UnpackResult } from '../types.js';
+import { boundedDecode } from '../boundedDecode.js';
 import { ExpansionBudget } from '../expansionBudget.js';
 import { DEFAULT_LIMITS } from '../../src/config/imageConfig.js';
 import { controlScripts, pkginfoValue, readApkHead, requiredDatahash, type ApkHead } from './apkHead.js';
@@ -95,8 +96,9 @@ export function unpackApk(file: string, label: string, limits: UnpackLimits = DE
     const extract = tar.extract();
     const corrupt = (e: unknown): UserError =>
       e instanceof UserError ? e : new UserError(`${label} has a corrupt or truncated data stream (${errorMessage(e)}): download it again`);
-    for (const stream of [source, meter, gunzip, expansion]) stream.on('error', (e: Error) => extract.destroy(corrupt(e)));
-    source.pipe(meter).pipe(gunzip).pipe(expansion).pipe(extract);
+    const inflated = boundedDecode(source.pipe(meter), gunzip);
+    for (const stream of [source, meter, gunzip, inflated, expansion]) stream.on('error', (e: Error) => extract.destroy(corrupt(e)));
+    inflated.pipe(expansion).pipe(extract);
 
     try {
       for await (const tarEntry of extract) {
@@ -128,7 +130,7 @@ export function unpackApk(file: string, label: string, limits: UnpackLimits = DE
     } catch (e) {
       throw corrupt(e);
     } finally {
-      for (const stream of [source, meter, gunzip, expansion]) stream.destroy();
+      for (const stream of [source, meter, gunzip, inflated, expansion]) stream.destroy();
     }
 
     if (metered !== head.fileSize - head.dataOffset) {

@@ -2,6 +2,7 @@ import { PassThrough, Transform, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import lzma from 'lzma-native';
 import { errorMessage, UserError } from '../../src/errors.js';
+import { boundedDecode } from '../boundedDecode.js';
 import { zstdTransform } from '../zstdTransform.js';
 
 /** The compressor of a `control.tar.*` / `data.tar.*` member, chosen by its suffix. */
@@ -26,18 +27,16 @@ export function decompressStream(source: Readable, memberName: string, label: st
     return source.pipe(out);
   }
   let sourceFailed = false;
-  source.on('error', (e) => {
+  source.on('error', () => {
     sourceFailed = true;
-    out.destroy(e);
-    d.destroy();
   });
-  d.on('error', (e) => {
-    if (sourceFailed) return;
+  const decoded = boundedDecode(source, d);
+  decoded.on('error', (e) => {
     out.destroy(
-      e instanceof UserError
+      sourceFailed || e instanceof UserError
         ? e
         : new UserError(`${label}: its ${memberName} is corrupt or truncated (${errorMessage(e)}): the package is damaged; download it again, and if that does not help, report the package to its repository`),
     );
   });
-  return source.pipe(d).pipe(out);
+  return decoded.pipe(out);
 }

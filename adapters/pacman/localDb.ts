@@ -8,6 +8,7 @@ import { gunzipSync } from 'node:zlib';
 import { UserError } from '../../src/errors.js';
 import type { FinalContext, FinalEntry, PackageMetadata, RepositoryConfig } from '../types.js';
 import { asPacman, pkginfoValues, type PacmanMetadata } from './pacmanMetadata.js';
+import { compareUtf8 } from '../../src/compareUtf8.js';
 
 export const PACMAN_DB = 'var/lib/pacman';
 export const LOCAL_DB = `${PACMAN_DB}/local`;
@@ -85,7 +86,7 @@ export function pacmanLocalDb(packages: PackageMetadata[], ctx: FinalContext, op
     seen.set(name, meta);
     return { meta, dir: localDbEntryName(meta) };
   });
-  entries.sort((a, b) => Buffer.compare(Buffer.from(a.dir), Buffer.from(b.dir)));
+  entries.sort((a, b) => compareUtf8(a.dir, b.dir));
 
   for (const { meta, dir } of entries) {
     const base = `${LOCAL_DB}/${dir}`;

@@ -20,6 +20,7 @@ import { errorMessage, UserError } from '../../src/errors.js';
 import { PackageTree } from '../packageTree.js';
 import { layerEntryOf, relativeName, tarEntryPath, unpackResult } from '../tarEntries.js';
 import type { LayerEntry, PackageMetadata, UnpackedEntry, UnpackLimits, UnpackResult } from '../types.js';
+import { boundedDecode } from '../boundedDecode.js';
 import { ExpansionBudget } from '../expansionBudget.js';
 import { DEFAULT_LIMITS } from '../../src/config/imageConfig.js';
 import { decompressor, packageCompression, type PackageCompression } from './decompress.js';
@@ -65,9 +66,10 @@ function openTar(
     done = true;
   });
   const closed = new Promise<void>((resolve) => extract.once('close', () => resolve()));
-  const streams = decode ? [source, decode, expansion] : [source, expansion];
+  const decoded = decode ? boundedDecode(source, decode) : undefined;
+  const streams = decode && decoded ? [source, decode, decoded, expansion] : [source, expansion];
   for (const s of streams) s.on('error', (e: Error) => extract.destroy(corrupt(e)));
-  (decode ? source.pipe(decode) : source).pipe(expansion).pipe(extract);
+  (decoded ?? source).pipe(expansion).pipe(extract);
   return {
     extract,
     close: () => {

@@ -8,6 +8,7 @@ import { echoText } from './echoText.js';
 import { parseGrep } from './grepText.js';
 import { sedFilter } from './sedScript.js';
 import type { ShellCommand } from './shellCommands.js';
+import { compareUtf8 } from '../../src/compareUtf8.js';
 
 /**
  * What a command prints in a `$(…)` body, from its words and what is piped into it: echo, the
@@ -31,7 +32,7 @@ export function filterOutput(words: string[], input: string | undefined, variabl
       if (input === undefined || (collation !== 'C' && collation !== 'POSIX') || args.some((a) => a !== '-u')) return undefined;
       const lines = input.split('\n');
       if (lines.at(-1) === '') lines.pop();
-      const sorted = lines.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+      const sorted = lines.sort((a, b) => compareUtf8(a, b));
       const out = args.includes('-u') ? sorted.filter((l, i) => i === 0 || l !== sorted[i - 1]) : sorted;
       return out.map((l) => `${l}\n`).join('');
     }

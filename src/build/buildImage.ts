@@ -194,9 +194,18 @@ async function packageLayersFor(args: {
   const plans = planLayers(packages, config.layering.maxLayers);
   progress.stage('unpack', `${plans.length} package layers (${arch})`);
   const layers = await watch.time('unpack', () =>
-    buildPackageLayers(adapter, plans, { cas, index, blobs: fetched.blobs, limits: config.limits, concurrency: Math.max(2, os.availableParallelism() * 2) }),
+    buildPackageLayers(adapter, plans, { cas, index, blobs: fetched.blobs, limits: config.limits, concurrency: unpackConcurrency() }),
   );
   return { layers, fetched };
+}
+
+/**
+ * Layers made at once: two per core keeps the cores busy while one waits on the disk, but no
+ * more than 8, since each holds a decompressor's window and its output (xz: up to 64 MiB at -9e)
+ * and the build's memory must not grow with the machine.
+ */
+function unpackConcurrency(): number {
+  return Math.min(8, Math.max(2, os.availableParallelism() * 2));
 }
 
 /**

@@ -10,8 +10,8 @@ import { packageIdentity } from '../fetch/packageIdentity.js';
 import { LAYER_FORMAT_VERSION } from '../formatVersions.js';
 import { orderEntries } from './orderEntries.js';
 import type { LayerPlan } from './planLayers.js';
-import { StagingArea } from './stageEntries.js';
-import type { WrittenLayer } from './writeLayer.js';
+import { StagingArea, type StagedEntry } from './stageEntries.js';
+import type { LayerItem, WrittenLayer } from './writeLayer.js';
 
 
 export interface BuiltLayer extends WrittenLayer {
@@ -79,16 +79,18 @@ async function buildOne(
     const ordered = orderEntries([...staging.entries.values()]);
     // Loaded on a cache miss only: a cached rebuild never needs the tar writer.
     const { writeLayer } = await import('./writeLayer.js');
-    const written = await writeLayer(
-      cas,
-      ordered.map((s) => ({ entry: s.entry, content: () => staging.read(s) })),
-    );
+    const written = await writeLayer(cas, layerItems(ordered, staging));
     const meta = await cas.writeBuffer(Buffer.from(JSON.stringify(metadata)));
     index.putLayer(key, { ...written, metadataDigest: meta.digest });
     return { ...written, metadataDigest: meta.digest, packages: plan.packages, metadata: async () => metadata, cached: false };
   } finally {
     await staging.dispose();
   }
+}
+
+/** The writer's items, made as it goes: one object per entry at a time, not 200,000 at once. */
+function* layerItems(ordered: StagedEntry[], staging: StagingArea): Generator<LayerItem> {
+  for (const s of ordered) yield { entry: s.entry, content: () => staging.read(s) };
 }
 
 /**

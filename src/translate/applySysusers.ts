@@ -1,5 +1,6 @@
 import { UserError } from '../errors.js';
 import { orderConfigFiles, parseSysusers, type ConfSource, type SysusersGroup, type SysusersItem, type SysusersUser } from './sysusersConf.js';
+import { compareUtf8 } from '../compareUtf8.js';
 
 /** The four account files as text; "" means the file is absent. */
 export interface AccountFiles {
@@ -267,11 +268,11 @@ class SysusersRun {
     return { passwd, group, shadow, gshadow };
   }
 
-  /** Existing members plus configured ones; sorted (strcmp) only when something was added, as systemd does. */
+  /** Existing members plus configured ones; sorted (compareUtf8) only when something was added, as systemd does. */
   private withMembers(name: string, current: string[]): { list: string[]; added: boolean } {
     const extra = (this.members.get(name) ?? []).filter((m) => !current.includes(m));
     if (extra.length === 0) return { list: current, added: false };
-    return { list: [...new Set([...current, ...extra])].sort(strcmp), added: true };
+    return { list: [...new Set([...current, ...extra])].sort(compareUtf8), added: true };
   }
 
   private writeGroup(text: string): string {
@@ -394,9 +395,6 @@ function nextLower(ranges: Range[], current: number): number | undefined {
   return closest;
 }
 
-function strcmp(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
-}
 
 function joinLines(lines: string[]): string {
   return lines.map((l) => `${l}\n`).join('');

@@ -12,6 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { children, derCompare, encodeTlv, readTlv, DER_TAG, type Tlv } from './der.js';
+import { compareUtf8 } from '../compareUtf8.js';
 
 export interface CaCertificateFile {
   /** Relative to /usr/share/ca-certificates, e.g. "mozilla/ACCVRAIZ1.crt". */
@@ -282,7 +283,7 @@ const MAX_COLLISIONS = 256;
  */
 export function opensslRehash(files: ReadonlyMap<string, Buffer>): { name: string; target: string }[] {
   const buckets = new Map<string, { type: RehashItem['type']; hash: string; entries: { file: string; digest: string }[] }>();
-  const names = [...files.keys()].sort(compareBytes);
+  const names = [...files.keys()].sort(compareUtf8);
   for (const name of names) {
     // do_file: only *.pem/*.crt/*.cer/*.crl (case-insensitive, after the last dot).
     const dot = name.lastIndexOf('.');
@@ -307,11 +308,6 @@ export function opensslRehash(files: ReadonlyMap<string, Buffer>): { name: strin
 // /etc/ca-certificates.conf (ca-certificates.config + postinst, fresh install)
 // ---------------------------------------------------------------------------------------------
 
-/** C-locale `sort`: plain byte order of the UTF-8 encoding. */
-function compareBytes(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
-}
-
 /** Unquoted $var expansion with the default IFS (globbing is not modelled). */
 function shellWords(s: string): string[] {
   return s.split(/[ \t\n]+/).filter((w) => w !== '');
@@ -333,7 +329,7 @@ const SED_SPACE = '[ \\t\\n\\v\\f\\r]';
  */
 export function generateCaCertificatesConf(relPaths: readonly string[]): Buffer {
   const found = relPaths.filter((p) => (p.split('/').pop() ?? '').endsWith('.crt'));
-  const crts = [...new Set(found)].sort(compareBytes);
+  const crts = [...new Set(found)].sort(compareUtf8);
   const available = crts.flatMap(shellWords).join(', ');
   const enabled = available;
   const echoTr = (v: string): string => `${shellWords(v).join(' ')}\n`.replaceAll(',', '\n');
@@ -342,7 +338,7 @@ export function generateCaCertificatesConf(relPaths: readonly string[]): Buffer 
     .slice(0, -1)
     .split('\n')
     .map((l) => l.replace(new RegExp(`^${SED_SPACE}*`), ''))
-    .sort(compareBytes);
+    .sort(compareUtf8);
   const out: string[] = [];
   for (let i = 0; i < lines.length; ) {
     let j = i;
@@ -404,7 +400,7 @@ export function updateCaCertificates(conf: Buffer, certs: readonly CaCertificate
     }
     for (const l of opensslRehash(files)) links.push({ path: `${ETCCERTSDIR}/${l.name}`, target: l.target });
   }
-  links.sort((a, b) => compareBytes(a.path, b.path));
+  links.sort((a, b) => compareUtf8(a.path, b.path));
   return { confFile: conf, links, bundle: Buffer.concat(bundle) };
 }
 

@@ -6,6 +6,7 @@
 
 import type { ElfInfo } from '../elf/elfInfo.js';
 import { LdFlag } from '../elf/elfInfo.js';
+import { compareUtf8 } from '../compareUtf8.js';
 
 export interface CacheLibrary {
   /** Cache key: the soname (or the link name for a `libfoo.so` dev link). */
@@ -76,8 +77,6 @@ export function dlCacheLibcmp(a: string, b: string): number {
 
 const popcount = (v: bigint): number => v.toString(2).split('').filter((c) => c === '1').length;
 
-const byteCompare = (a: string, b: string): number => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
-
 /** cache.c compare(): descending by name, then flags, glibc-hwcaps entries
  * first (by subdir name), then more hwcap bits, then larger hwcap. */
 function compareEntries(e1: CacheLibrary, e2: CacheLibrary): number {
@@ -89,7 +88,7 @@ function compareEntries(e1: CacheLibrary, e2: CacheLibrary): number {
   if (h1 !== undefined && h2 === undefined) return -1;
   if (h1 === undefined && h2 !== undefined) return 1;
   if (h1 !== undefined && h2 !== undefined) {
-    const byName = byteCompare(h1, h2);
+    const byName = compareUtf8(h1, h2);
     if (byName !== 0) return byName;
   }
   const w1 = h1 === undefined ? (e1.hwcap ?? 0n) : 0n;
@@ -160,7 +159,7 @@ class Writer {
 function hwcapsIndices(sorted: CacheLibrary[]): string[] {
   const used = new Set<string>();
   for (const e of sorted) if (e.hwcapsSubdir !== undefined) used.add(e.hwcapsSubdir);
-  return [...used].sort(byteCompare);
+  return [...used].sort(compareUtf8);
 }
 
 function entryHwcap(e: CacheLibrary, hwcapsOrder: string[]): bigint {
@@ -317,7 +316,7 @@ class ImageFs {
 
   /** Directory listing; ldconfig uses readdir order, we use byte order. */
   readdir(canonical: string): string[] {
-    return [...(this.children.get(canonical) ?? [])].sort(byteCompare);
+    return [...(this.children.get(canonical) ?? [])].sort(compareUtf8);
   }
 }
 
@@ -513,7 +512,7 @@ function glob(fs: ImageFs, pattern: string): string[] {
     }
     found = next;
   }
-  return found.sort(byteCompare);
+  return found.sort(compareUtf8);
 }
 
 function globRegExp(comp: string): RegExp {

@@ -1,5 +1,6 @@
 import { basename } from 'node:path';
 import { UserError } from '../errors.js';
+import { compareUtf8 } from '../compareUtf8.js';
 
 /** Where a configuration line came from, for messages. */
 export interface ConfSource {
@@ -113,7 +114,7 @@ function extractWord(s: string, start: number): { word: string; next: number | u
 export function orderConfigFiles<T extends { file: string }>(files: T[]): T[] {
   const byName = new Map<string, T>();
   for (const f of files) byName.set(basename(f.file), f);
-  return [...byName.entries()].sort(([a], [b]) => Buffer.compare(Buffer.from(a), Buffer.from(b))).map(([, f]) => f);
+  return [...byName.entries()].sort(([a], [b]) => compareUtf8(a, b)).map(([, f]) => f);
 }
 
 /**

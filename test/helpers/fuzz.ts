@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
+import { afterAll, expect } from 'vitest';
 import { UserError } from '../../src/errors.js';
 import type { UnpackResult } from '../../adapters/types.js';
 
@@ -664,4 +665,34 @@ export function applyArMutation(input: Buffer, m: ArMutation): Buffer {
       return writeAr(members);
     }
   }
+}
+
+/**
+ * Each reader's stats checked as it finishes (no finding, at least one case), and the file's
+ * total printed once it is done: what every fuzz file reports.
+ */
+export function fuzzTally(format: string): (stats: FuzzStats) => void {
+  const all: FuzzStats[] = [];
+  afterAll(() => {
+    const total = all.reduce((n, s) => n + s.cases, 0);
+    const ms = all.reduce((n, s) => n + s.ms, 0);
+    console.log(`${format} fuzz: ${total} cases in ${ms} ms, seed ${FUZZ_SEED}\n${all.map(summary).join('\n')}`);
+  });
+  return (stats) => {
+    all.push(stats);
+    console.log(summary(stats));
+    expect(stats.findings, `${stats.reader}: non-UserError outcomes`).toEqual([]);
+    expect(stats.cases).toBeGreaterThan(0);
+  };
+}
+
+/** A tar entry with a new body: the header's size field set to it, checksum fixed, body padded. */
+export function resizedEntry(header: Buffer, body: Buffer): Buffer {
+  const h = Buffer.from(header);
+  h.fill(0, 124, 136);
+  h.write(`${body.length.toString(8).padStart(11, '0')}\0`, 124, 'latin1');
+  fixTarChecksum(h, 0);
+  const padded = Buffer.alloc(Math.ceil(body.length / 512) * 512);
+  body.copy(padded);
+  return Buffer.concat([h, padded]);
 }

@@ -3,8 +3,10 @@
  * links to nothing, decompression bombs — made byte by byte, so the readers' refusals can be
  * tested. Tar headers are written by hand (tar-stream cannot write invalid UTF-8 names).
  */
-import { execFileSync } from 'node:child_process';
 import { gzipSync } from 'node:zlib';
+import { compress, type Compression } from './compress.js';
+
+export { compress, type Compression };
 
 export interface RawEntry {
   /** The header's name field, verbatim (a Buffer for bytes that are not UTF-8). */
@@ -70,22 +72,6 @@ export function rawTar(entries: RawEntry[]): Buffer {
   }
   parts.push(Buffer.alloc(1024));
   return Buffer.concat(parts);
-}
-
-export type Compression = 'xz' | 'gz' | 'zst' | 'none';
-
-/** Compressed with the real xz and zstd tools, or zlib for gzip. */
-export function compress(bytes: Buffer, how: Compression): Buffer {
-  switch (how) {
-    case 'gz':
-      return gzipSync(bytes);
-    case 'xz':
-      return execFileSync('xz', ['-c', '-T1', '-3'], { input: bytes, maxBuffer: 1 << 30 });
-    case 'zst':
-      return execFileSync('zstd', ['-c', '-q', '-3'], { input: bytes, maxBuffer: 1 << 30 });
-    case 'none':
-      return bytes;
-  }
 }
 
 /** An `ar` archive as dpkg-deb writes it. */
