@@ -80,12 +80,36 @@ export function unpackResult(produce: () => AsyncGenerator<UnpackedEntry, Packag
   });
   // The caller awaits metadata only after consuming entries; avoid an unhandled rejection meanwhile.
   metadata.catch(() => {});
-  async function* entries(): AsyncGenerator<UnpackedEntry> {
+  // A body's error reaches the caller through its own loop, which then leaves the entries
+  // early: the metadata must still settle, with that same error.
+  let bodyFailure: { error: unknown } | undefined;
+  async function* watched(body: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
     try {
-      resolveMeta(yield* produce());
+      yield* body;
+    } catch (error) {
+      bodyFailure ??= { error };
+      throw error;
+    }
+  }
+  async function* entries(): AsyncGenerator<UnpackedEntry> {
+    const produced = produce();
+    try {
+      for (;;) {
+        const next = await produced.next();
+        if (next.done) {
+          resolveMeta(next.value);
+          return;
+        }
+        const { entry, body } = next.value;
+        yield body ? { entry, body: watched(body) } : { entry };
+      }
     } catch (e) {
       rejectMeta(e);
       throw e;
+    } finally {
+      // Left early (the caller stopped, or a body failed): the streams close, the metadata settles.
+      await produced.return(undefined as never).catch(() => {});
+      rejectMeta(bodyFailure ? bodyFailure.error : new Error('the package was not read to its end'));
     }
   }
   return { entries: entries(), metadata };

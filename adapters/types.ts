@@ -130,8 +130,11 @@ export interface LayerEntry {
 /** What an adapter's unpack yields: entries with their bodies, in the package's own order. */
 export interface UnpackedEntry {
   entry: LayerEntry;
-  /** Present for regular files; must be consumed (or drained) before the next entry is produced. */
-  body?: Readable;
+  /**
+   * Present for regular files; must be consumed before the next entry is produced. A plain
+   * iterable, not a stream: a package of 200,000 files would otherwise make 200,000 streams.
+   */
+  body?: AsyncIterable<Buffer>;
 }
 
 /**

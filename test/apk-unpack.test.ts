@@ -354,7 +354,7 @@ describe('damaged packages', () => {
       const result = unpackApk(file, STRACE_LABEL);
       const e = await userError(
         (async () => {
-          for await (const { body } of result.entries) body?.resume();
+          for await (const { body } of result.entries) if (body) for await (const _ of body) void _;
         })(),
       );
       expect(e.message.startsWith(STRACE_LABEL)).toBe(true);

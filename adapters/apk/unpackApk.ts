@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { Readable, Transform } from 'node:stream';
+import { Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
 import { errorMessage, UserError } from '../../src/errors.js';
@@ -164,23 +164,15 @@ export function unpackApk(file: string, label: string, limits: UnpackLimits = DE
  * A regular file's content, failing with the same kind of UserError as the entries iteration,
  * and copied into `capture` when given.
  */
-function entryBody(tarEntry: AsyncIterable<Buffer>, corrupt: (e: unknown) => UserError, capture?: Buffer[]): Readable {
-  const body = Readable.from(
-    (async function* content() {
-      try {
-        for await (const chunk of tarEntry) {
-          capture?.push(chunk);
-          yield chunk;
-        }
-      } catch (e) {
-        throw corrupt(e);
-      }
-    })(),
-  );
-  // The error also ends the entries iteration, where callers see it: a consumer that only
-  // drains the body (resume) must not turn it into an uncaught exception.
-  body.on('error', () => {});
-  return body;
+async function* entryBody(tarEntry: AsyncIterable<Buffer>, corrupt: (e: unknown) => UserError, capture?: Buffer[]): AsyncGenerator<Buffer> {
+  try {
+    for await (const chunk of tarEntry) {
+      capture?.push(chunk);
+      yield chunk;
+    }
+  } catch (e) {
+    throw corrupt(e);
+  }
 }
 
 /** The database view of an entry, with apk's per-file checksum where the package has one. */

@@ -93,7 +93,7 @@ export function unpackDeb(file: string, label = file, limits: UnpackLimits = DEF
         // (mysql-common's configure-symlinks): kept when it turns out to be a shell script.
         const helper = !capture && isHelperCandidate(path, entry.mode, entry.size);
         if (!isConffile && !capture && !library && !helper) {
-          yield { entry, body: Readable.from(guarded(tarEntry as AsyncIterable<Buffer>, corrupt)) };
+          yield { entry, body: guarded(tarEntry as AsyncIterable<Buffer>, corrupt) };
           continue;
         }
         const md5 = createHash('md5');
@@ -101,22 +101,20 @@ export function unpackDeb(file: string, label = file, limits: UnpackLimits = DEF
         const elfCapture = library ? LibraryCapture.start(entry.size, scratch) : undefined;
         yield {
           entry,
-          body: Readable.from(
-            (async function* observe() {
-              let complete = false;
-              try {
-                for await (const chunk of guarded(tarEntry as AsyncIterable<Buffer>, corrupt)) {
-                  md5.update(chunk);
-                  if (capture || helper) chunks.push(chunk);
-                  await elfCapture?.add(chunk);
-                  yield chunk;
-                }
-                complete = true;
-              } finally {
-                if (!complete) await elfCapture?.dispose();
+          body: (async function* observe() {
+            let complete = false;
+            try {
+              for await (const chunk of guarded(tarEntry as AsyncIterable<Buffer>, corrupt)) {
+                md5.update(chunk);
+                if (capture || helper) chunks.push(chunk);
+                await elfCapture?.add(chunk);
+                yield chunk;
               }
-            })(),
-          ),
+              complete = true;
+            } finally {
+              if (!complete) await elfCapture?.dispose();
+            }
+          })(),
         };
         if (isConffile) conffileMd5.set(`/${rel}`, md5.digest('hex'));
         const bytes = capture || helper ? Buffer.concat(chunks) : undefined;

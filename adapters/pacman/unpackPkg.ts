@@ -13,8 +13,6 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { Readable } from 'node:stream';
-import { finished } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { errorMessage, UserError } from '../../src/errors.js';
 import { PackageTree } from '../packageTree.js';
@@ -174,10 +172,9 @@ export function unpackPacman(file: string, label: string, limits: UnpackLimits =
         const keep = isCapturedForEffects(rel) && entry.size <= EFFECT_FILE_LIMIT ? ([] as Buffer[]) : undefined;
         const body = entryBody(tarEntry as AsyncIterable<Buffer>, md5, progress, corrupt, keep);
         yield { entry, body };
-        // The consumer must have read or drained the body; make sure it has run to its end
-        // before the hash is taken (a body left unread is drained here).
-        if (!body.readableEnded && !body.destroyed) body.resume();
-        await finished(body).catch(() => {});
+        // The consumer must have read the body; one it left unread is read to its end here,
+        // before the hash is taken (one it abandoned, or that failed, yields nothing more).
+        for await (const _ of body) void _;
         if (!progress.ended) {
           // A consumer that destroys a body aborts its reading; tar-stream then destroys the
           // whole archive (and would never end the iteration): stop here, loudly.
@@ -299,32 +296,24 @@ export function isCapturedForEffects(rel: string): boolean {
   );
 }
 
-function entryBody(
+async function* entryBody(
   tarEntry: AsyncIterable<Buffer>,
   md5: Hash | undefined,
   progress: BodyProgress,
   corrupt: (e: unknown) => UserError,
   keep?: Buffer[],
-): Readable {
-  const body = Readable.from(
-    (async function* content() {
-      try {
-        for await (const chunk of tarEntry) {
-          md5?.update(chunk);
-          keep?.push(chunk);
-          yield chunk;
-        }
-        progress.ended = true;
-      } catch (e) {
-        progress.error = e;
-        throw corrupt(e);
-      }
-    })(),
-  );
-  // The error also ends the entries iteration, where callers see it: a consumer that only
-  // drains the body must not turn it into an uncaught exception.
-  body.on('error', () => {});
-  return body;
+): AsyncGenerator<Buffer> {
+  try {
+    for await (const chunk of tarEntry) {
+      md5?.update(chunk);
+      keep?.push(chunk);
+      yield chunk;
+    }
+    progress.ended = true;
+  } catch (e) {
+    progress.error = e;
+    throw corrupt(e);
+  }
 }
 
 /** The database view of a data entry. */

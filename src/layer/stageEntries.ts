@@ -45,6 +45,7 @@ export class InlineBudget {
   }
 }
 
+const EMPTY = Buffer.alloc(0);
 const PROCESS_INLINE_BUDGET = new InlineBudget(16 * 1024 * 1024);
 
 /**
@@ -87,7 +88,8 @@ export class StagingArea {
           // A body longer than its header said is written by the header's size; never buffer past that.
           if (size > INLINE_LIMIT) throw new Error(`${entry.path}: the body runs past the size its header gives (${entry.size})`);
         }
-        inline = Buffer.concat(chunks);
+        // One shared empty buffer: a package of many empty files would otherwise make a buffer each.
+        inline = size === 0 ? EMPTY : Buffer.concat(chunks, size);
         // What was taken was the header's size; the budget keeps what is really held.
         this.inlineBytes += inline.length - entry.size;
         this.budget.give(entry.size - inline.length);
