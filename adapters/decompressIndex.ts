@@ -6,19 +6,15 @@
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
-import lzma from 'lzma-native';
 import { UserError } from '../src/errors.js';
-import { boundedDecode } from './boundedDecode.js';
-import { zstdTransform } from './zstdTransform.js';
+import { boundedDecode, type Compression } from './boundedDecode.js';
 
 /** Many times the largest real index (Debian main's Packages: ~50 MiB; Arch's extra.db: ~40 MiB). */
 export const INDEX_LIMIT = 512 * 1024 * 1024;
 
-export type IndexCompression = 'xz' | 'gzip' | 'zstd';
+export type IndexCompression = Compression;
 
 export async function decompressIndex(bytes: Buffer, kind: IndexCompression, source: string, limit = INDEX_LIMIT): Promise<Buffer> {
-  const decoder: Transform = kind === 'xz' ? (lzma.createDecompressor() as unknown as Transform) : kind === 'gzip' ? createGunzip() : zstdTransform();
   const chunks: Buffer[] = [];
   let size = 0;
   const collect = new Transform({
@@ -32,6 +28,6 @@ export async function decompressIndex(bytes: Buffer, kind: IndexCompression, sou
       callback();
     },
   });
-  await pipeline(boundedDecode(Readable.from([bytes]), decoder), collect);
+  await pipeline(boundedDecode(Readable.from([bytes]), kind), collect);
   return Buffer.concat(chunks);
 }

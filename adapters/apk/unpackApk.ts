@@ -11,7 +11,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { Transform } from 'node:stream';
-import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
 import { errorMessage, UserError } from '../../src/errors.js';
 import { PackageTree } from '../packageTree.js';
@@ -91,13 +90,12 @@ export function unpackApk(file: string, label: string, limits: UnpackLimits = DE
         callback(null, chunk);
       },
     });
-    const gunzip = createGunzip();
     const expansion = budget.meter();
     const extract = tar.extract();
     const corrupt = (e: unknown): UserError =>
       e instanceof UserError ? e : new UserError(`${label} has a corrupt or truncated data stream (${errorMessage(e)}): download it again`);
-    const inflated = boundedDecode(source.pipe(meter), gunzip);
-    for (const stream of [source, meter, gunzip, inflated, expansion]) stream.on('error', (e: Error) => extract.destroy(corrupt(e)));
+    const inflated = boundedDecode(source.pipe(meter), 'gzip');
+    for (const stream of [source, meter, inflated, expansion]) stream.on('error', (e: Error) => extract.destroy(corrupt(e)));
     inflated.pipe(expansion).pipe(extract);
 
     try {
@@ -130,7 +128,7 @@ export function unpackApk(file: string, label: string, limits: UnpackLimits = DE
     } catch (e) {
       throw corrupt(e);
     } finally {
-      for (const stream of [source, meter, gunzip, inflated, expansion]) stream.destroy();
+      for (const stream of [source, meter, inflated, expansion]) stream.destroy();
     }
 
     if (metered !== head.fileSize - head.dataOffset) {

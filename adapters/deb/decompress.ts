@@ -1,16 +1,13 @@
-import { PassThrough, Transform, type Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
-import lzma from 'lzma-native';
+import { PassThrough, type Readable, type Transform } from 'node:stream';
 import { errorMessage, UserError } from '../../src/errors.js';
-import { boundedDecode } from '../boundedDecode.js';
-import { zstdTransform } from '../zstdTransform.js';
+import { boundedDecode, type Compression } from '../boundedDecode.js';
 
-/** The compressor of a `control.tar.*` / `data.tar.*` member, chosen by its suffix. */
-export function decompressorFor(memberName: string, label: string): Transform | null {
+/** The compression of a `control.tar.*` / `data.tar.*` member, told by its suffix as dpkg-deb does. */
+export function memberCompression(memberName: string, label: string): Compression | null {
   if (memberName.endsWith('.tar')) return null;
-  if (memberName.endsWith('.xz')) return lzma.createDecompressor() as unknown as Transform;
-  if (memberName.endsWith('.gz')) return createGunzip();
-  if (memberName.endsWith('.zst')) return zstdTransform();
+  if (memberName.endsWith('.xz')) return 'xz';
+  if (memberName.endsWith('.gz')) return 'gzip';
+  if (memberName.endsWith('.zst')) return 'zstd';
   throw new UserError(`${label}: unsupported compression for member "${memberName}" (expected .xz, .gz, .zst or plain .tar)`);
 }
 
@@ -21,8 +18,8 @@ export function decompressorFor(memberName: string, label: string): Transform | 
  * `source` pass through as they are.
  */
 export function decompressStream(source: Readable, memberName: string, label: string, out: Transform = new PassThrough()): Readable {
-  const d = decompressorFor(memberName, label);
-  if (!d) {
+  const compression = memberCompression(memberName, label);
+  if (!compression) {
     source.on('error', (e) => out.destroy(e));
     return source.pipe(out);
   }
@@ -30,7 +27,7 @@ export function decompressStream(source: Readable, memberName: string, label: st
   source.on('error', () => {
     sourceFailed = true;
   });
-  const decoded = boundedDecode(source, d);
+  const decoded = boundedDecode(source, compression);
   decoded.on('error', (e) => {
     out.destroy(
       sourceFailed || e instanceof UserError

@@ -4,11 +4,7 @@
  * name a file anything.
  */
 import { open } from 'node:fs/promises';
-import { Transform } from 'node:stream';
-import { createGunzip } from 'node:zlib';
-import lzma from 'lzma-native';
 import { errorMessage, UserError } from '../../src/errors.js';
-import { zstdTransform } from '../zstdTransform.js';
 
 export type PackageCompression = 'zstd' | 'xz' | 'gzip' | 'none';
 
@@ -73,16 +69,3 @@ export async function packageCompression(file: string, label: string): Promise<P
   return kind;
 }
 
-/** A streaming decompressor for `kind`, or null for a plain tar. */
-export function decompressor(kind: PackageCompression): Transform | null {
-  switch (kind) {
-    case 'zstd':
-      return zstdTransform();
-    case 'xz':
-      return lzma.createDecompressor();
-    case 'gzip':
-      return createGunzip();
-    case 'none':
-      return null;
-  }
-}

@@ -21,7 +21,7 @@ import type { LayerEntry, PackageMetadata, UnpackedEntry, UnpackLimits, UnpackRe
 import { boundedDecode } from '../boundedDecode.js';
 import { ExpansionBudget } from '../expansionBudget.js';
 import { DEFAULT_LIMITS } from '../../src/config/imageConfig.js';
-import { decompressor, packageCompression, type PackageCompression } from './decompress.js';
+import { packageCompression, type PackageCompression } from './decompress.js';
 import type { PacmanFile, PacmanMetadata } from './pacmanMetadata.js';
 
 /** The dot-files kept in the metadata (pacman copies .MTREE and .INSTALL to its local database). */
@@ -54,7 +54,6 @@ function openTar(
   budget: ExpansionBudget,
 ): { extract: tar.Extract; close: () => void; complete: () => Promise<boolean> } {
   const source = createReadStream(file);
-  const decode = decompressor(kind);
   const expansion = budget.meter();
   const extract = tar.extract();
   let done = false;
@@ -64,8 +63,8 @@ function openTar(
     done = true;
   });
   const closed = new Promise<void>((resolve) => extract.once('close', () => resolve()));
-  const decoded = decode ? boundedDecode(source, decode) : undefined;
-  const streams = decode && decoded ? [source, decode, decoded, expansion] : [source, expansion];
+  const decoded = kind === 'none' ? undefined : boundedDecode(source, kind);
+  const streams = decoded ? [source, decoded, expansion] : [source, expansion];
   for (const s of streams) s.on('error', (e: Error) => extract.destroy(corrupt(e)));
   (decoded ?? source).pipe(expansion).pipe(extract);
   return {
