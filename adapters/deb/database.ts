@@ -18,8 +18,10 @@ export function debDatabase(packages: PackageMetadata[], ctx: FinalContext): Fin
   const file = (path: string, content: string | Buffer, mode = 0o644) =>
     out.push({ path, type: 'file', mode, content: typeof content === 'string' ? Buffer.from(content) : content });
 
-  const shipped = new Set(debs.flatMap((d) => d.files));
-  for (const link of mergedUsrLinks(ctx.arch, shipped)) {
+  // Only /x and /usr/x are asked about: no set of every path the image ships (200,000 for one
+  // large package), while the links still see every path.
+  const shipped = new Set(debs.flatMap((d) => d.files.filter(atMostTwoDeep)));
+  for (const link of mergedUsrLinks(ctx.arch, debs.flatMap((d) => d.files))) {
     out.push({ path: link.path, type: 'symlink', linkname: link.linkname });
     // Like debootstrap, make the link's target exist even when no package ships into it yet.
     if (!shipped.has(`/${link.path}`) && !shipped.has(`/${link.linkname}`)) dir(link.linkname);
@@ -44,9 +46,15 @@ export function debDatabase(packages: PackageMetadata[], ctx: FinalContext): Fin
   return out;
 }
 
+/** "/x" or "/usr/x", not "/usr/x/y". */
+function atMostTwoDeep(path: string): boolean {
+  const second = path.indexOf('/', 1);
+  return second === -1 || path.indexOf('/', second + 1) === -1;
+}
+
 function writeInfo(meta: DebMetadata, file: (p: string, c: string | Buffer, m?: number) => void): void {
   const base = `${DPKG}/info/${infoName(meta)}`;
-  file(`${base}.list`, meta.files.map((f) => `${f}\n`).join(''));
+  file(`${base}.list`, meta.files.length ? `${meta.files.join('\n')}\n` : '');
   for (const name of Object.keys(meta.controlFiles).sort()) {
     file(`${base}.${name}`, Buffer.from(meta.controlFiles[name]!, 'base64'), EXECUTABLE_CONTROL.has(name) ? 0o755 : 0o644);
   }

@@ -7,6 +7,7 @@ import { UserError } from '../errors.js';
  */
 export function checkPathConflicts(adapter: Adapter, packagesInLayerOrder: PackageMetadata[]): void {
   const owner = new Map<string, PackageMetadata>();
+  const last = packagesInLayerOrder[packagesInLayerOrder.length - 1];
   for (const pkg of packagesInLayerOrder) {
     for (const path of adapter.installedPaths(pkg)) {
       const earlier = owner.get(path);
@@ -16,7 +17,8 @@ export function checkPathConflicts(adapter: Adapter, packagesInLayerOrder: Packa
             `${adapter.mayOverwrite(earlier, pkg) ? ' (the first may replace the second, but comes before it in layer order)' : ''}; remove one of them from the image`,
         );
       }
-      owner.set(path, pkg);
+      // No package comes after the last one to meet its paths: a single large package makes no map.
+      if (pkg !== last) owner.set(path, pkg);
     }
   }
 }

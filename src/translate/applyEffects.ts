@@ -264,7 +264,14 @@ interface PathView {
   children(dirRel: string, without?: PackageMetadata): string[];
 }
 
+/** Built on the first question only: an image whose packages have no scripts never asks (and a package of 200,000 files would make it large). */
 function pathView(adapter: Adapter, packages: PackageMetadata[]): PathView {
+  let built: PathView | undefined;
+  const view = (rel: string, without?: PackageMetadata) => (built ??= buildPathView(adapter, packages))(rel, without);
+  return Object.assign(view, { children: (dirRel: string, without?: PackageMetadata) => (built ??= buildPathView(adapter, packages)).children(dirRel, without) });
+}
+
+function buildPathView(adapter: Adapter, packages: PackageMetadata[]): PathView {
   const files = new Map<string, PackageMetadata[]>();
   const dirs = new Map<string, PackageMetadata[]>();
   const inDir = new Map<string, Set<string>>();
