@@ -1,8 +1,10 @@
+import { Readable } from 'node:stream';
 import { readFile, rm } from 'node:fs/promises';
 import pLimit from 'p-limit';
 import type { Adapter, PackageMetadata, UnpackLimits } from '../../adapters/types.js';
 import type { Cas } from '../cas/cas.js';
 import { blobIntact } from '../cas/blobIntact.js';
+import { jsonChunks } from '../cas/jsonChunks.js';
 import type { CacheIndex } from '../cas/cacheIndex.js';
 import { UserError } from '../errors.js';
 import type { LockedPackage } from '../lock/lockfile.js';
@@ -80,7 +82,8 @@ async function buildOne(
     // Loaded on a cache miss only: a cached rebuild never needs the tar writer.
     const { writeLayer } = await import('./writeLayer.js');
     const written = await writeLayer(cas, layerItems(ordered, staging));
-    const meta = await cas.writeBuffer(Buffer.from(JSON.stringify(metadata)));
+    // In pieces: one package's path lists can be tens of megabytes of JSON.
+    const meta = await cas.writeStream(Readable.from(jsonChunks(metadata)));
     index.putLayer(key, { ...written, metadataDigest: meta.digest });
     return { ...written, metadataDigest: meta.digest, packages: plan.packages, metadata: async () => metadata, cached: false };
   } finally {
