@@ -267,8 +267,9 @@ interface PathView {
 /** Built on the first question only: an image whose packages have no scripts never asks (and a package of 200,000 files would make it large). */
 function pathView(adapter: Adapter, packages: PackageMetadata[]): PathView {
   let built: PathView | undefined;
-  const view = (rel: string, without?: PackageMetadata) => (built ??= buildPathView(adapter, packages))(rel, without);
-  return Object.assign(view, { children: (dirRel: string, without?: PackageMetadata) => (built ??= buildPathView(adapter, packages)).children(dirRel, without) });
+  const get = () => (built ??= buildPathView(adapter, packages));
+  const view = (rel: string, without?: PackageMetadata) => get()(rel, without);
+  return Object.assign(view, { children: (dirRel: string, without?: PackageMetadata) => get().children(dirRel, without) });
 }
 
 function buildPathView(adapter: Adapter, packages: PackageMetadata[]): PathView {

@@ -268,7 +268,7 @@ class SysusersRun {
     return { passwd, group, shadow, gshadow };
   }
 
-  /** Existing members plus configured ones; sorted (compareUtf8) only when something was added, as systemd does. */
+  /** Existing members plus configured ones; sorted (by strcmp, byte order) only when something was added, as systemd does. */
   private withMembers(name: string, current: string[]): { list: string[]; added: boolean } {
     const extra = (this.members.get(name) ?? []).filter((m) => !current.includes(m));
     if (extra.length === 0) return { list: current, added: false };
@@ -394,7 +394,6 @@ function nextLower(ranges: Range[], current: number): number | undefined {
   }
   return closest;
 }
-
 
 function joinLines(lines: string[]): string {
   return lines.map((l) => `${l}\n`).join('');
